@@ -1,0 +1,166 @@
+# shellcheck shell=bash
+# Provisioning shared by scripts/test.sh, scripts/demo.sh and scripts/lint.sh.
+#
+# Everything here is idempotent and cached outside the repository, so a fresh
+# machine needs no hand steps and a second run starts in seconds:
+#   AVX_CACHE   ${AVX_CACHE:-$HOME/.cache/account_avidxchange}
+#   ODOO_SRC    an Odoo 19.0 source tree; default $AVX_CACHE/odoo-19.0, else a
+#               shallow clone of the official 19.0 branch is made there
+#   venv        $AVX_CACHE/venv-<hash of the requirements>, rebuilt only when
+#               Odoo's or our requirements change
+#   PostgreSQL  whatever PG*/defaults reach; otherwise the local cluster is
+#               started and a superuser role for the current user created
+set -euo pipefail
+
+REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MODULE=account_avidxchange
+AVX_CACHE=${AVX_CACHE:-$HOME/.cache/account_avidxchange}
+ODOO_DEFAULT_SRC=$AVX_CACHE/odoo-19.0
+ODOO_GIT_URL=${ODOO_GIT_URL:-https://github.com/odoo/odoo.git}
+PYTHON=${PYTHON:-python3}
+
+say() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+die() { say "ERROR: $*"; exit 2; }
+
+# --- Odoo source --------------------------------------------------------------
+ensure_odoo_src() {
+    if [ -n "${ODOO_SRC:-}" ]; then
+        [ -f "$ODOO_SRC/odoo-bin" ] || die "ODOO_SRC=$ODOO_SRC holds no odoo-bin: point ODOO_SRC at an Odoo 19.0 source tree."
+    elif [ -f "$ODOO_DEFAULT_SRC/odoo-bin" ]; then
+        ODOO_SRC=$ODOO_DEFAULT_SRC
+    else
+        say "no Odoo source at \$ODOO_SRC or $ODOO_DEFAULT_SRC: cloning Odoo 19.0 (shallow)"
+        mkdir -p "$AVX_CACHE"
+        if ! git clone --quiet --depth 1 --branch 19.0 "$ODOO_GIT_URL" "$ODOO_DEFAULT_SRC.part"; then
+            rm -rf "$ODOO_DEFAULT_SRC.part"
+            die "could not clone Odoo 19.0. Set ODOO_SRC to an Odoo 19.0 source tree (or place one at $ODOO_DEFAULT_SRC)."
+        fi
+        mv "$ODOO_DEFAULT_SRC.part" "$ODOO_DEFAULT_SRC"
+        ODOO_SRC=$ODOO_DEFAULT_SRC
+    fi
+    grep -q "version_info = (19, 0" "$ODOO_SRC/odoo/release.py" \
+        || die "ODOO_SRC=$ODOO_SRC is not Odoo 19.0."
+    export ODOO_SRC
+}
+
+# --- virtualenv -------------------------------------------------------------------
+# python-ldap is left out: only auth_ldap needs it, and it wants OpenLDAP headers.
+ensure_venv() {
+    local req hash
+    req=$(mktemp)
+    grep -v -i '^python-ldap' "$ODOO_SRC/requirements.txt" >"$req"
+    cat "$REPO_DIR/requirements.txt" >>"$req"
+    hash=$( (cat "$req"; "$PYTHON" --version) | sha1sum | cut -c1-12)
+    VENV=$AVX_CACHE/venv-$hash
+    if [ ! -f "$VENV/.complete" ]; then
+        say "building virtualenv $VENV (Odoo's requirements + ours)"
+        rm -rf "$VENV"
+        "$PYTHON" -m venv "$VENV"
+        # Odoo's pinned sdists (e.g. for Python 3.11) still build with setuptools<81.
+        local constraint
+        constraint=$(mktemp)
+        echo 'setuptools<81' >"$constraint"
+        PIP_CONSTRAINT=$constraint "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+            -r "$req" 2>&1 | grep -v 'is ignored: it is neither a file nor a directory' >&2 || true
+        rm -f "$constraint"
+        "$VENV/bin/python" -c "import psycopg2, lxml, requests, cryptography, werkzeug" \
+            || die "virtualenv $VENV is incomplete: see pip's output above."
+        touch "$VENV/.complete"
+    fi
+    rm -f "$req"
+    export VENV
+}
+
+# --- PostgreSQL -------------------------------------------------------------------
+pg_answers() { psql -d postgres -Atqc 'select 1' >/dev/null 2>&1; }
+
+ensure_postgres() {
+    pg_answers && return 0
+    say "no PostgreSQL server answers with the PG*/default settings: starting the local one"
+    if command -v pg_lsclusters >/dev/null 2>&1; then
+        local version cluster
+        read -r version cluster _ < <(pg_lsclusters --no-header | head -n 1) \
+            || die "PostgreSQL is installed but has no cluster: create one (pg_createcluster) or set PGHOST/PGPORT/PGUSER."
+        as_postgres pg_ctlcluster "$version" "$cluster" start || true
+    else
+        die "no PostgreSQL server answers and none is installed here: install PostgreSQL or set PGHOST/PGPORT/PGUSER/PGPASSWORD."
+    fi
+    local i
+    for i in $(seq 1 30); do
+        as_postgres psql -d postgres -Atqc 'select 1' >/dev/null 2>&1 && break
+        sleep 0.5
+    done
+    local role=${PGUSER:-$(id -un)}
+    if ! pg_answers; then
+        as_postgres psql -d postgres -qc "CREATE ROLE \"$role\" SUPERUSER LOGIN" >/dev/null 2>&1 || true
+    fi
+    pg_answers || die "PostgreSQL started, but role '$role' cannot connect: create it, or set PGUSER/PGPASSWORD."
+}
+
+as_postgres() {
+    if [ "$(id -u)" = 0 ]; then
+        su postgres -c "$(printf '%q ' "$@")"
+    elif [ "$(id -un)" = postgres ]; then
+        "$@"
+    else
+        sudo -n -u postgres "$@"
+    fi
+}
+
+# --- addons path ------------------------------------------------------------------
+# The repository root is the module: link it under its technical name.
+ensure_addons_dir() {
+    ADDONS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/avx-addons.XXXXXX")
+    ln -s "$REPO_DIR" "$ADDONS_DIR/$MODULE"
+    ADDONS_PATH=$ODOO_SRC/addons,$ADDONS_DIR
+    export ADDONS_DIR ADDONS_PATH
+}
+
+odoo_bin() {
+    "$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" \
+        --data-dir="$AVX_CACHE/data" "$@"
+}
+
+provision() {
+    ensure_odoo_src
+    ensure_venv
+    ensure_postgres
+    ensure_addons_dir
+}
+
+# --- databases --------------------------------------------------------------------
+# A template with account + purchase installed, cached per Odoo tree and venv:
+# installing them takes about a minute, copying the template a second.
+ensure_template() {
+    local key
+    key=$( (echo "$ODOO_SRC"; cat "$ODOO_SRC/odoo/release.py"; echo "$VENV") | sha1sum | cut -c1-10)
+    TEMPLATE_DB=avx_tmpl_$key
+    if [ "$(psql -d postgres -Atqc "select 1 from pg_database where datname = '$TEMPLATE_DB'")" != 1 ]; then
+        local part=${TEMPLATE_DB}_part
+        say "building template database $TEMPLATE_DB (account + purchase, about a minute)"
+        dropdb --if-exists "$part" >/dev/null 2>&1
+        rm -rf "$AVX_CACHE/data/filestore/$part"
+        odoo_bin -d "$part" -i account,purchase --stop-after-init --no-http \
+            --log-level=warn >"$AVX_CACHE/template.log" 2>&1 \
+            || { tail -n 40 "$AVX_CACHE/template.log" >&2; die "building $TEMPLATE_DB failed (log: $AVX_CACHE/template.log)"; }
+        psql -d postgres -qc "ALTER DATABASE \"$part\" RENAME TO \"$TEMPLATE_DB\""
+        if [ -d "$AVX_CACHE/data/filestore/$part" ]; then
+            mv "$AVX_CACHE/data/filestore/$part" "$AVX_CACHE/data/filestore/$TEMPLATE_DB"
+        fi
+    fi
+    export TEMPLATE_DB
+}
+
+# copy_template DB: a new database (and filestore) from the template.
+copy_template() {
+    createdb -T "$TEMPLATE_DB" "$1"
+    mkdir -p "$AVX_CACHE/data/filestore"
+    if [ -d "$AVX_CACHE/data/filestore/$TEMPLATE_DB" ]; then
+        cp -a "$AVX_CACHE/data/filestore/$TEMPLATE_DB" "$AVX_CACHE/data/filestore/$1"
+    fi
+}
+
+drop_db() {
+    dropdb --if-exists "$1" >/dev/null 2>&1 || true
+    rm -rf "${AVX_CACHE:?}/data/filestore/$1"
+}
