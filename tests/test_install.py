@@ -20,4 +20,6 @@ class TestInstall(TransactionCase):
         self.assertEqual(module.state, "installed")
         self.assertEqual(module.shortdesc, "AvidXchange Connector")
         self.assertEqual(module.icon, "/account_avidxchange/static/description/icon.png")
-        self.assertEqual(module.category_id, self.env.ref("base.module_category_accounting_accounting"))
+        self.assertEqual(
+            module.category_id, self.env.ref("base.module_category_accounting_accounting")
+        )
