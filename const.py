@@ -1,0 +1,112 @@
+"""Everything this module assumes about the AvidXchange partner API.
+
+AvidXchange documents its API to registered partners only. The contract we code
+against is ``shared/avidxchange-api.md`` of the project; the items it marks
+*[assumed]* are marked the same way here. A partner holding the real
+documentation should have to change this file, and no other, when an
+assumption turns out wrong.
+"""
+
+# === ENVIRONMENTS === #
+
+PRODUCTION_BASE_URL = "https://apistore.avidxchange.net"
+SANDBOX_BASE_URL = "https://sandbox.apistore.avidxchange.net"  # [assumed]
+TOKEN_PATH = "/token"
+API_PREFIX = "/avidconnect/v1"  # [assumed]
+
+# === REQUEST SHAPE === #
+
+COMPANY_HEADER = "X-Avid-Company-Id"  # [assumed]
+JSON_MEDIA_TYPE = "application/json"
+TOKEN_GRANT_TYPE = "client_credentials"
+
+# Paths below API_PREFIX; ``{}`` takes the url-quoted key.
+PATH_VENDOR = "/vendors/{}"
+PATH_INVOICES = "/invoices"
+PATH_INVOICE = "/invoices/{}"
+PATH_PAYMENTS = "/payments"
+PATH_PAYMENT = "/payments/{}"
+PATH_ENTERPRISE_CODES = "/enterpriseCodes"
+PATH_PURCHASE_ORDER = "/purchaseOrders/{}"
+
+# Paging: ``{"Items": [...], "Paging": {..., "Links": [{"Rel": "next", "Href": ...}]}}``
+PAGE_NUMBER_PARAM = "pageNumber"
+PAGE_SIZE_PARAM = "pageSize"
+PAGE_SIZE_DEFAULT = 100
+PAGE_SIZE_MAX = 500
+MODIFIED_FROM_PARAM = "lastModifiedFrom"
+MODIFIED_TO_PARAM = "lastModifiedTo"
+NEXT_LINK_REL = "next"
+
+# === STATUSES AND CODES === #
+
+INVOICE_STATUSES = (
+    "Received",
+    "PendingApproval",
+    "Approved",
+    "Rejected",
+    "Scheduled",
+    "Paid",
+    "Void",
+)
+
+PAYMENT_STATUS_PENDING = "Pending"
+PAYMENT_STATUS_ISSUED = "Issued"
+PAYMENT_STATUS_CLEARED = "Cleared"
+PAYMENT_STATUS_VOID = "Void"
+PAYMENT_STATUS_ERROR = "Error"
+
+PAYMENT_METHODS = ("Check", "ACH", "VirtualCard", "AvidPayNetwork")
+
+GL_ACCOUNT_CODE_GROUP = "Accounting Codes"
+
+# === ERRORS, RETRIES AND TIMEOUTS === #
+
+# Retried with exponential backoff; 401 is answered with one new token instead,
+# and 409 on an invoice means "already received" (the answer names the invoice).
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+HTTP_CONFLICT = 409
+HTTP_UNAUTHORIZED = 401
+
+DEFAULT_CONNECT_TIMEOUT = 10.0  # seconds
+DEFAULT_READ_TIMEOUT = 30.0
+DEFAULT_MAX_ATTEMPTS = 5  # per request, the first one included
+DEFAULT_BACKOFF_FACTOR = 0.5  # waits of about 0.5, 1, 2, 4 ... seconds
+DEFAULT_BACKOFF_MAX = 30.0
+DEFAULT_TOTAL_TIMEOUT = 120.0  # all attempts and waits of one request together
+
+# A token is renewed when fewer than this many seconds of it remain.
+TOKEN_RENEW_MARGIN = 60
+
+# OAuth error codes we may repeat to a user; anything else in a token error
+# body may echo the credentials (gateway errors do) and is never shown.
+OAUTH_ERROR_CODES = frozenset(
+    {
+        "invalid_request",
+        "invalid_client",
+        "invalid_grant",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "invalid_scope",
+    }
+)
+
+# === SECRETS === #
+
+# Keys whose values never reach a log, an audit entry or an error message.
+# Matched case-insensitively, at any depth of a JSON body.
+SENSITIVE_KEYS = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "client_secret",
+        "password",
+        "authorization",
+        "fedtaxid",
+        "bankaccountnumber",
+        "accountnumber",
+        "routingnumber",
+    }
+)
+REDACTED = "********"

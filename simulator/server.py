@@ -1,0 +1,768 @@
+"""HTTP face of the simulator and the ``AvidSimulator`` object that tests drive.
+
+The handler speaks the API contract the module codes against: a WSO2-like token endpoint,
+the ``/avidconnect/v1`` data paths, and an unauthenticated ``/_sim`` admin API that mirrors
+the Python control methods for tools that cannot import this package.
+"""
+
+import base64
+import binascii
+import contextlib
+import json
+import logging
+import math
+import socket
+import threading
+import time
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from .faults import API_PREFIX, TOKEN_PATH, FaultQueue, full_path
+from .state import SimState
+from .validation import ApiError, error_body, format_timestamp, parse_timestamp
+
+_logger = logging.getLogger(__name__)
+
+ADMIN_PREFIX = "/_sim/"
+COMPANY_HEADER = "X-Avid-Company-Id"
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 500
+PAGED_PARAMS = ("pageNumber", "pageSize", "lastModifiedFrom", "lastModifiedTo")
+# A truncated document: what a proxy cutting the answer short would deliver.
+MALFORMED_BODY = b'{"Items": [{"PaymentId": "PAY-'
+
+# (first path segment, has an id segment) -> {HTTP method: (handler, allowed query params)}
+ROUTES = {
+    ("ping", False): {"GET": ("ping", ())},
+    ("vendors", False): {"GET": ("list_vendors", PAGED_PARAMS)},
+    ("vendors", True): {"GET": ("get_vendor", ()), "PUT": ("put_vendor", ())},
+    ("invoices", False): {"GET": ("list_invoices", PAGED_PARAMS), "POST": ("post_invoice", ())},
+    ("invoices", True): {"GET": ("get_invoice", ())},
+    ("payments", False): {"GET": ("list_payments", PAGED_PARAMS)},
+    ("payments", True): {"GET": ("get_payment", ())},
+    ("enterpriseCodes", False): {"PUT": ("put_enterprise_codes", ())},
+    ("purchaseOrders", True): {"PUT": ("put_purchase_order", ())},
+}
+
+# AvidSimulator methods reachable as POST /_sim/<name> (GET too for the read-only ones).
+ADMIN_ACTIONS = frozenset(
+    {
+        "add_client",
+        "approve_invoice",
+        "reject_invoice",
+        "set_invoice_status",
+        "pay",
+        "clear_payment",
+        "void_payment",
+        "error_payment",
+        "report_again",
+        "advance",
+        "get_vendor",
+        "get_invoice",
+        "get_payment",
+        "invoices",
+        "payments",
+        "vendors",
+        "enterprise_codes",
+        "purchase_orders",
+        "fail_next",
+        "slow_next",
+        "drop_next",
+        "malformed_next",
+        "pending_faults",
+        "set_token_ttl",
+        "expire_tokens",
+        "reject_credentials",
+        "clear_faults",
+        "requests",
+        "count",
+        "clear_requests",
+        "reset",
+    }
+)
+ADMIN_READ_ONLY = frozenset(
+    {
+        "requests",
+        "count",
+        "pending_faults",
+        "get_vendor",
+        "get_invoice",
+        "get_payment",
+        "vendors",
+        "invoices",
+        "payments",
+        "enterprise_codes",
+        "purchase_orders",
+    }
+)
+
+
+def _parse_json(raw):
+    """Decode a request body; NaN/Infinity and bad UTF-8 are malformed too (400)."""
+
+    def _reject_constant(name):
+        raise ValueError(f"{name} is not valid JSON")
+
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(400, f"Malformed JSON body: {exc}") from None
+
+
+class RequestLog:
+    """What clients asked, for assertions. Never holds secrets or token values."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries = []
+
+    def add(self, entry):
+        with self._lock:
+            self._entries.append(entry)
+
+    def select(self, method=None, path=None):
+        path = full_path(path)
+        with self._lock:
+            entries = list(self._entries)
+        if method is not None:
+            entries = [e for e in entries if e["method"] == method.upper()]
+        if path is not None:
+            if path.endswith("*"):
+                entries = [e for e in entries if e["path"].startswith(path[:-1])]
+            else:
+                entries = [e for e in entries if e["path"] == path]
+        return json.loads(json.dumps(entries))
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+
+
+class _Server(ThreadingHTTPServer):
+    """Keeps track of open connections so that ``stop()`` really ends keep-alive ones."""
+
+    daemon_threads = True
+
+    def __init__(self, address, sim):
+        self.sim = sim
+        self._connections = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request, client_address):
+        with self._connections_lock:
+            self._connections.add(request)
+        return super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self._connections_lock:
+            self._connections.discard(request)
+        return super().shutdown_request(request)
+
+    def close_connections(self):
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """One instance per connection; ``_handle`` runs once per request on it."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "AvidXchangeSimulator/1.0"
+    sys_version = ""
+    timeout = 120  # idle keep-alive connections are closed after this many seconds
+    # Headers and body go out in separate writes; without TCP_NODELAY, Nagle plus the
+    # client's delayed ACK would add ~40 ms to every keep-alive answer.
+    disable_nagle_algorithm = True
+
+    def log_message(self, fmt, *args):
+        _logger.debug("%s " + fmt, self.address_string(), *args)
+
+    def do_GET(self):
+        self._handle()
+
+    def do_POST(self):
+        self._handle()
+
+    def do_PUT(self):
+        self._handle()
+
+    def do_PATCH(self):
+        self._handle()
+
+    def do_DELETE(self):
+        self._handle()
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    @property
+    def sim(self):
+        return self.server.sim
+
+    def _handle(self):
+        url = urlsplit(self.path)
+        self._path = url.path
+        self._query = parse_qs(url.query, keep_blank_values=True)
+        self._entry = None
+        self._entry_logged = False
+        raw = self._read_body()
+        if raw is None:
+            return
+        if self._path.startswith(ADMIN_PREFIX) or self._path == ADMIN_PREFIX.rstrip("/"):
+            self._admin(raw)
+            return
+        self._entry = {
+            "time": format_timestamp(datetime.now(timezone.utc)),
+            "method": self.command,
+            "path": self._path,
+            "query": {k: v[0] if len(v) == 1 else v for k, v in self._query.items()},
+            "company_id": self.headers.get(COMPANY_HEADER),
+            "authorization": "Authorization" in self.headers,
+            "body": None,
+            "status": None,
+            "fault": None,
+        }
+        if self._path.startswith(API_PREFIX) and raw:
+            try:
+                self._entry["body"] = _parse_json(raw)
+            except ApiError:
+                self._entry["body"] = raw.decode("utf-8", "replace")
+        try:
+            self._serve(raw)
+        finally:
+            self._log_entry()
+
+    def _log_entry(self):
+        """Log the request before its answer leaves: a client that counts requests
+        right after an answer must find this one counted."""
+        if self._entry is not None and not self._entry_logged:
+            self._entry_logged = True
+            self.sim._log.add(self._entry)
+
+    def _read_body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
+            self._reply(411, error_body(411, "Send the body with a Content-Length"))
+            return None
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length < 0:
+                raise ValueError
+        except ValueError:
+            self.close_connection = True
+            self._reply(400, error_body(400, "Invalid Content-Length"))
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _reply(self, status, payload, headers=None):
+        data = b"" if payload is None else json.dumps(payload).encode("utf-8")
+        self._reply_raw(status, data, "application/json", headers)
+
+    def _reply_raw(self, status, data, content_type, headers=None):
+        if self._entry is not None:
+            self._entry["status"] = status
+            self._log_entry()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _drop(self):
+        """Hang up without a byte of answer, like a gateway timing out mid-request."""
+        self.close_connection = True
+        self._log_entry()
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    # --- faults and routing -------------------------------------------------------------
+
+    def _serve(self, raw):
+        is_api = self._path.startswith(API_PREFIX + "/")
+        if is_api or self._path == TOKEN_PATH:
+            fault = self.sim._faults.take(self.command, self._path)
+            if fault is not None:
+                self._entry["fault"] = fault.kind
+                if fault.kind == "slow":
+                    time.sleep(fault.seconds)
+                elif fault.kind == "drop":
+                    self._drop()
+                    return
+                elif fault.kind == "malformed":
+                    self._reply_raw(200, MALFORMED_BODY, "application/json")
+                    return
+                else:
+                    self._reply_fault(fault)
+                    return
+        if self._path == TOKEN_PATH:
+            self._token(raw)
+        elif is_api:
+            self._api(self._path[len(API_PREFIX) + 1 :], raw)
+        else:
+            self._reply(404, error_body(404, f"No resource at {self._path}"))
+
+    def _reply_fault(self, fault):
+        headers = {}
+        if fault.retry_after is not None:
+            headers["Retry-After"] = str(math.ceil(fault.retry_after))
+        if isinstance(fault.body, str):
+            self._reply_raw(fault.status, fault.body.encode("utf-8"), "text/plain", headers)
+            return
+        body = fault.body
+        if body is None and fault.status == 429:
+            body = {
+                "code": "900800",
+                "message": "Message throttled out",
+                "description": "You have exceeded your quota. Try again later.",
+            }
+        elif body is None:
+            body = error_body(fault.status, "Simulated failure")
+        self._reply(fault.status, body, headers)
+
+    # --- token endpoint -----------------------------------------------------------------
+
+    def _basic_credentials(self):
+        scheme, _, encoded = self.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        client_id, sep, client_secret = decoded.partition(":")
+        return (client_id, client_secret) if sep else None
+
+    def _token(self, raw):
+        if self.command != "POST":
+            self._reply(405, error_body(405, "Use POST"), {"Allow": "POST"})
+            return
+        credentials = self._basic_credentials()
+        if (
+            credentials is None
+            or self.sim._faults.reject_credentials
+            or not self.sim._state.check_client(*credentials)
+        ):
+            body = {"error": "invalid_client", "error_description": "Client authentication failed"}
+            self._reply(401, body, {"WWW-Authenticate": 'Basic realm="AvidXchange"'})
+            return
+        form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+        grant_type = form.get("grant_type", [None])[0]
+        if grant_type != "client_credentials":
+            error = "invalid_request" if grant_type is None else "unsupported_grant_type"
+            detail = f"grant_type must be client_credentials, got {grant_type!r}"
+            self._reply(400, {"error": error, "error_description": detail})
+            return
+        token, ttl = self.sim._state.issue_token(credentials[0])
+        body = {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
+        body["scope"] = "default"
+        self._reply(200, body, {"Cache-Control": "no-store"})
+
+    # --- data endpoints -----------------------------------------------------------------
+
+    def _api(self, subpath, raw):
+        headers = None
+        try:
+            handler, arg = self._route(subpath)
+            state = self.sim._state
+            client_id = state.authenticate(self.headers.get("Authorization"))
+            company_id = self.headers.get(COMPANY_HEADER)
+            state.check_company(client_id, company_id)
+            body = _parse_json(raw) if self.command in ("PUT", "POST") else None
+            status, payload = handler(company_id, arg, body)
+        except ApiError as exc:
+            status, payload, headers = exc.status, exc.body(), exc.headers
+            if exc.status == 401:
+                headers = {"WWW-Authenticate": 'Bearer realm="AvidXchange"'}
+        except Exception:
+            _logger.exception("Simulator failed on %s %s", self.command, self.path)
+            status, payload = 500, error_body(500, "Simulator internal error")
+        self._reply(status, payload, headers)
+
+    def _route(self, subpath):
+        """The handler for this path and method; checks query parameter names too."""
+        segments = subpath.split("/")
+        methods = None
+        if len(segments) <= 2 and all(segments):
+            methods = ROUTES.get((segments[0], len(segments) == 2))
+        if methods is None:
+            raise ApiError(404, f"No resource at {self._path}")
+        if self.command not in methods:
+            allow = ", ".join(sorted(methods))
+            raise ApiError(405, f"{self.command} not allowed here", headers={"Allow": allow})
+        name, allowed = methods[self.command]
+        unknown = sorted(set(self._query) - set(allowed))
+        if unknown:
+            raise ApiError(400, f"Unknown query parameter(s): {', '.join(unknown)}")
+        repeated = sorted(k for k, v in self._query.items() if len(v) > 1)
+        if repeated:
+            raise ApiError(400, f"Query parameter(s) given more than once: {', '.join(repeated)}")
+        arg = unquote(segments[1]) if len(segments) == 2 else None
+        return getattr(self, f"_api_{name}"), arg
+
+    def _param(self, name):
+        return self._query.get(name, [None])[0]
+
+    def _window(self):
+        bounds = []
+        for name in ("lastModifiedFrom", "lastModifiedTo"):
+            value = self._param(name)
+            moment = None if value is None else parse_timestamp(value)
+            if value is not None and moment is None:
+                raise ApiError(
+                    400, f"{name}: expected an ISO 8601 timestamp with a zone, got {value!r}"
+                )
+            bounds.append(moment)
+        return bounds
+
+    def _positive_int(self, name, default, maximum=None):
+        value = self._param(name)
+        if value is None:
+            return default
+        if not value.isdigit() or int(value) < 1:
+            raise ApiError(400, f"{name}: expected a positive integer, got {value!r}")
+        if maximum is not None and int(value) > maximum:
+            raise ApiError(400, f"{name}: at most {maximum}")
+        return int(value)
+
+    def _paged(self, kind, company_id):
+        page = self._positive_int("pageNumber", 1)
+        size = self._positive_int("pageSize", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        modified_from, modified_to = self._window()
+        items = self.sim._state.list_records(kind, company_id, modified_from, modified_to)
+        pages = max(1, math.ceil(len(items) / size))
+        links = []
+        if page < pages:
+            params = {k: v[0] for k, v in self._query.items()}
+            params.update(pageNumber=str(page + 1), pageSize=str(size))
+            host = self.headers.get("Host") or self.sim.base_url.split("//", 1)[1]
+            links.append({"Rel": "next", "Href": f"http://{host}{self._path}?{urlencode(params)}"})
+        paging = {
+            "PageNumber": page,
+            "PageSize": size,
+            "Pages": pages,
+            "TotalItems": len(items),
+            "Links": links,
+        }
+        return 200, {"Items": items[(page - 1) * size : page * size], "Paging": paging}
+
+    def _found(self, record, what, key):
+        if record is None:
+            raise ApiError(404, f"{what} {key} not found")
+        return 200, record
+
+    def _api_ping(self, company_id, _arg, _body):
+        return 200, self.sim._state.company_info(company_id)
+
+    def _api_list_vendors(self, company_id, _arg, _body):
+        return self._paged("vendors", company_id)
+
+    def _api_get_vendor(self, company_id, code, _body):
+        return self._found(self.sim._state.get_record("vendors", company_id, code), "Vendor", code)
+
+    def _api_put_vendor(self, company_id, code, body):
+        created, vendor = self.sim._state.put_vendor(company_id, code, body)
+        return (201 if created else 200), vendor
+
+    def _api_list_invoices(self, company_id, _arg, _body):
+        return self._paged("invoices", company_id)
+
+    def _api_get_invoice(self, company_id, invoice_id, _body):
+        invoice = self.sim._state.get_record("invoices", company_id, invoice_id)
+        return self._found(invoice, "Invoice", invoice_id)
+
+    def _api_post_invoice(self, company_id, _arg, body):
+        return 201, self.sim._state.create_invoice(company_id, body)
+
+    def _api_list_payments(self, company_id, _arg, _body):
+        return self._paged("payments", company_id)
+
+    def _api_get_payment(self, company_id, payment_id, _body):
+        payment = self.sim._state.get_record("payments", company_id, payment_id)
+        return self._found(payment, "Payment", payment_id)
+
+    def _api_put_enterprise_codes(self, company_id, _arg, body):
+        return 200, self.sim._state.put_enterprise_codes(company_id, body)
+
+    def _api_put_purchase_order(self, company_id, code, body):
+        created, order = self.sim._state.put_purchase_order(company_id, code, body)
+        return (201 if created else 200), order
+
+    # --- admin endpoint -----------------------------------------------------------------
+
+    def _admin(self, raw):
+        action = self._path[len(ADMIN_PREFIX) :]
+        try:
+            if action not in ADMIN_ACTIONS:
+                raise ApiError(404, f"Unknown simulator action {action!r}")
+            if self.command == "GET" and action in ADMIN_READ_ONLY:
+                kwargs = {k: v[-1] for k, v in self._query.items()}
+            elif self.command == "POST":
+                kwargs = _parse_json(raw) if raw.strip() else {}
+                if not isinstance(kwargs, dict):
+                    raise ApiError(400, "The body must be a JSON object of keyword arguments")
+            else:
+                raise ApiError(405, f"Use POST /_sim/{action}")
+            result = getattr(self.sim, action)(**kwargs)
+            self._reply(200, {"result": result})
+        except ApiError as exc:
+            self._reply(exc.status, exc.body(), exc.headers)
+        except KeyError as exc:
+            self._reply(404, error_body(404, str(exc.args[0] if exc.args else exc)))
+        except (TypeError, ValueError) as exc:
+            self._reply(400, error_body(400, str(exc)))
+        except Exception:
+            _logger.exception("Simulator admin action %s failed", action)
+            self._reply(500, error_body(500, "Simulator internal error"))
+
+
+class AvidSimulator:
+    """A local AvidXchange API: start it, point the client at ``base_url``, drive it.
+
+    Every method is thread safe. Lifecycle methods raise ``KeyError`` for unknown ids and
+    ``ValueError`` for changes the simulated workflow does not allow.
+    """
+
+    def __init__(
+        self,
+        host="127.0.0.1",
+        port=0,
+        token_ttl=3600,
+        auto_advance=None,
+        client_id=None,
+        client_secret=None,
+        company_id=None,
+        company_name=None,
+    ):
+        self.host = host
+        self._requested_port = port
+        self.auto_advance = auto_advance
+        self._state = SimState(token_ttl)
+        self._faults = FaultQueue()
+        self._log = RequestLog()
+        self._server = None
+        self._thread = None
+        self._advance_thread = None
+        self._stopping = threading.Event()
+        if client_id is not None or client_secret is not None or company_id is not None:
+            self.add_client(client_id, client_secret, company_id, company_name=company_name)
+
+    # --- running ------------------------------------------------------------------------
+
+    def start(self):
+        """Bind and serve in a daemon thread; returns ``self`` once it accepts requests."""
+        if self._server is not None:
+            return self
+        self._server = _Server((self.host, self._requested_port), self)
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="avid-simulator",
+            daemon=True,
+        )
+        self._thread.start()
+        if self.auto_advance:
+            self._advance_thread = threading.Thread(
+                target=self._advance_loop, name="avid-simulator-advance", daemon=True
+            )
+            self._advance_thread.start()
+        return self
+
+    def stop(self):
+        """Stop serving, close open keep-alive connections, join the threads."""
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.close_connections()
+        self._server.server_close()
+        self._thread.join()
+        if self._advance_thread is not None:
+            self._advance_thread.join()
+        self._server = self._thread = self._advance_thread = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    def _advance_loop(self):
+        interval = min(1.0, max(0.05, self.auto_advance / 4))
+        while not self._stopping.wait(interval):
+            try:
+                self._state.advance(self.auto_advance)
+            except Exception:
+                _logger.exception("Simulator auto-advance failed")
+
+    @property
+    def port(self):
+        if self._server is None:
+            return self._requested_port
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self):
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def token_url(self):
+        return self.base_url + TOKEN_PATH
+
+    @property
+    def api_url(self):
+        return self.base_url + API_PREFIX
+
+    # --- clients and the request log ----------------------------------------------------
+
+    def add_client(self, client_id, client_secret, company_ids, company_name=None):
+        """Register (or replace) a client allowed to act for ``company_ids``."""
+        self._state.add_client(client_id, client_secret, company_ids, company_name)
+
+    def requests(self, method=None, path=None):
+        """Logged requests; ``path`` is exact, or a prefix when it ends with ``*``."""
+        return self._log.select(method, path)
+
+    def count(self, method=None, path=None):
+        return len(self._log.select(method, path))
+
+    def clear_requests(self):
+        self._log.clear()
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def approve_invoice(self, invoice_id):
+        return self._state.approve_invoice(invoice_id)
+
+    def reject_invoice(self, invoice_id, reason="Rejected by approver"):
+        return self._state.reject_invoice(invoice_id, reason)
+
+    def set_invoice_status(self, invoice_id, status):
+        return self._state.set_invoice_status(invoice_id, status)
+
+    def pay(
+        self,
+        allocations,
+        method="Check",
+        check_number=None,
+        trace_number=None,
+        payment_date=None,
+        status="Issued",
+        gl_postings=None,
+        currency=None,
+        company_id=None,
+    ):
+        """Pay invoices; ``allocations`` = ``[{"invoice_id", "amount", "discount"}]``."""
+        return self._state.pay(
+            allocations,
+            method=method,
+            check_number=check_number,
+            trace_number=trace_number,
+            payment_date=payment_date,
+            status=status,
+            gl_postings=gl_postings,
+            currency=currency,
+            company_id=company_id,
+        )
+
+    def clear_payment(self, payment_id, cleared_date=None):
+        return self._state.clear_payment(payment_id, cleared_date)
+
+    def void_payment(self, payment_id):
+        return self._state.void_payment(payment_id)
+
+    def error_payment(self, payment_id, reason="Missing bank account"):
+        return self._state.error_payment(payment_id, reason)
+
+    def report_again(self, payment_id):
+        return self._state.report_again(payment_id)
+
+    def advance(self, min_age=0.0):
+        """One auto-advance step now (approve Received, pay Approved)."""
+        return self._state.advance(min_age)
+
+    # --- lookups ------------------------------------------------------------------------
+
+    def get_vendor(self, company_id, code):
+        return self._state.get_record("vendors", company_id, code)
+
+    def get_invoice(self, invoice_id):
+        return self._state.get_invoice(invoice_id)
+
+    def get_payment(self, payment_id):
+        return self._state.get_payment(payment_id)
+
+    def vendors(self, company_id=None):
+        return self._state.list_records("vendors", company_id)
+
+    def invoices(self, company_id=None):
+        return self._state.list_records("invoices", company_id)
+
+    def payments(self, company_id=None):
+        return self._state.list_records("payments", company_id)
+
+    def enterprise_codes(self, company_id=None):
+        return self._state.list_records("enterprise_codes", company_id)
+
+    def purchase_orders(self, company_id=None):
+        return self._state.list_records("purchase_orders", company_id)
+
+    # --- faults -------------------------------------------------------------------------
+
+    def fail_next(self, n=1, status=429, retry_after=None, body=None, path=None, method=None):
+        """Answer the next ``n`` matching requests with ``status`` (429: WSO2 body)."""
+        if not isinstance(status, int) or not 400 <= status <= 599:
+            raise ValueError("status must be an HTTP error status (400-599)")
+        return self._faults.add(
+            "fail", n, path, method, status=status, retry_after=retry_after, body=body
+        )
+
+    def slow_next(self, n=1, seconds=2.0, path=None, method=None):
+        """Sleep ``seconds`` before answering the next ``n`` matching requests normally."""
+        return self._faults.add("slow", n, path, method, seconds=float(seconds))
+
+    def drop_next(self, n=1, path=None, method=None):
+        """Close the connection without answering the next ``n`` matching requests."""
+        return self._faults.add("drop", n, path, method)
+
+    def malformed_next(self, n=1, path=None, method=None):
+        """Answer the next ``n`` matching requests 200 with a truncated JSON body."""
+        return self._faults.add("malformed", n, path, method)
+
+    def pending_faults(self):
+        return self._faults.pending()
+
+    def set_token_ttl(self, seconds):
+        """Tokens issued from now on live ``seconds`` (existing tokens keep their expiry)."""
+        self._state.set_token_ttl(seconds)
+
+    def expire_tokens(self):
+        """Invalidate every token issued so far."""
+        self._state.expire_tokens()
+
+    def reject_credentials(self, reject=True):
+        """While on, the token endpoint answers 401 even for good credentials."""
+        self._faults.reject_credentials = bool(reject)
+
+    def clear_faults(self):
+        """Drop queued faults and turn ``reject_credentials`` off."""
+        self._faults.clear()
+
+    def reset(self):
+        """Forget all records, faults, the request log and the TTL override.
+
+        Registered clients and their live tokens are kept, so a test suite can reset between
+        tests without its client noticing.
+        """
+        self._state.reset()
+        self._faults.clear()
+        self._log.clear()

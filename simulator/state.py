@@ -1,0 +1,594 @@
+"""What the simulated AvidXchange tenant knows, and how its records move.
+
+All data lives here behind one re-entrant lock, so that the HTTP threads, the auto-advance
+thread and the test code driving the lifecycle never see a half-applied change. The rules
+that depend on stored data (unique external ids, known vendors, payable balances) are
+enforced here; the shape of request bodies is checked in ``validation``.
+"""
+
+import copy
+import secrets
+import threading
+from datetime import datetime, timedelta, timezone
+
+from .validation import (
+    CURRENCY_RE,
+    ApiError,
+    control_date,
+    control_money,
+    enterprise_code_content,
+    format_timestamp,
+    invoice_content,
+    invoice_external_id,
+    is_number,
+    money,
+    purchase_order_content,
+    today,
+    vendor_content,
+)
+
+INVOICE_STATUSES = (
+    "Received",
+    "PendingApproval",
+    "Approved",
+    "Rejected",
+    "Scheduled",
+    "Paid",
+    "Void",
+)
+# Ids are this project's choice; only "Issued" = 3 appears in the contract's example.
+PAYMENT_STATUSES = {"Pending": 1, "Issued": 3, "Cleared": 4, "Void": 5, "Error": 6}
+PAYMENT_METHODS = {"Check": 1, "ACH": 2, "VirtualCard": 3, "AvidPayNetwork": 4}
+PAYMENT_ERROR_REASONS = {
+    "Invalid routing number": 1,
+    "Account closed": 2,
+    "Returned by bank": 3,
+    "Missing bank account": 4,
+}
+OTHER_ERROR_REASON_ID = 99
+
+DEFAULT_GL_GROUP = "Accounting Codes"
+DEFAULT_GL_CODE = "101200"
+MONEY_TOLERANCE = 0.005
+
+PAYABLE_STATUSES = ("Received", "PendingApproval", "Approved", "Scheduled")
+NEW_PAYMENT_STATUSES = ("Pending", "Issued", "Cleared")
+INACTIVE_PAYMENT_STATUSES = ("Void", "Error")
+
+
+def _public(record):
+    """A deep copy without the bookkeeping keys (those starting with ``_``)."""
+    return copy.deepcopy({k: v for k, v in record.items() if not k.startswith("_")})
+
+
+class _Company:
+    """The records of one AvidXchange company id."""
+
+    def __init__(self, company_id, name):
+        self.company_id = company_id
+        self.name = name
+        self.clear()
+
+    def clear(self):
+        self.vendors = {}
+        self.invoices = {}
+        self.invoice_by_external = {}
+        self.payments = {}
+        self.enterprise_codes = {}
+        self.purchase_orders = {}
+
+    def table(self, kind):
+        return getattr(self, kind)
+
+
+class SimState:
+    """Clients, tokens and per-company records of the simulated tenant (thread safe)."""
+
+    def __init__(self, token_ttl=3600):
+        self.lock = threading.RLock()
+        self.default_token_ttl = token_ttl
+        self.token_ttl = token_ttl
+        self._clients = {}
+        self._tokens = {}
+        self._companies = {}
+        self._clear_data()
+
+    def _clear_data(self):
+        for company in self._companies.values():
+            company.clear()
+        self._sequences = {}
+        self._next_check = 100001
+        self._next_trace = 1
+        self._auto_payments = 0
+        self._last_moment = None
+
+    def reset(self):
+        """Forget all records and counters; clients and their live tokens stay."""
+        with self.lock:
+            self._clear_data()
+            self.token_ttl = self.default_token_ttl
+
+    # --- clients and tokens -------------------------------------------------------------
+
+    def add_client(self, client_id, client_secret, company_ids, company_name=None):
+        if isinstance(company_ids, str):
+            company_ids = [company_ids]
+        if not client_id or not client_secret:
+            raise ValueError("client_id and client_secret are required")
+        company_ids = list(company_ids or [])
+        if not company_ids or not all(isinstance(c, str) and c for c in company_ids):
+            raise ValueError("company_ids must name at least one company id")
+        with self.lock:
+            for company_id in company_ids:
+                company = self._companies.get(company_id)
+                if company is None:
+                    name = company_name or f"AvidXchange Company {company_id}"
+                    self._companies[company_id] = _Company(company_id, name)
+                elif company_name:
+                    company.name = company_name
+            self._clients[client_id] = {"secret": client_secret, "companies": set(company_ids)}
+
+    def check_client(self, client_id, client_secret):
+        with self.lock:
+            client = self._clients.get(client_id)
+        if client is None:
+            return False
+        return secrets.compare_digest(client["secret"].encode(), client_secret.encode())
+
+    def issue_token(self, client_id):
+        now = datetime.now(timezone.utc)
+        with self.lock:
+            self._tokens = {t: v for t, v in self._tokens.items() if v[1] > now}
+            token = secrets.token_urlsafe(32)
+            self._tokens[token] = (client_id, now + timedelta(seconds=self.token_ttl))
+            return token, self.token_ttl
+
+    def authenticate(self, authorization):
+        """The client id owning a valid ``Bearer`` token, else a 401."""
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "Missing or malformed Authorization: Bearer <token> header")
+        with self.lock:
+            found = self._tokens.get(token.strip())
+        if found is None:
+            raise ApiError(401, "Invalid access token")
+        if found[1] <= datetime.now(timezone.utc):
+            raise ApiError(401, "Access token expired")
+        return found[0]
+
+    def check_company(self, client_id, company_id):
+        if not company_id:
+            raise ApiError(400, "Missing X-Avid-Company-Id header")
+        with self.lock:
+            allowed = company_id in self._clients.get(client_id, {}).get("companies", ())
+            if not allowed or company_id not in self._companies:
+                raise ApiError(403, f"Client may not access company {company_id}")
+
+    def set_token_ttl(self, seconds):
+        if not is_number(seconds) or seconds < 0:
+            raise ValueError("seconds must be a number >= 0")
+        with self.lock:
+            self.token_ttl = int(seconds)
+
+    def expire_tokens(self):
+        with self.lock:
+            self._tokens.clear()
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _company(self, company_id):
+        company = self._companies.get(company_id)
+        if company is None:
+            raise KeyError(f"Unknown company {company_id}")
+        return company
+
+    def _now(self):
+        """UTC now, strictly increasing, so that each change gets its own timestamp."""
+        moment = datetime.now(timezone.utc)
+        if self._last_moment is not None and moment <= self._last_moment:
+            moment = self._last_moment + timedelta(microseconds=1)
+        self._last_moment = moment
+        return moment
+
+    def _next_id(self, prefix):
+        self._sequences[prefix] = self._sequences.get(prefix, 0) + 1
+        return self._sequences[prefix]
+
+    def _new_record(self, prefix, content):
+        seq = self._next_id(prefix)
+        record = {"Id": f"{prefix}-{seq}", **content, "_seq": seq}
+        self._touch(record, status_changed=True)
+        return record
+
+    def _touch(self, record, status_changed=False):
+        moment = self._now()
+        record["_mtime"] = moment
+        record["LastModifiedDate"] = format_timestamp(moment)
+        if status_changed:
+            record["_since"] = moment
+
+    def _find(self, kind, record_id):
+        for company in self._companies.values():
+            record = company.table(kind).get(record_id)
+            if record is not None:
+                return company, record
+        raise KeyError(f"Unknown {kind[:-1]} {record_id}")
+
+    def company_info(self, company_id):
+        with self.lock:
+            company = self._company(company_id)
+            return {"CompanyId": company.company_id, "Name": company.name}
+
+    def list_records(self, kind, company_id=None, modified_from=None, modified_to=None):
+        """Records ordered by LastModifiedDate then creation; both bounds inclusive."""
+        with self.lock:
+            if company_id is None:
+                companies = list(self._companies.values())
+            else:
+                companies = [self._company(company_id)]
+            records = [r for c in companies for r in c.table(kind).values()]
+            if modified_from is not None:
+                records = [r for r in records if r["_mtime"] >= modified_from]
+            if modified_to is not None:
+                records = [r for r in records if r["_mtime"] <= modified_to]
+            records.sort(key=lambda r: (r["_mtime"], r.get("_seq", 0)))
+            return [_public(r) for r in records]
+
+    def get_record(self, kind, company_id, key):
+        """One record by its key inside a company, or ``None``."""
+        with self.lock:
+            company = self._companies.get(company_id)
+            record = company.table(kind).get(key) if company else None
+            return _public(record) if record is not None else None
+
+    def _upsert(self, company, kind, key, prefix, content):
+        table = company.table(kind)
+        record = table.get(key)
+        if record is None:
+            table[key] = self._new_record(prefix, content)
+            return True, _public(table[key])
+        current = {k: v for k, v in record.items() if k not in ("Id", "LastModifiedDate")}
+        if {k: v for k, v in current.items() if not k.startswith("_")} != content:
+            keep = {k: v for k, v in record.items() if k.startswith("_") or k == "Id"}
+            record.clear()
+            record.update({"Id": keep.pop("Id"), **content, **keep})
+            self._touch(record)
+        return False, _public(record)
+
+    # --- vendors, enterprise codes, purchase orders -------------------------------------
+
+    def put_vendor(self, company_id, code, body):
+        """Create or replace a vendor; returns ``(created, vendor)``."""
+        content = vendor_content(code, body)
+        with self.lock:
+            company = self._company(company_id)
+            return self._upsert(company, "vendors", code, "VEN", content)
+
+    def put_enterprise_codes(self, company_id, items):
+        """Batch upsert; each item succeeds or fails on its own (HTTP 200 either way)."""
+        if not isinstance(items, list):
+            raise ApiError(400, "body must be a JSON array of enterprise codes")
+        results = []
+        with self.lock:
+            company = self._company(company_id)
+            for item in items:
+                try:
+                    content = enterprise_code_content(item)
+                except ApiError as exc:
+                    errors = [{"Message": exc.detail}]
+                    results.append({"Successful": False, "Errors": errors, "Item": item})
+                    continue
+                key = (content["GroupName"], content["CodeValue"])
+                _created, stored = self._upsert(company, "enterprise_codes", key, "EC", content)
+                results.append({"Successful": True, "Errors": [], "Item": stored})
+        return {"Results": results}
+
+    def put_purchase_order(self, company_id, code, body):
+        """Create or replace a purchase order; returns ``(created, purchase_order)``."""
+        with self.lock:
+            company = self._company(company_id)
+            content = purchase_order_content(code, body, company.vendors)
+            return self._upsert(company, "purchase_orders", code, "PO", content)
+
+    # --- invoices -----------------------------------------------------------------------
+
+    def create_invoice(self, company_id, body):
+        """Store a submitted invoice; 409 (with the stored one) when its id is known."""
+        external_id = invoice_external_id(body)
+        with self.lock:
+            company = self._company(company_id)
+            existing_id = company.invoice_by_external.get(external_id)
+            if existing_id is not None:
+                raise ApiError(
+                    409,
+                    f"Invoice with ExternalInvoiceId {external_id} already exists",
+                    item=self._invoice_summary(company.invoices[existing_id]),
+                )
+            content = invoice_content(body, company.vendors)
+            content.update(
+                Status="Received",
+                AmountPaid=0.0,
+                DiscountTaken=0.0,
+                Balance=content["GrossAmount"],
+            )
+            record = self._new_record("INV", content)
+            company.invoices[record["Id"]] = record
+            company.invoice_by_external[external_id] = record["Id"]
+            return self._invoice_summary(record)
+
+    @staticmethod
+    def _invoice_summary(record):
+        return {
+            "Id": record["Id"],
+            "ExternalInvoiceId": record["ExternalInvoiceId"],
+            "Status": record["Status"],
+        }
+
+    def get_invoice(self, invoice_id):
+        with self.lock:
+            try:
+                return _public(self._find("invoices", invoice_id)[1])
+            except KeyError:
+                return None
+
+    def _set_status(self, record, status, **extra):
+        record["Status"] = status
+        record.update(extra)
+        self._touch(record, status_changed=True)
+
+    def approve_invoice(self, invoice_id):
+        with self.lock:
+            _company, invoice = self._find("invoices", invoice_id)
+            if invoice["Status"] != "Approved":
+                if invoice["Status"] not in ("Received", "PendingApproval"):
+                    raise ValueError(f"Cannot approve invoice in status {invoice['Status']}")
+                self._set_status(invoice, "Approved")
+            return _public(invoice)
+
+    def reject_invoice(self, invoice_id, reason="Rejected by approver"):
+        with self.lock:
+            _company, invoice = self._find("invoices", invoice_id)
+            if invoice["Status"] not in ("Received", "PendingApproval", "Approved"):
+                raise ValueError(f"Cannot reject invoice in status {invoice['Status']}")
+            if invoice["AmountPaid"] or invoice["DiscountTaken"]:
+                raise ValueError("Cannot reject an invoice that is partly paid")
+            self._set_status(invoice, "Rejected", RejectionReason=reason)
+            return _public(invoice)
+
+    def set_invoice_status(self, invoice_id, status):
+        """Escape hatch for tests: force any status, no rules applied."""
+        if status not in INVOICE_STATUSES:
+            raise ValueError(f"Unknown invoice status {status!r}")
+        with self.lock:
+            _company, invoice = self._find("invoices", invoice_id)
+            if invoice["Status"] != status:
+                self._set_status(invoice, status)
+            return _public(invoice)
+
+    def _recompute_invoice(self, company, invoice):
+        """Derive paid amount, balance and status from the payments that still count."""
+        paid = discount = 0.0
+        active = pending = False
+        for payment in company.payments.values():
+            state = payment["Status"]["Description"]
+            if state in INACTIVE_PAYMENT_STATUSES:
+                continue
+            for line in payment["Invoices"]:
+                if line["Id"] == invoice["Id"]:
+                    paid += line["AmountPaid"]
+                    discount += line["Discount"]
+                    active = True
+                    pending = pending or state == "Pending"
+        balance = money(invoice["GrossAmount"] - paid - discount)
+        status = invoice["Status"]
+        if status not in ("Rejected", "Void"):
+            if not active:
+                status = "Approved" if status in ("Scheduled", "Paid") else status
+            elif pending:
+                status = "Scheduled"
+            elif balance <= MONEY_TOLERANCE:
+                status = "Paid"
+            elif status not in ("Approved", "Scheduled"):
+                status = "Approved"
+        new = {"AmountPaid": money(paid), "DiscountTaken": money(discount), "Balance": balance}
+        if any(invoice[k] != v for k, v in new.items()) or status != invoice["Status"]:
+            invoice.update(new)
+            status_changed = status != invoice["Status"]
+            invoice["Status"] = status
+            self._touch(invoice, status_changed=status_changed)
+
+    # --- payments -----------------------------------------------------------------------
+
+    def pay(
+        self,
+        allocations,
+        method="Check",
+        check_number=None,
+        trace_number=None,
+        payment_date=None,
+        status="Issued",
+        gl_postings=None,
+        currency=None,
+        company_id=None,
+    ):
+        """Create a payment over one or more invoices; returns the payment."""
+        if method not in PAYMENT_METHODS:
+            raise ValueError(f"method must be one of {sorted(PAYMENT_METHODS)}")
+        if status not in NEW_PAYMENT_STATUSES:
+            raise ValueError(f"status must be one of {NEW_PAYMENT_STATUSES}")
+        if isinstance(allocations, dict):
+            allocations = [allocations]
+        if not allocations:
+            raise ValueError("allocations must list at least one invoice")
+        with self.lock:
+            company, lines, currencies = self._payment_lines(allocations, company_id)
+            if currency is None:
+                if len(currencies) > 1:
+                    raise ValueError("invoices in several currencies: pass currency")
+                currency = currencies.pop()
+            elif not isinstance(currency, str) or not CURRENCY_RE.match(currency):
+                raise ValueError("currency must be an ISO 4217 code")
+            total = money(sum(line["AmountPaid"] for line in lines))
+            if method == "Check" and check_number is None:
+                check_number = str(self._next_check)
+                self._next_check += 1
+            if method == "ACH" and trace_number is None:
+                trace_number = f"091000019{self._next_trace:06d}"
+                self._next_trace += 1
+            if gl_postings is None:
+                gl_postings = [
+                    {
+                        "GroupName": DEFAULT_GL_GROUP,
+                        "EnterpriseCodeValue": DEFAULT_GL_CODE,
+                        "Amount": total,
+                    }
+                ]
+            content = {
+                "Status": {"Id": PAYMENT_STATUSES[status], "Description": status},
+                "PaymentMethod": {"Id": PAYMENT_METHODS[method], "Description": method},
+                "CheckNumber": None if check_number is None else str(check_number),
+                "TraceNumber": None if trace_number is None else str(trace_number),
+                "Amount": total,
+                "Currency": currency,
+                "PaymentDate": control_date(payment_date, "payment_date"),
+                "ClearedDate": today() if status == "Cleared" else None,
+                "LastModifiedDate": None,
+                "Invoices": lines,
+                "GLPostings": self._gl_postings(gl_postings),
+            }
+            seq = self._next_id("PAY")
+            record = {"PaymentId": f"PAY-{seq}", **content, "_seq": seq}
+            self._touch(record, status_changed=True)
+            company.payments[record["PaymentId"]] = record
+            for line in lines:
+                self._recompute_invoice(company, company.invoices[line["Id"]])
+            return _public(record)
+
+    def _payment_lines(self, allocations, company_id):
+        company = None
+        lines = []
+        currencies = set()
+        for allocation in allocations:
+            if not isinstance(allocation, dict) or "invoice_id" not in allocation:
+                raise ValueError("each allocation is a dict with invoice_id, amount, discount")
+            owner, invoice = self._find("invoices", allocation["invoice_id"])
+            if company_id is not None and owner.company_id != company_id:
+                raise ValueError(f"invoice {invoice['Id']} is not in company {company_id}")
+            if company is not None and owner is not company:
+                raise ValueError("all invoices of one payment must belong to one company")
+            company = owner
+            if any(line["Id"] == invoice["Id"] for line in lines):
+                raise ValueError(f"invoice {invoice['Id']} is listed twice")
+            if invoice["Status"] not in PAYABLE_STATUSES:
+                raise ValueError(f"invoice {invoice['Id']} is {invoice['Status']}, not payable")
+            discount = control_money(allocation.get("discount") or 0.0, "discount")
+            amount = allocation.get("amount")
+            amount = money(invoice["Balance"] - discount) if amount is None else amount
+            amount = control_money(amount, "amount")
+            if amount < 0 or discount < 0 or amount + discount <= 0:
+                raise ValueError("amount and discount must be >= 0 and not both zero")
+            if amount + discount > invoice["Balance"] + MONEY_TOLERANCE:
+                raise ValueError(
+                    f"invoice {invoice['Id']}: {amount + discount:.2f} exceeds the balance "
+                    f"{invoice['Balance']:.2f}"
+                )
+            currencies.add(invoice["Currency"])
+            lines.append(
+                {
+                    "Id": invoice["Id"],
+                    "ExternalInvoiceId": invoice["ExternalInvoiceId"],
+                    "Number": invoice["Number"],
+                    "AmountPaid": amount,
+                    "Discount": discount,
+                }
+            )
+        return company, lines, currencies
+
+    @staticmethod
+    def _gl_postings(postings):
+        result = []
+        for posting in postings:
+            if not isinstance(posting, dict):
+                raise TypeError("gl_postings items are dicts")
+            missing = {"GroupName", "EnterpriseCodeValue", "Amount"} - posting.keys()
+            if missing:
+                raise ValueError(f"gl_postings item misses {sorted(missing)}")
+            result.append(
+                {
+                    "GroupName": posting["GroupName"],
+                    "EnterpriseCodeValue": posting["EnterpriseCodeValue"],
+                    "Amount": control_money(posting["Amount"], "gl_postings Amount"),
+                }
+            )
+        return result
+
+    def _change_payment(self, payment_id, allowed, status, **extra):
+        with self.lock:
+            company, payment = self._find("payments", payment_id)
+            current = payment["Status"]["Description"]
+            if current not in allowed:
+                raise ValueError(f"payment {payment_id} is {current}; cannot become {status}")
+            payment["Status"] = {"Id": PAYMENT_STATUSES[status], "Description": status}
+            payment.update(extra)
+            self._touch(payment, status_changed=True)
+            for line in payment["Invoices"]:
+                self._recompute_invoice(company, company.invoices[line["Id"]])
+            return _public(payment)
+
+    def clear_payment(self, payment_id, cleared_date=None):
+        return self._change_payment(
+            payment_id,
+            ("Pending", "Issued"),
+            "Cleared",
+            ClearedDate=control_date(cleared_date, "cleared_date"),
+        )
+
+    def void_payment(self, payment_id):
+        return self._change_payment(payment_id, ("Pending", "Issued", "Cleared"), "Void")
+
+    def error_payment(self, payment_id, reason="Missing bank account"):
+        reason_id = PAYMENT_ERROR_REASONS.get(reason, OTHER_ERROR_REASON_ID)
+        return self._change_payment(
+            payment_id,
+            ("Pending", "Issued"),
+            "Error",
+            Exceptions=[{"ReasonCode": {"Id": reason_id, "Description": reason}}],
+        )
+
+    def report_again(self, payment_id):
+        """Move LastModifiedDate to now and change nothing else: the next poll sees it again."""
+        with self.lock:
+            _company, payment = self._find("payments", payment_id)
+            self._touch(payment)
+            return _public(payment)
+
+    def get_payment(self, payment_id):
+        with self.lock:
+            try:
+                return _public(self._find("payments", payment_id)[1])
+            except KeyError:
+                return None
+
+    # --- auto-advance -------------------------------------------------------------------
+
+    def advance(self, min_age=0.0):
+        """Approve invoices Received for ``min_age`` s; fully pay those Approved as long.
+
+        Payments alternate Check / ACH so that a demo shows both. Returns the ids touched.
+        """
+        done = {"approved": [], "paid": []}
+        with self.lock:
+            cutoff = datetime.now(timezone.utc) - timedelta(seconds=min_age)
+            for company in self._companies.values():
+                for invoice in sorted(company.invoices.values(), key=lambda r: r["_seq"]):
+                    if invoice["_since"] > cutoff:
+                        continue
+                    if invoice["Status"] in ("Received", "PendingApproval"):
+                        self._set_status(invoice, "Approved")
+                        done["approved"].append(invoice["Id"])
+                    elif invoice["Status"] == "Approved" and invoice["Balance"] > 0:
+                        method = ("Check", "ACH")[self._auto_payments % 2]
+                        self._auto_payments += 1
+                        payment = self.pay([{"invoice_id": invoice["Id"]}], method=method)
+                        done["paid"].append(payment["PaymentId"])
+        return done

@@ -1,0 +1,336 @@
+"""How the simulated API reads request bodies, and the shapes of its refusals.
+
+Kept apart from the store so that the rules a client author must satisfy (required fields,
+no ``false``/``""`` for optional ones, money as JSON numbers with two decimals, amounts
+that add up) can be read in one place. Functions here return normalised content or raise
+``ApiError``; they never touch stored data.
+"""
+
+import re
+from datetime import date, datetime, timezone
+from http import HTTPStatus
+
+DISTRIBUTION_TOLERANCE = 0.01
+
+VENDOR_TEXT_FIELDS = ("NameOnCheck", "FedTaxId", "Email", "Telephone1", "Website")
+ADDRESS_FIELDS = ("Line1", "Line2", "City", "State", "PostalCode", "Country")
+# Keys the server owns: a client sending them is ignored rather than trusted.
+RECORD_OWNED = ("Id", "LastModifiedDate")
+INVOICE_OWNED = (
+    *RECORD_OWNED,
+    "Status",
+    "AmountPaid",
+    "DiscountTaken",
+    "Balance",
+    "RejectionReason",
+)
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIMESTAMP_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$"
+)
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+class ApiError(Exception):
+    """A request the simulated API refuses; carries the HTTP status and the error body."""
+
+    def __init__(self, status, detail, item=None, headers=None):
+        super().__init__(detail)
+        self.status = int(status)
+        self.detail = detail
+        self.item = item
+        self.headers = headers or {}
+
+    def body(self):
+        payload = error_body(self.status, self.detail)
+        if self.item is not None:
+            payload["Item"] = self.item
+        return payload
+
+
+def error_body(status, detail):
+    """The contract's error shape: ``{"exception": {"reason": ..., "detail": ...}}``."""
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Error"
+    return {"exception": {"reason": reason, "detail": detail}}
+
+
+def format_timestamp(moment):
+    """ISO 8601 UTC with microseconds and ``Z``; fixed width, so strings sort like times."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_timestamp(value):
+    """Parse an ISO 8601 timestamp that names its zone; ``None`` when it is not one."""
+    if not isinstance(value, str) or not _TIMESTAMP_RE.match(value):
+        return None
+    try:
+        return datetime.fromisoformat(value).astimezone(timezone.utc)
+    except ValueError:
+        return None
+
+
+def money(value):
+    """Round to cents; ``+ 0.0`` turns ``-0.0`` into ``0.0``."""
+    return round(float(value), 2) + 0.0
+
+
+def is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def today():
+    return datetime.now(timezone.utc).date().isoformat()
+
+
+def parse_date(value):
+    """``YYYY-MM-DD`` normalised, or ``None`` when ``value`` is not such a date."""
+    if not isinstance(value, str) or not _DATE_RE.match(value):
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        return None
+
+
+def control_date(value, name):
+    """A date given to a Python control method (``date`` or text); default today."""
+    if value is None:
+        return today()
+    if isinstance(value, date):
+        return value.isoformat()
+    parsed = parse_date(value)
+    if parsed is None:
+        raise ValueError(f"{name} must be a date or 'YYYY-MM-DD', got {value!r}")
+    return parsed
+
+
+def control_money(value, name):
+    if not is_number(value):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    return money(value)
+
+
+def drop_none(values):
+    return {k: v for k, v in values.items() if v is not None}
+
+
+class Fields:
+    """Reads the fields of one JSON object and reports the first problem as a 422.
+
+    Field names in messages carry their path (``Distributions[1].Amount``) so that the
+    client author sees at once which value was refused.
+    """
+
+    def __init__(self, data, prefix=""):
+        if not isinstance(data, dict):
+            raise ApiError(422, f"{prefix.rstrip('.') or 'body'}: must be a JSON object")
+        self.data = data
+        self.prefix = prefix
+
+    def fail(self, field, message):
+        raise ApiError(422, f"{self.prefix}{field}: {message}")
+
+    def _get(self, field, required):
+        value = self.data.get(field)
+        if value is None and required:
+            self.fail(field, "is required")
+        if value is False:
+            self.fail(field, "must not be false; leave it out or send null")
+        return value
+
+    def text(self, field, required=False, allow_empty=False):
+        value = self._get(field, required)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.fail(field, "must be a string")
+        if not value.strip() and not allow_empty:
+            if required:
+                self.fail(field, "is required and must not be empty")
+            self.fail(field, 'must not be ""; leave it out or send null')
+        return value
+
+    def flag(self, field):
+        value = self.data.get(field)
+        if value is not None and not isinstance(value, bool):
+            self.fail(field, "must be true, false or null")
+        return value
+
+    def number(self, field, required=False):
+        value = self._get(field, required)
+        if value is not None and not is_number(value):
+            self.fail(field, "must be a JSON number")
+        return value
+
+    def amount(self, field, required=False):
+        value = self.number(field, required)
+        if value is None:
+            return None
+        if round(value, 2) != value:
+            self.fail(field, "must have at most two decimals")
+        return money(value)
+
+    def day(self, field, required=False):
+        value = self.text(field, required)
+        parsed = parse_date(value)
+        if value is not None and parsed is None:
+            self.fail(field, "must be a date as YYYY-MM-DD")
+        return parsed
+
+    def currency(self, field, required=False):
+        value = self.text(field, required)
+        if value is not None and not CURRENCY_RE.match(value):
+            self.fail(field, "must be an ISO 4217 code such as USD")
+        return value
+
+    def child(self, field, required=False):
+        value = self._get(field, required)
+        if value is None:
+            return None
+        return Fields(value, f"{self.prefix}{field}.")
+
+    def children(self, field, required=False):
+        value = self._get(field, required)
+        if value is None:
+            value = []
+        if not isinstance(value, list):
+            self.fail(field, "must be a JSON array")
+        if required and not value:
+            self.fail(field, "must not be empty")
+        return [Fields(item, f"{self.prefix}{field}[{i}].") for i, item in enumerate(value)]
+
+    def rest(self, known, owned=()):
+        """Fields the contract does not name are kept as sent (a tolerant server)."""
+        return {
+            k: v
+            for k, v in self.data.items()
+            if k not in known and k not in owned and v is not None
+        }
+
+
+def vendor_content(code, body):
+    """The vendor to store for ``PUT /vendors/{code}``."""
+    fields = Fields(body)
+    body_code = fields.text("ExternalVendorCode", required=True)
+    if body_code != code:
+        fields.fail("ExternalVendorCode", f"{body_code!r} does not match the path {code!r}")
+    content = {"ExternalVendorCode": body_code, "Name": fields.text("Name", required=True)}
+    for name in VENDOR_TEXT_FIELDS:
+        content[name] = fields.text(name)
+    active = fields.flag("Active")
+    content["Active"] = True if active is None else active
+    address = fields.child("Address")
+    if address is not None:
+        # The contract's own example sends "Line2": "", so empty lines are accepted here.
+        values = {name: address.text(name, allow_empty=True) for name in ADDRESS_FIELDS}
+        values.update(address.rest(ADDRESS_FIELDS))
+        content["Address"] = drop_none(values)
+    known = {"ExternalVendorCode", "Name", "Active", "Address", *VENDOR_TEXT_FIELDS}
+    content = drop_none(content)
+    content.update(fields.rest(known, RECORD_OWNED))
+    return content
+
+
+def enterprise_code_content(item):
+    """One enterprise code of a ``PUT /enterpriseCodes`` batch."""
+    fields = Fields(item)
+    content = {
+        "GroupName": fields.text("GroupName", required=True),
+        "CodeValue": fields.text("CodeValue", required=True),
+        "Description": fields.text("Description"),
+        "IsActive": fields.flag("IsActive"),
+    }
+    if content["IsActive"] is None:
+        content["IsActive"] = True
+    return drop_none(content)
+
+
+def purchase_order_content(code, body, known_vendors):
+    """The purchase order to store for ``PUT /purchaseOrders/{code}``."""
+    fields = Fields(body)
+    body_code = fields.text("ExternalPurchaseOrderCode", required=True)
+    if body_code != code:
+        fields.fail("ExternalPurchaseOrderCode", f"{body_code!r} does not match the path {code!r}")
+    content = {
+        "ExternalPurchaseOrderCode": body_code,
+        "VendorExternalSystemID": fields.text("VendorExternalSystemID", required=True),
+        "OrderDate": fields.day("OrderDate"),
+        "Currency": fields.currency("Currency"),
+        "Total": fields.amount("Total"),
+        "Status": fields.text("Status"),
+    }
+    if content["VendorExternalSystemID"] not in known_vendors:
+        fields.fail("VendorExternalSystemID", "unknown vendor for this company")
+    lines = []
+    for line in fields.children("Lines"):
+        values = {
+            "LineNumber": line.number("LineNumber"),
+            "Description": line.text("Description"),
+            "Quantity": line.number("Quantity"),
+            "UnitPrice": line.number("UnitPrice"),
+            "Amount": line.amount("Amount"),
+            "QuantityReceived": line.number("QuantityReceived"),
+        }
+        values.update(line.rest(values.keys()))
+        lines.append(drop_none(values))
+    known = {*content, "Lines"}
+    content["Lines"] = lines
+    content = drop_none(content)
+    content.update(fields.rest(known, RECORD_OWNED))
+    return content
+
+
+def invoice_external_id(body):
+    """Read first: a known ``ExternalInvoiceId`` answers 409 before other checks."""
+    return Fields(body).text("ExternalInvoiceId", required=True)
+
+
+def invoice_content(body, known_vendors):
+    """The invoice to store for ``POST /invoices`` (without the server-owned fields)."""
+    fields = Fields(body)
+    content = {
+        "ExternalInvoiceId": fields.text("ExternalInvoiceId", required=True),
+        "Number": fields.text("Number", required=True),
+        "InvoiceDate": fields.day("InvoiceDate", required=True),
+        "InvoiceDueDate": fields.day("InvoiceDueDate"),
+        "GrossAmount": fields.amount("GrossAmount", required=True),
+        "Currency": fields.currency("Currency", required=True),
+        "PONumber": fields.text("PONumber"),
+        "Memo": fields.text("Memo"),
+    }
+    vendor = fields.child("BuyerVendor", required=True)
+    vendor_code = vendor.text("VendorExternalSystemID", required=True)
+    if vendor_code not in known_vendors:
+        vendor.fail("VendorExternalSystemID", f"unknown vendor {vendor_code!r}")
+    content["BuyerVendor"] = {"VendorExternalSystemID": vendor_code}
+    distributions = []
+    for line in fields.children("Distributions", required=True):
+        codes = [
+            {
+                "GroupName": code.text("GroupName", required=True),
+                "EnterpriseCodeValue": code.text("EnterpriseCodeValue", required=True),
+            }
+            for code in line.children("EnterpriseCodes")
+        ]
+        values = {
+            "Amount": line.amount("Amount", required=True),
+            "Description": line.text("Description"),
+            "EnterpriseCodes": codes,
+        }
+        values.update(line.rest(values.keys()))
+        distributions.append(drop_none(values))
+    total = money(sum(d["Amount"] for d in distributions))
+    if abs(total - content["GrossAmount"]) > DISTRIBUTION_TOLERANCE + 1e-9:
+        fields.fail(
+            "Distributions",
+            f"amounts add up to {total:.2f}, not GrossAmount {content['GrossAmount']:.2f}",
+        )
+    known = {*content, "Distributions"}
+    content["Distributions"] = distributions
+    content = drop_none(content)
+    content.update(fields.rest(known, INVOICE_OWNED))
+    return content

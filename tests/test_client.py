@@ -1,0 +1,311 @@
+"""The AvidXchange client against the simulator, over real HTTP.
+
+Every test asserts what the client did on the wire (exact request counts as
+the simulator saw them), not only what it returned.
+"""
+
+import datetime
+import logging
+import time
+
+from ..tools.avidxchange_client import AvidXchangeClient
+from ..tools.exceptions import (
+    AuthenticationError,
+    InvalidResponseError,
+    PermanentError,
+    RetryableError,
+)
+from .common import CLIENT_ID, CLIENT_SECRET, COMPANY_ID, SimulatorCase
+
+TOKEN = "/token"
+API = "/avidconnect/v1"
+
+
+def vendor(code="ODOO-1-42", name="Acme Steel"):
+    return {"ExternalVendorCode": code, "Name": name, "Active": True}
+
+
+def invoice(external_id="ODOO-1-1001", vendor_code="ODOO-1-42", amount=1250.0):
+    return {
+        "ExternalInvoiceId": external_id,
+        "Number": "INV-0042",
+        "InvoiceDate": "2026-11-20",
+        "InvoiceDueDate": "2026-12-20",
+        "GrossAmount": amount,
+        "Currency": "USD",
+        "BuyerVendor": {"VendorExternalSystemID": vendor_code},
+        "Distributions": [{"Amount": amount, "Description": "Steel plate"}],
+    }
+
+
+class ClientCase(SimulatorCase):
+    def client(self, **options):
+        options.setdefault("backoff_factor", 0.01)
+        options.setdefault("read_timeout", 5)
+        client = AvidXchangeClient(
+            self.simulator.base_url, CLIENT_ID, CLIENT_SECRET, COMPANY_ID, **options
+        )
+        self.addCleanup(client.close)
+        return client
+
+
+class TestClientTokens(ClientCase):
+    def test_token_reused_within_its_lifetime(self):
+        client = self.client()
+        client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+        client.put_vendor("ODOO-1-2", vendor("ODOO-1-2"))
+        self.assertEqual(self.simulator.count("POST", TOKEN), 1)
+        self.assertEqual(self.simulator.count("PUT", API + "/vendors/*"), 2)
+
+    def test_new_cycle_fetches_a_new_token(self):
+        client = self.client()
+        client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+        client.start_cycle()
+        client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+        self.assertEqual(self.simulator.count("POST", TOKEN), 2)
+
+    def test_token_renewed_when_less_than_a_minute_remains(self):
+        self.simulator.set_token_ttl(61)  # valid, but inside the 60 s margin after 1 s
+        client = self.client()
+        client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+        time.sleep(1.1)
+        client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+        self.assertEqual(self.simulator.count("POST", TOKEN), 2)
+        self.assertEqual(self.simulator.count("PUT", API + "/vendors/ODOO-1-1"), 2)
+
+    def test_expired_token_answered_401_gets_one_renewal_and_one_retry(self):
+        client = self.client()
+        client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+        self.simulator.expire_tokens()
+        answer = client.put_vendor("ODOO-1-1", vendor("ODOO-1-1", "Acme Steel Inc."))
+        self.assertEqual(answer["Name"], "Acme Steel Inc.")
+        self.assertEqual(self.simulator.count("POST", TOKEN), 2)
+        statuses = [r["status"] for r in self.simulator.requests("PUT", API + "/vendors/*")]
+        self.assertEqual(statuses, [201, 401, 200])
+
+    def test_second_401_is_an_authentication_error(self):
+        client = self.client()
+        client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+        self.simulator.fail_next(2, status=401, path="/vendors")
+        with self.assertRaises(AuthenticationError):
+            client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+        self.assertEqual(self.simulator.count("POST", TOKEN), 2)
+        self.assertEqual(self.simulator.count("PUT", API + "/vendors/*"), 3)
+
+    def test_wrong_credentials(self):
+        client = AvidXchangeClient(self.simulator.base_url, CLIENT_ID, "wrong", COMPANY_ID)
+        self.addCleanup(client.close)
+        with self.assertRaises(AuthenticationError) as caught:
+            client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+        self.assertIn("invalid_client", str(caught.exception))
+        self.assertEqual(self.simulator.count("POST", TOKEN), 1)  # never retried
+        self.assertEqual(self.simulator.count(path=API + "/*"), 0)
+
+    def test_credentials_rejected_by_the_gateway(self):
+        self.simulator.reject_credentials(True)
+        with self.assertRaises(AuthenticationError):
+            self.client().check_connection()
+        self.assertEqual(self.simulator.count("POST", TOKEN), 1)
+
+    def test_wrong_company_is_a_permanent_error(self):
+        client = AvidXchangeClient(self.simulator.base_url, CLIENT_ID, CLIENT_SECRET, "NOPE")
+        self.addCleanup(client.close)
+        with self.assertRaises(PermanentError) as caught:
+            client.check_connection()
+        self.assertEqual(caught.exception.status, 403)
+
+
+class TestClientRetries(ClientCase):
+    def test_429_without_retry_after_backs_off_then_passes(self):
+        self.simulator.fail_next(2, status=429, path="/vendors")
+        self.client().put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+        statuses = [r["status"] for r in self.simulator.requests("PUT", API + "/vendors/*")]
+        self.assertEqual(statuses, [429, 429, 201])
+
+    def test_429_retry_after_is_honoured(self):
+        self.simulator.fail_next(1, status=429, retry_after=1, path="/vendors")
+        client = self.client()
+        client.check_connection()  # token first: time only the vendor call
+        started = time.monotonic()
+        client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+        self.assertGreaterEqual(time.monotonic() - started, 1.0)
+        self.assertEqual(self.simulator.count("PUT", API + "/vendors/ODOO-1-1"), 2)
+
+    def test_retry_after_beyond_the_deadline_is_not_waited_for(self):
+        self.simulator.fail_next(1, status=429, retry_after=3600, path="/vendors")
+        with self.assertRaises(RetryableError) as caught:
+            self.client(total_timeout=5).put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+        self.assertEqual(caught.exception.status, 429)
+        self.assertEqual(self.simulator.count("PUT", API + "/vendors/ODOO-1-1"), 1)
+
+    def test_server_errors_are_retried(self):
+        for status in (500, 503):
+            with self.subTest(status=status):
+                self.simulator.clear_requests()
+                self.simulator.fail_next(1, status=status, path="/vendors")
+                self.client().put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+                statuses = [r["status"] for r in self.simulator.requests("PUT", API + "/vendors/*")]
+                self.assertEqual(statuses[0], status)
+                self.assertEqual(len(statuses), 2)
+
+    def test_attempts_are_bounded(self):
+        self.simulator.fail_next(10, status=503, path="/vendors")
+        with self.assertRaises(RetryableError) as caught:
+            self.client(max_attempts=3).put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+        self.assertEqual(caught.exception.status, 503)
+        self.assertEqual(self.simulator.count("PUT", API + "/vendors/ODOO-1-1"), 3)
+
+    def test_client_errors_are_not_retried(self):
+        with self.assertRaises(PermanentError) as caught:
+            self.client().put_vendor("ODOO-1-1", {"ExternalVendorCode": "ODOO-1-1"})
+        self.assertEqual(caught.exception.status, 422)
+        self.assertIn("Name", str(caught.exception))
+        self.assertEqual(self.simulator.count("PUT", API + "/vendors/ODOO-1-1"), 1)
+
+    def test_slow_answer_times_out_and_is_retried(self):
+        self.simulator.slow_next(1, seconds=1.5, path="/vendors")
+        client = self.client(read_timeout=0.5)
+        with self.assertLogs("urllib3.connectionpool", "WARNING"):
+            answer = client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+        self.assertEqual(answer["ExternalVendorCode"], "ODOO-1-1")
+        time.sleep(1.2)  # the simulator logs the slow request once it has answered
+        self.assertEqual(self.simulator.count("PUT", API + "/vendors/ODOO-1-1"), 2)
+
+    def test_timeouts_through_every_attempt(self):
+        self.simulator.slow_next(2, seconds=1.0, path="/vendors")
+        client = self.client(read_timeout=0.3, max_attempts=2)
+        with (
+            self.assertLogs("urllib3.connectionpool", "WARNING"),
+            self.assertRaises(RetryableError) as caught,
+        ):
+            client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+        self.assertIn("timed out", str(caught.exception))
+        self.assertIn("2 attempt(s)", str(caught.exception))
+
+    def test_dropped_connection_is_retried(self):
+        self.simulator.drop_next(1, path="/vendors")
+        with self.assertLogs("urllib3.connectionpool", "WARNING"):
+            self.client().put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
+        self.assertEqual(self.simulator.get_vendor(COMPANY_ID, "ODOO-1-1")["Name"], "Acme Steel")
+
+    def test_unreachable_host(self):
+        client = AvidXchangeClient(
+            "http://127.0.0.1:9",
+            CLIENT_ID,
+            CLIENT_SECRET,
+            COMPANY_ID,
+            max_attempts=2,
+            backoff_factor=0.01,
+        )
+        self.addCleanup(client.close)
+        with (
+            self.assertLogs("urllib3.connectionpool", "WARNING"),
+            self.assertRaises(RetryableError) as caught,
+        ):
+            client.check_connection()
+        self.assertIn("connection failed", str(caught.exception))
+
+    def test_malformed_json_is_an_invalid_response(self):
+        self.simulator.malformed_next(1, path="/payments")
+        with self.assertRaises(InvalidResponseError):
+            self.client().check_connection()
+        self.assertEqual(self.simulator.count("GET", API + "/payments"), 1)
+
+
+class TestClientData(ClientCase):
+    def setUp(self):
+        super().setUp()
+        self.api = self.client()
+        self.api.put_vendor("ODOO-1-42", vendor())
+
+    def test_invoice_submitted_twice_is_adopted(self):
+        first, known = self.api.submit_invoice(invoice())
+        self.assertFalse(known)
+        again, known = self.api.submit_invoice(invoice())
+        self.assertTrue(known)
+        self.assertEqual(again["Id"], first["Id"])
+        self.assertEqual(len(self.simulator.invoices(COMPANY_ID)), 1)
+        statuses = [r["status"] for r in self.simulator.requests("POST", API + "/invoices")]
+        self.assertEqual(statuses, [201, 409])
+
+    def test_invalid_invoice_is_refused_with_the_reason(self):
+        bad = invoice()
+        bad["Distributions"][0]["Amount"] = 1000.0
+        with self.assertRaises(PermanentError) as caught:
+            self.api.submit_invoice(bad)
+        self.assertEqual(caught.exception.status, 422)
+        self.assertTrue(caught.exception.detail or caught.exception.reason)
+
+    def test_paging_follows_next_links_to_the_last_page(self):
+        since = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
+        ids = []
+        for n in range(7):
+            answer, _known = self.api.submit_invoice(invoice(f"ODOO-1-{n}", amount=10.0 + n))
+            self.simulator.approve_invoice(answer["Id"])
+            paid = self.simulator.pay([{"invoice_id": answer["Id"], "amount": 10.0 + n}])
+            ids.append(paid["PaymentId"])
+        until = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=5)
+        self.simulator.clear_requests()
+        client = self.client(page_size=3)
+        seen = [p["PaymentId"] for p in client.iter_payments(since, until)]
+        self.assertEqual(sorted(seen), sorted(ids))
+        self.assertEqual(self.simulator.count("GET", API + "/payments"), 3)  # 3 + 3 + 1
+
+    def test_per_item_failures_in_a_batch(self):
+        results = self.api.put_enterprise_codes(
+            [
+                {"GroupName": "Accounting Codes", "CodeValue": "600000", "IsActive": True},
+                {"GroupName": "Accounting Codes", "IsActive": True},
+            ]
+        )
+        self.assertEqual([r.successful for r in results], [True, False])
+        self.assertTrue(results[1].errors and results[1].errors[0])
+        self.assertEqual(len(self.simulator.enterprise_codes(COMPANY_ID)), 1)
+
+
+class TestClientSecrets(ClientCase):
+    def test_no_secret_in_logs_or_exchanges(self):
+        exchanges = []
+        records = []
+        handler = logging.Handler(logging.DEBUG)
+        handler.emit = records.append
+        root = logging.getLogger()
+        old_level = root.level
+        root.addHandler(handler)
+        root.setLevel(logging.DEBUG)
+        try:
+            client = self.client(recorder=exchanges.append)
+            client.put_vendor("ODOO-1-42", vendor())
+            token = client._token
+            self.simulator.expire_tokens()
+            self.simulator.fail_next(1, status=429, path="/invoices")
+            client.submit_invoice(invoice())
+            client.submit_invoice(invoice())
+            self.simulator.reject_credentials(True)
+            client.start_cycle()
+            with self.assertRaises(AuthenticationError) as caught:
+                client.check_connection()
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(old_level)
+        self.assertTrue(token)
+        texts = [record.getMessage() for record in records]
+        texts += [repr(exchange) for exchange in exchanges]
+        texts.append(str(caught.exception))
+        for secret in (CLIENT_SECRET, token, client._basic.split()[1]):
+            leaks = [text for text in texts if secret in text]
+            self.assertFalse(leaks, "a secret reached a log record or an exchange")
+        self.assertEqual(
+            [(e.method, e.path.split("?")[0], e.status, e.attempts) for e in exchanges],
+            [
+                ("POST", "/token", 200, 1),
+                ("PUT", API + "/vendors/ODOO-1-42", 201, 1),
+                ("POST", API + "/invoices", 401, 2),  # 429, then the expired token
+                ("POST", "/token", 200, 1),
+                ("POST", API + "/invoices", 201, 1),
+                ("POST", API + "/invoices", 409, 1),
+                ("POST", "/token", 401, 1),
+            ],
+        )
+        self.assertIsNone(exchanges[0].response_body)  # token answers are never kept
+        self.assertIn('"ExternalInvoiceId": "ODOO-1-1001"', exchanges[4].request_body)

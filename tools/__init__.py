@@ -1,0 +1,1 @@
+"""Plain Python, no ORM: the AvidXchange HTTP client and its helpers."""

@@ -1,0 +1,533 @@
+"""The one place that talks HTTP to AvidXchange.
+
+A client lives for one sync cycle of one backend: it holds one
+``requests.Session`` (keep-alive), fetches an OAuth 2.0 client-credentials token
+when the cycle starts and renews it when fewer than ``TOKEN_RENEW_MARGIN``
+seconds remain, or once after a 401. Retries with exponential backoff and
+jitter, ``Retry-After`` and the per-request deadline are urllib3's ``Retry``
+(subclassed for the jitter, the deadline and the retry log), mounted on the
+session, so there is no hand-written retry loop.
+
+Every exchange can be handed to a ``recorder`` callable as an :class:`Exchange`
+with redacted bodies; the audit trail of the Odoo side is built from those.
+Secrets (the client secret, tokens, the ``Authorization`` header) never reach a
+log record, an exchange or an exception message.
+"""
+
+import base64
+import dataclasses
+import datetime
+import json
+import logging
+import random
+import time
+from urllib.parse import quote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ResponseError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
+from urllib3.util.retry import Retry
+
+from .. import const
+from .exceptions import (
+    AuthenticationError,
+    InvalidResponseError,
+    PermanentError,
+    RetryableError,
+)
+from .redaction import redacted_text
+
+_logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class Exchange:
+    """One request as the audit trail keeps it: nothing secret in it."""
+
+    method: str
+    path: str  # below the base URL, with the query string
+    status: int | None  # the last answer's HTTP status; None when none came
+    duration: float  # seconds, all attempts and waits included
+    attempts: int
+    request_body: str | None
+    response_body: str | None
+    error: str | None = None
+
+
+@dataclasses.dataclass
+class ItemResult:
+    """One entry of a batch answer (``Results``): batches answer 200 even when
+    some items fail, so each item carries its own outcome."""
+
+    successful: bool
+    errors: list
+    item: dict
+
+
+class _CycleRetry(Retry):
+    """urllib3's Retry with jitter, a deadline for the whole request, and a note
+    of every retry.
+
+    The deadline keeps a sync cycle from hanging on one request: a retry (or a
+    ``Retry-After``) that would end after it is not attempted, and the last
+    answer is returned as it is. ``retry_log`` is shared by the copies urllib3
+    makes, so the client can tell how many attempts a request took.
+    """
+
+    def __init__(
+        self,
+        *args,
+        deadline=None,
+        backoff_cap=const.DEFAULT_BACKOFF_MAX,
+        retry_log=None,
+        planned_backoff=0.0,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+        self.backoff_cap = backoff_cap
+        self.retry_log = [] if retry_log is None else retry_log
+        self.planned_backoff = planned_backoff
+
+    def new(self, **kwargs):
+        kwargs.setdefault("deadline", self.deadline)
+        kwargs.setdefault("backoff_cap", self.backoff_cap)
+        kwargs.setdefault("retry_log", self.retry_log)
+        return super().new(**kwargs)
+
+    def get_backoff_time(self):
+        return self.planned_backoff
+
+    def increment(self, method=None, url=None, response=None, error=None, **kwargs):
+        new_retry = super().increment(method, url, response=response, error=error, **kwargs)
+        # Exponential from the first retry on, capped, with "equal jitter" so
+        # that clients throttled together do not all come back together.
+        backoff = min(self.backoff_cap, self.backoff_factor * 2 ** len(self.retry_log))
+        new_retry.planned_backoff = backoff / 2 + random.uniform(0, backoff / 2)
+        wait = new_retry.planned_backoff
+        if response is not None and self.respect_retry_after_header:
+            wait = self.get_retry_after(response) or wait  # as urllib3's sleep() decides
+        if self.deadline is not None and time.monotonic() + wait > self.deadline:
+            raise MaxRetryError(kwargs.get("_pool"), url, error or ResponseError("deadline"))
+        cause = f"HTTP {response.status}" if response is not None else type(error).__name__
+        self.retry_log.append(cause)
+        _logger.info(
+            "AvidXchange %s %s: %s, retry %d in %.1f s",
+            method,
+            urlsplit(url).path,
+            cause,
+            len(self.retry_log),
+            wait,
+        )
+        return new_retry
+
+
+class AvidXchangeClient:
+    """A session with one AvidXchange company, for one sync cycle.
+
+    :param base_url: gateway URL (the data paths hang under ``API_PREFIX``)
+    :param token_url: token endpoint; defaults to ``base_url + TOKEN_PATH``
+    :param recorder: optional callable receiving an :class:`Exchange` per request
+    """
+
+    def __init__(
+        self,
+        base_url,
+        client_id,
+        client_secret,
+        company_id,
+        *,
+        token_url=None,
+        connect_timeout=const.DEFAULT_CONNECT_TIMEOUT,
+        read_timeout=const.DEFAULT_READ_TIMEOUT,
+        max_attempts=const.DEFAULT_MAX_ATTEMPTS,
+        backoff_factor=const.DEFAULT_BACKOFF_FACTOR,
+        backoff_max=const.DEFAULT_BACKOFF_MAX,
+        total_timeout=const.DEFAULT_TOTAL_TIMEOUT,
+        page_size=const.PAGE_SIZE_DEFAULT,
+        recorder=None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.api_url = self.base_url + const.API_PREFIX
+        self.token_url = token_url or self.base_url + const.TOKEN_PATH
+        self.company_id = company_id
+        self.timeout = (connect_timeout, read_timeout)
+        self.max_attempts = max(1, int(max_attempts))
+        self.backoff_factor = backoff_factor
+        self.backoff_max = backoff_max
+        self.total_timeout = total_timeout
+        self.page_size = max(1, min(int(page_size), const.PAGE_SIZE_MAX))
+        self.recorder = recorder
+        self._basic = "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode(
+            "ascii"
+        )
+        self._secrets = [s for s in (client_secret, self._basic) if s]
+        self._token = None
+        self._token_expires = 0.0
+        self._session = requests.Session()
+        self._adapter = HTTPAdapter()
+        self._session.mount("http://", self._adapter)
+        self._session.mount("https://", self._adapter)
+
+    # === LIFECYCLE === #
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self._session.close()
+
+    def start_cycle(self):
+        """Forget the token: each polling cycle starts with a fresh one."""
+        self._forget_token()
+
+    # === API === #
+
+    def check_connection(self):
+        """Fetch a token and list one payment: proves the credentials, the host
+        and the company id with the cheapest call the contract has."""
+        self._ensure_token()
+        now = time.time()
+        params = {
+            const.MODIFIED_FROM_PARAM: _iso_utc(now - 60),
+            const.MODIFIED_TO_PARAM: _iso_utc(now),
+            const.PAGE_NUMBER_PARAM: 1,
+            const.PAGE_SIZE_PARAM: 1,
+        }
+        page = self._call("GET", const.PATH_PAYMENTS, params=params)
+        self._check_page(page)
+        return page
+
+    def put_vendor(self, code, vendor):
+        """Create or update a vendor; idempotent. Returns it with its ``Id``."""
+        answer = self._call("PUT", const.PATH_VENDOR.format(quote(code, safe="")), body=vendor)
+        return self._require(answer, "Id")
+
+    def submit_invoice(self, invoice):
+        """Submit a bill. Returns ``(answer, already_known)``: a 409 means
+        AvidXchange has this ``ExternalInvoiceId`` already, and its answer
+        names that invoice, which we adopt instead of failing."""
+        answer, status = self._call(
+            "POST", const.PATH_INVOICES, body=invoice, accept=(const.HTTP_CONFLICT,), status=True
+        )
+        if status == const.HTTP_CONFLICT:
+            existing = self._require(answer, "Item")["Item"]
+            return self._require(existing, "Id"), True
+        return self._require(answer, "Id"), False
+
+    def get_invoice(self, invoice_id):
+        answer = self._call("GET", const.PATH_INVOICE.format(quote(str(invoice_id), safe="")))
+        return self._require(answer, "Id")
+
+    def iter_invoices(self, modified_from, modified_to):
+        return self.iter_pages(const.PATH_INVOICES, _window(modified_from, modified_to))
+
+    def iter_payments(self, modified_from, modified_to):
+        return self.iter_pages(const.PATH_PAYMENTS, _window(modified_from, modified_to))
+
+    def get_payment(self, payment_id):
+        answer = self._call("GET", const.PATH_PAYMENT.format(quote(str(payment_id), safe="")))
+        return self._require(answer, "PaymentId")
+
+    def put_enterprise_codes(self, codes):
+        """Batch upsert; returns one :class:`ItemResult` per code sent."""
+        answer = self._call("PUT", const.PATH_ENTERPRISE_CODES, body=list(codes))
+        return self._item_results(answer)
+
+    def put_purchase_order(self, code, order):
+        path = const.PATH_PURCHASE_ORDER.format(quote(code, safe=""))
+        return self._call("PUT", path, body=order)
+
+    def iter_pages(self, path, params=None):
+        """Yield the items of a paged list, following the ``next`` links."""
+        params = dict(params or {})
+        params.setdefault(const.PAGE_NUMBER_PARAM, 1)
+        params.setdefault(const.PAGE_SIZE_PARAM, self.page_size)
+        page = self._call("GET", path, params=params)
+        while True:
+            items, next_url = self._check_page(page)
+            yield from items
+            if not next_url:
+                return
+            page = self._call("GET", self._relative(next_url))
+
+    # === HTTP === #
+
+    def _call(self, method, path, params=None, body=None, accept=(), status=False):
+        """A data call: token, headers, one renewal on 401, error mapping."""
+        self._ensure_token()
+        response = self._send(method, self.api_url + path, params=params, body=body)
+        if response.status_code == const.HTTP_UNAUTHORIZED:
+            self._forget_token()
+            self._ensure_token()
+            response = self._send(method, self.api_url + path, params=params, body=body)
+            if response.status_code == const.HTTP_UNAUTHORIZED:
+                raise AuthenticationError(
+                    "AvidXchange refused a freshly issued token: check that the API client "
+                    "may use this company.",
+                    status=401,
+                )
+        answer = self._answer(response, accept)
+        return (answer, response.status_code) if status else answer
+
+    def _ensure_token(self):
+        if self._token and time.monotonic() < self._token_expires - const.TOKEN_RENEW_MARGIN:
+            return
+        response = self._send(
+            "POST",
+            self.token_url,
+            form={"grant_type": const.TOKEN_GRANT_TYPE},
+            authorization=self._basic,
+            record_bodies=False,  # a token answer carries the token, an error may echo secrets
+        )
+        if response.status_code in (400, 401, 403):
+            raise AuthenticationError(
+                f"AvidXchange refused the client id and secret ({_oauth_error(response)}).",
+                status=response.status_code,
+            )
+        answer = self._answer(response)
+        token = answer.get("access_token") if isinstance(answer, dict) else None
+        if not token:
+            raise InvalidResponseError("The AvidXchange token answer holds no access token.")
+        try:
+            lifetime = float(answer.get("expires_in") or 3600)
+        except (TypeError, ValueError):
+            lifetime = 3600.0
+        self._token = token
+        self._token_expires = time.monotonic() + lifetime
+        self._secrets.append(token)
+
+    def _forget_token(self):
+        self._token = None
+        self._token_expires = 0.0
+
+    def _send(
+        self, method, url, params=None, body=None, form=None, authorization=None, record_bodies=True
+    ):
+        """Send one logical request (urllib3 retries inside) and record it."""
+        headers = {
+            "Accept": const.JSON_MEDIA_TYPE,
+            "Authorization": authorization or f"Bearer {self._token}",
+        }
+        if authorization is None:
+            headers[const.COMPANY_HEADER] = str(self.company_id)
+        data = None
+        if body is not None:
+            headers["Content-Type"] = const.JSON_MEDIA_TYPE
+            data = json.dumps(body)
+        elif form is not None:
+            data = form
+        started = time.monotonic()
+        # One client serves one cycle in one thread: the adapter (and its
+        # keep-alive pool) stays, the retry budget is per request.
+        self._adapter.max_retries = retry = self._retry(started)
+        response = error = None
+        try:
+            response = self._session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.exceptions.RequestException as exc:
+            error = exc
+        duration = time.monotonic() - started
+        attempts = len(retry.retry_log) + 1
+        if error is not None:
+            message = self._scrub(
+                f"AvidXchange did not answer {method} {urlsplit(url).path} after {attempts} "
+                f"attempt(s) in {duration:.1f} s ({_cause(error)})."
+            )
+            self._record(method, url, params, None, duration, attempts, body, None, message)
+            raise RetryableError(message) from None
+        _logger.debug(
+            "AvidXchange %s %s -> %s in %.3f s",
+            method,
+            urlsplit(url).path,
+            response.status_code,
+            duration,
+        )
+        self._record(
+            method,
+            url,
+            params,
+            response.status_code,
+            duration,
+            attempts,
+            body if record_bodies else None,
+            response.content if record_bodies else None,
+            None,
+        )
+        return response
+
+    def _retry(self, started):
+        return _CycleRetry(
+            total=self.max_attempts - 1,
+            connect=self.max_attempts - 1,
+            read=self.max_attempts - 1,
+            status=self.max_attempts - 1,
+            other=0,
+            # POST is safe to repeat here: the token endpoint has no side effect
+            # and an invoice sent twice answers 409 with the first one.
+            allowed_methods=frozenset({"GET", "PUT", "POST"}),
+            status_forcelist=const.RETRYABLE_STATUSES,
+            backoff_factor=self.backoff_factor,
+            backoff_cap=self.backoff_max,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+            deadline=started + self.total_timeout,
+        )
+
+    def _answer(self, response, accept=()):
+        """Map a final answer to its parsed body or to a typed error."""
+        code = response.status_code
+        if code in const.RETRYABLE_STATUSES:
+            raise RetryableError(
+                f"AvidXchange is {'throttling requests' if code == 429 else 'unavailable'} "
+                f"(HTTP {code}) and stayed so through every retry; the next cycle will try again.",
+                status=code,
+            )
+        if code >= 300 and code not in accept:
+            reason, detail = _error_words(response)
+            message = f"AvidXchange refused the request (HTTP {code})"
+            if reason or detail:
+                message += ": " + " — ".join(w for w in (reason, detail) if w)
+            raise PermanentError(self._scrub(message), status=code, reason=reason, detail=detail)
+        if code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise InvalidResponseError(
+                f"AvidXchange answered HTTP {code} with a body that is not JSON.", status=code
+            ) from None
+
+    def _record(self, method, url, params, status, duration, attempts, body, content, error):
+        if not self.recorder:
+            return
+        parts = urlsplit(requests.Request(method, url, params=params).prepare().url)
+        path = parts.path[len(urlsplit(self.base_url).path) :]
+        self.recorder(
+            Exchange(
+                method=method,
+                path=path + (f"?{parts.query}" if parts.query else ""),
+                status=status,
+                duration=duration,
+                attempts=attempts,
+                request_body=self._scrub(redacted_text(body)),
+                response_body=self._scrub(redacted_text(content)),
+                error=error,
+            )
+        )
+
+    def _scrub(self, text):
+        """Last line of defence: no secret value leaves, whatever the key."""
+        if text:
+            for secret in self._secrets:
+                text = text.replace(secret, const.REDACTED)
+        return text
+
+    # === ANSWER SHAPES === #
+
+    def _check_page(self, page):
+        if not isinstance(page, dict) or not isinstance(page.get("Items"), list):
+            raise InvalidResponseError("The AvidXchange list answer holds no Items.")
+        paging = page.get("Paging")
+        if not isinstance(paging, dict):
+            raise InvalidResponseError("The AvidXchange list answer holds no Paging.")
+        next_url = next(
+            (
+                link.get("Href")
+                for link in paging.get("Links") or []
+                if isinstance(link, dict) and link.get("Rel") == const.NEXT_LINK_REL
+            ),
+            None,
+        )
+        return page["Items"], next_url
+
+    def _relative(self, url):
+        """A ``next`` link as a path below the API: the token is only ever sent
+        to the host it was issued for."""
+        if not url.startswith(self.api_url + "/"):
+            raise InvalidResponseError(
+                f"AvidXchange answered a next-page link outside the API: {urlsplit(url).netloc}"
+            )
+        return url[len(self.api_url) :]
+
+    @staticmethod
+    def _require(answer, key):
+        if not isinstance(answer, dict) or answer.get(key) in (None, ""):
+            raise InvalidResponseError(f"The AvidXchange answer holds no {key}.")
+        return answer
+
+    @staticmethod
+    def _item_results(answer):
+        results = answer.get("Results") if isinstance(answer, dict) else None
+        if not isinstance(results, list):
+            raise InvalidResponseError("The AvidXchange batch answer holds no Results.")
+        return [
+            ItemResult(
+                successful=bool(result.get("Successful")),
+                errors=[e.get("Message", "") for e in result.get("Errors") or []],
+                item=result.get("Item") or {},
+            )
+            for result in results
+        ]
+
+
+def _iso_utc(timestamp):
+    return _format_ts(datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc))
+
+
+def _window(modified_from, modified_to):
+    """Query bounds from datetimes (naive ones are UTC, as Odoo stores them)."""
+    return {
+        const.MODIFIED_FROM_PARAM: _format_ts(modified_from),
+        const.MODIFIED_TO_PARAM: _format_ts(modified_to),
+    }
+
+
+def _format_ts(moment):
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds") + "Z"
+
+
+def _error_words(response):
+    try:
+        body = response.json()
+    except ValueError:
+        return None, None
+    if not isinstance(body, dict):
+        return None, None
+    exception = body.get("exception")
+    if isinstance(exception, dict):
+        return exception.get("reason"), exception.get("detail")
+    return body.get("message"), body.get("description")
+
+
+def _oauth_error(response):
+    try:
+        code = response.json().get("error")
+    except (ValueError, AttributeError):
+        code = None
+    return code if code in const.OAUTH_ERROR_CODES else f"HTTP {response.status_code}"
+
+
+def _cause(error):
+    # After the last retry, requests wraps urllib3's error: look inside.
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    if isinstance(reason, NewConnectionError):  # a subclass of the timeout in urllib3 1.26
+        return "connection failed"
+    if isinstance(error, requests.exceptions.Timeout) or isinstance(reason, Urllib3Timeout):
+        return "timed out"
+    if isinstance(error, requests.exceptions.ConnectionError):
+        return "connection failed or was dropped"
+    return type(error).__name__
