@@ -12,6 +12,19 @@
         # Privilege and groups first: the access CSV and the rules reference them.
         "security/avidxchange_security.xml",
         "security/ir.model.access.csv",
+        "security/avidxchange_rules.xml",
+        "data/ir_cron.xml",
+        # Window actions before the views and menus that reference them.
+        "views/avidxchange_exchange_log_views.xml",
+        "views/avidxchange_partner_link_views.xml",
+        "views/avidxchange_invoice_link_views.xml",
+        "views/avidxchange_payment_views.xml",
+        "views/avidxchange_backend_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/res_partner_views.xml",
+        "views/account_move_views.xml",
+        "views/account_payment_views.xml",
+        "views/menus.xml",
     ],
     "images": ["static/description/banner.png"],
 }

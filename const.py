@@ -56,7 +56,13 @@ PAYMENT_STATUS_CLEARED = "Cleared"
 PAYMENT_STATUS_VOID = "Void"
 PAYMENT_STATUS_ERROR = "Error"
 
-PAYMENT_METHODS = ("Check", "ACH", "VirtualCard", "AvidPayNetwork")
+# API value: label
+PAYMENT_METHODS = {
+    "Check": "Check",
+    "ACH": "ACH",
+    "VirtualCard": "Virtual Card",
+    "AvidPayNetwork": "AvidPay Network",
+}
 
 GL_ACCOUNT_CODE_GROUP = "Accounting Codes"
 

@@ -28,8 +28,11 @@ trap cleanup EXIT
 copy_template "$DB"
 say "testing in database $DB (log: $LOG)"
 set +e
+# With tests enabled Odoo binds its HTTP port even with --no-http: take a free
+# one, so that two runs (or a demo) on one machine do not collide.
+port=$("$VENV/bin/python" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
 odoo_bin -d "$DB" -i "$MODULE" --test-tags "${TEST_TAGS:-/$MODULE}" \
-    --stop-after-init --no-http --log-level=info >"$LOG" 2>&1
+    --stop-after-init --no-http --http-port="$port" --log-level=info >"$LOG" 2>&1
 rc=$?
 set -e
 

@@ -426,7 +426,7 @@ class _Handler(BaseHTTPRequestHandler):
         value = self._param(name)
         if value is None:
             return default
-        if not value.isdigit() or int(value) < 1:
+        if not (value.isascii() and value.isdigit()) or int(value) < 1:
             raise ApiError(400, f"{name}: expected a positive integer, got {value!r}")
         if maximum is not None and int(value) > maximum:
             raise ApiError(400, f"{name}: at most {maximum}")

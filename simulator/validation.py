@@ -27,7 +27,7 @@ INVOICE_OWNED = (
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIMESTAMP_RE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$"
+    r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})$"
 )
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
@@ -65,10 +65,15 @@ def format_timestamp(moment):
 
 def parse_timestamp(value):
     """Parse an ISO 8601 timestamp that names its zone; ``None`` when it is not one."""
-    if not isinstance(value, str) or not _TIMESTAMP_RE.match(value):
+    match = _TIMESTAMP_RE.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
         return None
+    # Rebuilt in the one form Python 3.10's fromisoformat reads (no "Z", 6 digits).
+    minutes, seconds, fraction, zone = match.groups()
+    zone = "+00:00" if zone == "Z" else f"{zone[:3]}:{zone[-2:]}"
+    text = f"{minutes}:{seconds or '00'}.{(fraction or '')[:6]:0<6}{zone}"
     try:
-        return datetime.fromisoformat(value).astimezone(timezone.utc)
+        return datetime.fromisoformat(text).astimezone(timezone.utc)
     except ValueError:
         return None
 

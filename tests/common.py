@@ -6,12 +6,21 @@ timeout under 10 s to 10 s; the simulator runs on 127.0.0.1, and we let its
 requests through with the client's own timeouts so timeout tests stay short.
 """
 
+import os
+from unittest.mock import patch
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
+
+from odoo import Command
 from odoo.tests import BaseCase
 from odoo.tests.common import _super_send
+from odoo.tools import config
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 from ..simulator import AvidSimulator
+from ..tools.secret_box import KEY_ENVIRONMENT_VARIABLE, KEY_OPTION, OLD_KEYS_OPTION
 
 CLIENT_ID = "odoo-test-client"
 CLIENT_SECRET = "s3cr3t-Never-Log-Me-7f9c2a"
@@ -42,3 +51,76 @@ class SimulatorMixin:
 
 class SimulatorCase(SimulatorMixin, BaseCase):
     """For plain-Python code (the client): no database involved."""
+
+
+def fernet_keys(primary=None, old=()):
+    """Patch the encryption keys of the server configuration (None: no key)."""
+    return patch.dict(
+        config.options.maps[0],  # the runtime layer over the config file and defaults
+        {KEY_OPTION: primary, OLD_KEYS_OPTION: ",".join(old)},
+    )
+
+
+class AvidxchangeCase(SimulatorMixin, AccountTestInvoicingCommon):
+    """A company with its accounting, an encryption key and a connection to
+    the simulator, as an AvidXchange administrator."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.startClassPatcher(patch.dict(os.environ))  # restored as it was afterwards
+        os.environ.pop(KEY_ENVIRONMENT_VARIABLE, None)
+        cls.fernet_key = Fernet.generate_key().decode()
+        cls.startClassPatcher(fernet_keys(cls.fernet_key))
+        cls.env.user.group_ids += cls.env.ref("account_avidxchange.group_avidxchange_manager")
+        cls.backend = cls.env["avidxchange.backend"].create(cls._backend_values())
+
+    @classmethod
+    def _backend_values(cls, **values):
+        return {
+            "name": "AvidXchange test",
+            "base_url": cls.simulator.base_url,
+            "token_url": cls.simulator.token_url,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "avidxchange_company_id": COMPANY_ID,
+            "journal_id": cls.company_data["default_journal_bank"].id,
+            "read_timeout": 5,
+            **values,
+        }
+
+    def exchanges(self, **filters):
+        domain = [("backend_id", "=", self.backend.id)]
+        domain += [(field, "=", value) for field, value in filters.items()]
+        return self.env["avidxchange.exchange.log"].search(domain, order="id")
+
+    def vendor(self, name="Acme Steel", **values):
+        return self.env["res.partner"].create(
+            {"name": name, "is_company": True, "avidxchange_enabled": True, **values}
+        )
+
+    def bill(self, vendor, *amounts, taxes=None, ref="INV-0042", post=True, **values):
+        """A vendor bill with one line per amount (no taxes unless given)."""
+        bill = self.env["account.move"].create(
+            {
+                "move_type": "in_invoice",
+                "partner_id": vendor.id,
+                "ref": ref,
+                "invoice_date": "2026-11-20",
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": f"Line {n}",
+                            "quantity": 1,
+                            "price_unit": amount,
+                            "tax_ids": [Command.set((taxes or self.env["account.tax"]).ids)],
+                        }
+                    )
+                    for n, amount in enumerate(amounts, start=1)
+                ],
+                **values,
+            }
+        )
+        if post:
+            bill.action_post()
+        return bill

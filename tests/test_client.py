@@ -237,14 +237,14 @@ class TestClientData(ClientCase):
         self.assertTrue(caught.exception.detail or caught.exception.reason)
 
     def test_paging_follows_next_links_to_the_last_page(self):
-        since = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
+        since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
         ids = []
         for n in range(7):
             answer, _known = self.api.submit_invoice(invoice(f"ODOO-1-{n}", amount=10.0 + n))
             self.simulator.approve_invoice(answer["Id"])
             paid = self.simulator.pay([{"invoice_id": answer["Id"], "amount": 10.0 + n}])
             ids.append(paid["PaymentId"])
-        until = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=5)
+        until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
         self.simulator.clear_requests()
         client = self.client(page_size=3)
         seen = [p["PaymentId"] for p in client.iter_payments(since, until)]
@@ -308,4 +308,6 @@ class TestClientSecrets(ClientCase):
             ],
         )
         self.assertIsNone(exchanges[0].response_body)  # token answers are never kept
+        self.assertIn("refused the client id and secret", exchanges[-1].error)
+        self.assertEqual([e.error is None for e in exchanges], [True] * 6 + [False])
         self.assertIn('"ExternalInvoiceId": "ODOO-1-1001"', exchanges[4].request_body)

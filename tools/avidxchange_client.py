@@ -32,6 +32,8 @@ from urllib3.util.retry import Retry
 from .. import const
 from .exceptions import (
     AuthenticationError,
+    AvidXchangeError,
+    CredentialsRejectedError,
     InvalidResponseError,
     PermanentError,
     RetryableError,
@@ -260,39 +262,45 @@ class AvidXchangeClient:
     def _call(self, method, path, params=None, body=None, accept=(), status=False):
         """A data call: token, headers, one renewal on 401, error mapping."""
         self._ensure_token()
-        response = self._send(method, self.api_url + path, params=params, body=body)
+        url = self.api_url + path
+        response = self._send(method, url, params=params, body=body)
         if response.status_code == const.HTTP_UNAUTHORIZED:
+            self._record(response, method, url, params, body)
             self._forget_token()
             self._ensure_token()
-            response = self._send(method, self.api_url + path, params=params, body=body)
+            response = self._send(method, url, params=params, body=body)
             if response.status_code == const.HTTP_UNAUTHORIZED:
-                raise AuthenticationError(
+                error = AuthenticationError(
                     "AvidXchange refused a freshly issued token: check that the API client "
                     "may use this company.",
                     status=401,
                 )
-        answer = self._answer(response, accept)
+                self._record(response, method, url, params, body, error=error)
+                raise error
+        answer = self._answer(response, method, url, params, body, accept)
         return (answer, response.status_code) if status else answer
 
     def _ensure_token(self):
         if self._token and time.monotonic() < self._token_expires - const.TOKEN_RENEW_MARGIN:
             return
+        method, url = "POST", self.token_url
         response = self._send(
-            "POST",
-            self.token_url,
-            form={"grant_type": const.TOKEN_GRANT_TYPE},
-            authorization=self._basic,
-            record_bodies=False,  # a token answer carries the token, an error may echo secrets
+            method, url, form={"grant_type": const.TOKEN_GRANT_TYPE}, authorization=self._basic
         )
+        # Bodies are not kept: the answer carries the token, an error may echo secrets.
         if response.status_code in (400, 401, 403):
-            raise AuthenticationError(
+            error = CredentialsRejectedError(
                 f"AvidXchange refused the client id and secret ({_oauth_error(response)}).",
                 status=response.status_code,
             )
-        answer = self._answer(response)
+            self._record(response, method, url, keep_bodies=False, error=error)
+            raise error
+        answer = self._answer(response, method, url, keep_bodies=False)
         token = answer.get("access_token") if isinstance(answer, dict) else None
         if not token:
-            raise InvalidResponseError("The AvidXchange token answer holds no access token.")
+            error = InvalidResponseError("The AvidXchange token answer holds no access token.")
+            self._record(response, method, url, keep_bodies=False, error=error)
+            raise error
         try:
             lifetime = float(answer.get("expires_in") or 3600)
         except (TypeError, ValueError):
@@ -305,10 +313,10 @@ class AvidXchangeClient:
         self._token = None
         self._token_expires = 0.0
 
-    def _send(
-        self, method, url, params=None, body=None, form=None, authorization=None, record_bodies=True
-    ):
-        """Send one logical request (urllib3 retries inside) and record it."""
+    def _send(self, method, url, params=None, body=None, form=None, authorization=None):
+        """Send one logical request; urllib3 retries inside. Returns the final
+        answer, with its duration and attempt count; raises RetryableError
+        (recorded) when no answer came at all."""
         headers = {
             "Accept": const.JSON_MEDIA_TYPE,
             "Authorization": authorization or f"Bearer {self._token}",
@@ -325,7 +333,6 @@ class AvidXchangeClient:
         # One client serves one cycle in one thread: the adapter (and its
         # keep-alive pool) stays, the retry budget is per request.
         self._adapter.max_retries = retry = self._retry(started)
-        response = error = None
         try:
             response = self._session.request(
                 method,
@@ -337,33 +344,32 @@ class AvidXchangeClient:
                 allow_redirects=False,
             )
         except requests.exceptions.RequestException as exc:
-            error = exc
-        duration = time.monotonic() - started
-        attempts = len(retry.retry_log) + 1
-        if error is not None:
-            message = self._scrub(
-                f"AvidXchange did not answer {method} {urlsplit(url).path} after {attempts} "
-                f"attempt(s) in {duration:.1f} s ({_cause(error)})."
+            duration = time.monotonic() - started
+            error = RetryableError(
+                self._scrub(
+                    f"AvidXchange did not answer {method} {urlsplit(url).path} after "
+                    f"{len(retry.retry_log) + 1} attempt(s) in {duration:.1f} s ({_cause(exc)})."
+                )
             )
-            self._record(method, url, params, None, duration, attempts, body, None, message)
-            raise RetryableError(message) from None
+            self._record(
+                None,
+                method,
+                url,
+                params,
+                body,
+                error=error,
+                duration=duration,
+                attempts=len(retry.retry_log) + 1,
+            )
+            raise error from None
+        response.avx_duration = time.monotonic() - started
+        response.avx_attempts = len(retry.retry_log) + 1
         _logger.debug(
             "AvidXchange %s %s -> %s in %.3f s",
             method,
             urlsplit(url).path,
             response.status_code,
-            duration,
-        )
-        self._record(
-            method,
-            url,
-            params,
-            response.status_code,
-            duration,
-            attempts,
-            body if record_bodies else None,
-            response.content if record_bodies else None,
-            None,
+            response.avx_duration,
         )
         return response
 
@@ -385,8 +391,18 @@ class AvidXchangeClient:
             deadline=started + self.total_timeout,
         )
 
-    def _answer(self, response, accept=()):
-        """Map a final answer to its parsed body or to a typed error."""
+    def _answer(self, response, method, url, params=None, body=None, accept=(), keep_bodies=True):
+        """Map a final answer to its parsed body or to a typed error, and record
+        the exchange with that outcome."""
+        try:
+            answer = self._parse(response, accept)
+        except AvidXchangeError as error:
+            self._record(response, method, url, params, body, keep_bodies, error)
+            raise
+        self._record(response, method, url, params, body, keep_bodies)
+        return answer
+
+    def _parse(self, response, accept):
         code = response.status_code
         if code in const.RETRYABLE_STATUSES:
             raise RetryableError(
@@ -409,7 +425,19 @@ class AvidXchangeClient:
                 f"AvidXchange answered HTTP {code} with a body that is not JSON.", status=code
             ) from None
 
-    def _record(self, method, url, params, status, duration, attempts, body, content, error):
+    def _record(
+        self,
+        response,
+        method,
+        url,
+        params=None,
+        body=None,
+        keep_bodies=True,
+        error=None,
+        duration=None,
+        attempts=None,
+    ):
+        """Hand one exchange to the recorder, redacted."""
         if not self.recorder:
             return
         parts = urlsplit(requests.Request(method, url, params=params).prepare().url)
@@ -418,12 +446,16 @@ class AvidXchangeClient:
             Exchange(
                 method=method,
                 path=path + (f"?{parts.query}" if parts.query else ""),
-                status=status,
-                duration=duration,
-                attempts=attempts,
-                request_body=self._scrub(redacted_text(body)),
-                response_body=self._scrub(redacted_text(content)),
-                error=error,
+                status=None if response is None else response.status_code,
+                duration=response.avx_duration if response is not None else duration,
+                attempts=response.avx_attempts if response is not None else attempts,
+                request_body=self._scrub(redacted_text(body)) if keep_bodies else None,
+                response_body=(
+                    self._scrub(redacted_text(response.content))
+                    if keep_bodies and response is not None
+                    else None
+                ),
+                error=None if error is None else str(error),
             )
         )
 

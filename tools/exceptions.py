@@ -21,6 +21,10 @@ class AuthenticationError(AvidXchangeError):
     """The credentials were refused, or a fresh token was refused too."""
 
 
+class CredentialsRejectedError(AuthenticationError):
+    """The token endpoint refused the client id and secret."""
+
+
 class RetryableError(AvidXchangeError):
     """Throttling, a server error, a timeout or a dropped connection that lasted
     through every attempt: the same request may well pass later."""

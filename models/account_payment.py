@@ -1,0 +1,35 @@
+from odoo import api, fields, models
+
+
+class AccountPayment(models.Model):
+    _inherit = "account.payment"
+
+    avidxchange_payment_id = fields.Many2one(
+        "avidxchange.payment",
+        string="AvidXchange Payment",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+    )
+    avidxchange_exchange_count = fields.Integer(compute="_compute_avidxchange_exchange_count")
+
+    @api.depends("payment_method_line_id")
+    def _compute_outstanding_account_id(self):
+        """AvidXchange names, by GL posting code, the account its payments go
+        through (e.g. an AvidPay clearing account); when the code is mapped to
+        one, the import passes it in the context of the registration."""
+        result = super()._compute_outstanding_account_id()
+        account_id = self.env.context.get("avidxchange_outstanding_account_id")
+        if account_id:
+            self.outstanding_account_id = account_id
+        return result
+
+    def _compute_avidxchange_exchange_count(self):
+        counts = self.env["avidxchange.exchange.log"]._count_by_record(self)
+        for payment in self:
+            payment.avidxchange_exchange_count = counts.get(payment.id, 0)
+
+    def action_open_avidxchange_exchanges(self):
+        self.ensure_one()
+        return self.env["avidxchange.exchange.log"]._action_for_record(self)

@@ -1,0 +1,181 @@
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+_logger = logging.getLogger(__name__)
+
+OPERATIONS = [
+    ("connection_test", "Connection test"),
+    ("vendor_export", "Vendor export"),
+    ("bill_export", "Bill export"),
+    ("payment_import", "Payment import"),
+]
+INCOMING_OPERATIONS = {"payment_import"}
+
+
+class AvidxchangeExchangeLog(models.Model):
+    """The audit trail: one entry per request to AvidXchange.
+
+    Entries are written from the client's recorder, so they hold exactly what
+    went over the wire, with secrets already masked. A failed entry that
+    concerns a record can be replayed: the record's sync runs again through
+    its normal path (never a blind re-send of the stored body).
+    """
+
+    _name = "avidxchange.exchange.log"
+    _description = "AvidXchange Exchange"
+    _order = "id desc"
+    _rec_name = "endpoint"
+
+    backend_id = fields.Many2one(
+        "avidxchange.backend", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    operation = fields.Selection(OPERATIONS, required=True, readonly=True)
+    direction = fields.Selection(
+        [("outgoing", "Odoo → AvidXchange"), ("incoming", "AvidXchange → Odoo")],
+        compute="_compute_direction",
+        store=True,
+    )
+    method = fields.Char(readonly=True)
+    endpoint = fields.Char(readonly=True)
+    http_status = fields.Integer(string="HTTP Status", readonly=True)
+    duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
+    attempts = fields.Integer(readonly=True, default=1)
+    request_body = fields.Text(readonly=True)
+    response_body = fields.Text(readonly=True)
+    state = fields.Selection(
+        [("success", "Success"), ("failed", "Failed")], required=True, readonly=True, index=True
+    )
+    error_message = fields.Text(readonly=True)
+    res_model = fields.Char(string="Record Model", readonly=True, index=True)
+    res_id = fields.Many2oneReference(model_field="res_model", readonly=True, index=True)
+    record_name = fields.Char(compute="_compute_record_name")
+    replay_of_id = fields.Many2one(
+        "avidxchange.exchange.log", readonly=True, index="btree_not_null"
+    )
+    replayed = fields.Boolean(readonly=True, help="A replay of this failure has run.")
+
+    # === COMPUTE METHODS === #
+
+    @api.depends("operation")
+    def _compute_direction(self):
+        for log in self:
+            log.direction = "incoming" if log.operation in INCOMING_OPERATIONS else "outgoing"
+
+    def _compute_record_name(self):
+        for log in self:
+            record = log._get_record()
+            log.record_name = record.display_name if record else False
+
+    # === ACTION METHODS === #
+
+    def action_open_record(self):
+        self.ensure_one()
+        record = self._get_record()
+        if not record:
+            raise UserError(self.env._("The record of this exchange no longer exists."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": record._name,
+            "res_id": record.id,
+            "view_mode": "form",
+        }
+
+    def action_replay(self):
+        """Run the sync of each failed entry's record again, through its normal
+        path; the new exchanges are logged as replays of these entries."""
+        if not self.env.user.has_group("account_avidxchange.group_avidxchange_manager"):
+            raise AccessError(self.env._("Only AvidXchange administrators can replay exchanges."))
+        to_replay = self.filtered(lambda log: log.state == "failed" and log.res_model)
+        if not to_replay:
+            raise UserError(self.env._("Select failed exchanges that concern a record."))
+        for log in to_replay:
+            record = log._get_record()
+            if not record:
+                raise UserError(self.env._("The record of exchange %s no longer exists.", log.id))
+            backend = log.backend_id.with_context(avidxchange_replay_of=log.id)
+            backend._replay(log.operation, record)
+            log.sudo().replayed = True
+        return True
+
+    # === CRON METHODS === #
+
+    @api.autovacuum
+    def _gc_successful_exchanges(self):
+        """Successful exchanges are kept for the backend's retention period;
+        failures stay until someone deletes them."""
+        Backend = self.env["avidxchange.backend"].with_context(active_test=False)
+        for days, backends in Backend._read_group([], ["log_retention_days"], ["id:recordset"]):
+            limit = fields.Datetime.now() - timedelta(days=days)
+            self.search(
+                [
+                    ("backend_id", "in", backends.ids),
+                    ("state", "=", "success"),
+                    ("create_date", "<", limit),
+                ]
+            ).unlink()
+
+    # === BUSINESS METHODS === #
+
+    @api.model
+    def _recorder(self, backend, operation, records=None):
+        """A callable for the client: writes one entry per exchange.
+
+        ``records`` is the recordset the exchanges concern; an entry is linked
+        to it when it holds exactly one record.
+        """
+        record = records if records is not None and len(records) == 1 else None
+        replay_of = self.env.context.get("avidxchange_replay_of")
+
+        def record_exchange(exchange):
+            self.sudo().create(
+                {
+                    "backend_id": backend.id,
+                    "operation": operation,
+                    "method": exchange.method,
+                    "endpoint": exchange.path,
+                    "http_status": exchange.status or 0,
+                    "duration_ms": round(exchange.duration * 1000),
+                    "attempts": exchange.attempts,
+                    "request_body": exchange.request_body,
+                    "response_body": exchange.response_body,
+                    "state": "failed" if exchange.error else "success",
+                    "error_message": exchange.error,
+                    "res_model": record._name if record else False,
+                    "res_id": record.id if record else False,
+                    "replay_of_id": replay_of or False,
+                }
+            )
+
+        return record_exchange
+
+    @api.model
+    def _count_by_record(self, records):
+        """``{record id: number of exchanges}`` for smart buttons."""
+        groups = self._read_group(
+            [("res_model", "=", records._name), ("res_id", "in", records.ids)],
+            ["res_id"],
+            ["__count"],
+        )
+        return dict(groups)
+
+    @api.model
+    def _action_for_record(self, record):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_avidxchange.avidxchange_exchange_log_action"
+        )
+        action["domain"] = [("res_model", "=", record._name), ("res_id", "=", record.id)]
+        action["context"] = {}
+        return action
+
+    # === PRIVATE HELPERS === #
+
+    def _get_record(self):
+        self.ensure_one()
+        if not self.res_model or not self.res_id or self.res_model not in self.env:
+            return None
+        record = self.env[self.res_model].browse(self.res_id).exists()
+        return record or None

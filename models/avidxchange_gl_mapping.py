@@ -1,0 +1,34 @@
+from odoo import fields, models
+
+
+class AvidxchangeGlMapping(models.Model):
+    """Which Odoo account (and journal) an AvidXchange GL posting code means.
+
+    A payment names, by code, the account its cash side posts to (for example
+    the AvidPay clearing account). Unmapped codes fall back to the backend's
+    payment journal.
+    """
+
+    _name = "avidxchange.gl.mapping"
+    _description = "AvidXchange GL Posting Code"
+    _check_company_auto = True
+    _order = "code"
+
+    backend_id = fields.Many2one(
+        "avidxchange.backend", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    group_name = fields.Char(default="Accounting Codes", required=True)
+    code = fields.Char(string="Posting Code", required=True)
+    account_id = fields.Many2one("account.account", required=True, check_company=True)
+    journal_id = fields.Many2one(
+        "account.journal",
+        check_company=True,
+        domain="[('type', 'in', ('bank', 'cash'))]",
+        help="The journal payments posted to this code are registered in. "
+        "Empty: the connection's payment journal.",
+    )
+
+    _code_uniq = models.Constraint(
+        "UNIQUE(backend_id, group_name, code)", "Each posting code is mapped once."
+    )

@@ -1,0 +1,304 @@
+import json
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_compare, float_is_zero
+
+from .. import const
+from ..tools.payload import fingerprint
+
+_logger = logging.getLogger(__name__)
+
+PAYMENT_STATUSES = [
+    (const.PAYMENT_STATUS_PENDING, "Pending"),
+    (const.PAYMENT_STATUS_ISSUED, "Issued"),
+    (const.PAYMENT_STATUS_CLEARED, "Cleared"),
+    (const.PAYMENT_STATUS_VOID, "Void"),
+    (const.PAYMENT_STATUS_ERROR, "Error"),
+]
+PAID_STATUSES = {const.PAYMENT_STATUS_ISSUED, const.PAYMENT_STATUS_CLEARED}
+UNDONE_STATUSES = {const.PAYMENT_STATUS_VOID, const.PAYMENT_STATUS_ERROR}
+
+
+class AvidxchangePayment(models.Model):
+    """A payment AvidXchange made, and what it did in Odoo.
+
+    AvidXchange reports a payment again whenever it changes (Issued, then
+    Cleared, or Void), and may report the same thing twice. Each report goes
+    through :meth:`_apply_report`, which decides from the reported status and
+    what is already posted:
+
+    - Issued or Cleared, nothing posted yet: register one native Odoo payment
+      per paid bill, reconciled with it (discounts written off);
+    - Void or Error after posting: cancel those payments, which frees the bills;
+    - anything else, or the same report again: nothing to post.
+    """
+
+    _name = "avidxchange.payment"
+    _description = "AvidXchange Payment"
+    _check_company_auto = True
+    _order = "payment_date desc, id desc"
+    _rec_name = "payment_ref"
+
+    backend_id = fields.Many2one(
+        "avidxchange.backend", required=True, ondelete="cascade", index=True, check_company=True
+    )
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    payment_ref = fields.Char(string="AvidXchange Payment ID", required=True, readonly=True)
+    status = fields.Selection(PAYMENT_STATUSES, readonly=True)
+    method = fields.Selection(
+        list(const.PAYMENT_METHODS.items()), string="Payment Method", readonly=True
+    )
+    check_number = fields.Char(readonly=True)
+    trace_number = fields.Char(readonly=True)
+    amount = fields.Monetary(readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    payment_date = fields.Date(readonly=True)
+    cleared_date = fields.Date(readonly=True)
+    gl_posting_codes = fields.Char(string="GL Posting Codes", readonly=True)
+    last_report = fields.Text(readonly=True, help="The last report, as AvidXchange sent it.")
+    report_hash = fields.Char(readonly=True, copy=False)
+    state = fields.Selection(
+        [
+            ("waiting", "Not paid yet"),
+            ("posted", "Registered"),
+            ("reversed", "Cancelled"),
+            ("error", "Error"),
+        ],
+        default="waiting",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    error_message = fields.Text(readonly=True)
+    odoo_payment_ids = fields.One2many(
+        "account.payment", "avidxchange_payment_id", string="Odoo Payments", readonly=True
+    )
+    bill_ids = fields.Many2many(
+        "account.move", compute="_compute_bill_ids", string="Bills", search="_search_bill_ids"
+    )
+
+    _backend_ref_uniq = models.Constraint(
+        "UNIQUE(backend_id, payment_ref)", "An AvidXchange payment is imported once."
+    )
+
+    # === COMPUTE METHODS === #
+
+    def _compute_bill_ids(self):
+        for payment in self:
+            report = json.loads(payment.last_report or "{}")
+            bills = payment._find_bills(report.get("Invoices") or [])
+            payment.bill_ids = self.env["account.move"].union(*bills.values())
+
+    def _search_bill_ids(self, operator, value):
+        return [("odoo_payment_ids.reconciled_bill_ids", operator, value)]
+
+    # === ACTION METHODS === #
+
+    def action_retry(self):
+        """Apply the last report again, e.g. after fixing a mapping."""
+        for payment in self.filtered(lambda p: p.state == "error"):
+            payment.report_hash = False
+            payment._apply_report(json.loads(payment.last_report))
+        return True
+
+    # === BUSINESS METHODS === #
+
+    @api.model
+    def _import_report(self, backend, report):
+        """Store and apply one payment report; a report seen before is a no-op.
+        Returns the payment record."""
+        ref = report.get("PaymentId")
+        if not ref:
+            raise UserError(self.env._("A payment report without PaymentId was skipped."))
+        payment = self.search([("backend_id", "=", backend.id), ("payment_ref", "=", ref)])
+        payment = payment or self.create({"backend_id": backend.id, "payment_ref": ref})
+        payment._apply_report(report)
+        return payment
+
+    def _apply_report(self, report):
+        self.ensure_one()
+        digest = fingerprint(report)
+        if digest == self.report_hash:
+            return  # the same report again
+        self.write(self._prepare_values(report))
+        status = self.status
+        try:
+            with self.env.cr.savepoint():
+                if status in PAID_STATUSES and self.state in ("waiting", "error"):
+                    self._register_payments(report)
+                elif status in UNDONE_STATUSES and self.state == "posted":
+                    self._cancel_payments()
+                elif status in UNDONE_STATUSES:
+                    self.state = "reversed"  # nothing was posted: nothing to undo
+                self.error_message = False
+        except UserError as error:
+            self.env.invalidate_all()  # the savepoint rolled back what the cache still holds
+            self.write({"state": "error", "error_message": error.args[0]})
+            _logger.info("AvidXchange payment %s not registered: %s", self.payment_ref, error)
+        self.report_hash = digest
+
+    def _register_payments(self, report):
+        """One Odoo payment per paid bill, reconciled with it."""
+        allocations = report.get("Invoices") or []
+        if not allocations:
+            raise UserError(self.env._("The payment names no invoice."))
+        bills = self._find_bills(allocations)
+        missing = [
+            a.get("Id") or a.get("ExternalInvoiceId")
+            for a in allocations
+            if a.get("Id") not in bills
+        ]
+        if missing:
+            raise UserError(
+                self.env._(
+                    "AvidXchange paid invoice(s) %s, which no exported Odoo bill matches.",
+                    ", ".join(str(m) for m in missing),
+                )
+            )
+        journal, outstanding_account = self._get_journal(report)
+        method_line = self._get_method_line(journal)
+        currency = self.currency_id or journal.currency_id or self.company_id.currency_id
+        payments = self.env["account.payment"]
+        for allocation in allocations:
+            bill = bills[allocation["Id"]]
+            payments |= self._register_allocation(
+                bill, allocation, journal, method_line, currency, outstanding_account
+            )
+        payments.avidxchange_payment_id = self
+        self.state = "posted"
+
+    def _register_allocation(self, bill, allocation, journal, method_line, currency, account):
+        paid = float(allocation.get("AmountPaid") or 0.0)
+        discount = float(allocation.get("Discount") or 0.0)
+        if bill.payment_state in ("paid", "in_payment", "reversed"):
+            raise UserError(
+                self.env._("Bill %s is already paid in Odoo: nothing registered.", bill.name)
+            )
+        residual = bill.amount_residual
+        if float_compare(paid + discount, residual, precision_rounding=currency.rounding) > 0:
+            raise UserError(
+                self.env._(
+                    "AvidXchange paid %(paid)s (discount %(discount)s) on bill %(bill)s, more "
+                    "than its %(residual)s still due.",
+                    paid=paid,
+                    discount=discount,
+                    bill=bill.name,
+                    residual=residual,
+                )
+            )
+        values = {
+            "amount": paid,
+            "payment_date": self.payment_date or fields.Date.context_today(self),
+            "journal_id": journal.id,
+            "payment_method_line_id": method_line.id,
+            "currency_id": currency.id,
+            "communication": self._memo(),
+        }
+        if not float_is_zero(discount, precision_rounding=currency.rounding):
+            closes = not float_compare(
+                paid + discount, residual, precision_rounding=currency.rounding
+            )
+            discount_account = self.company_id.account_journal_early_pay_discount_gain_account_id
+            if not closes or not discount_account:
+                raise UserError(
+                    self.env._(
+                        "A discount that does not settle bill %s, or a company without a cash "
+                        "discount gain account, cannot be registered automatically.",
+                        bill.name,
+                    )
+                )
+            values.update(
+                payment_difference_handling="reconcile",
+                writeoff_account_id=discount_account.id,
+                writeoff_label=self.env._("AvidXchange discount"),
+            )
+        wizard = (
+            self.env["account.payment.register"]
+            .with_context(
+                active_model="account.move",
+                active_ids=bill.ids,
+                avidxchange_outstanding_account_id=account.id,
+            )
+            .create(values)
+        )
+        return wizard._create_payments()
+
+    def _cancel_payments(self):
+        """Void or Error after posting: undo what the earlier report posted."""
+        self.odoo_payment_ids.filtered(lambda p: p.state != "canceled").action_cancel()
+        self.state = "reversed"
+
+    # === PRIVATE HELPERS === #
+
+    def _prepare_values(self, report):
+        method = (report.get("PaymentMethod") or {}).get("Description")
+        status = (report.get("Status") or {}).get("Description")
+        currency = self.env["res.currency"].search([("name", "=", report.get("Currency"))])
+        codes = [p.get("EnterpriseCodeValue") for p in report.get("GLPostings") or []]
+        return {
+            "status": status if status in dict(PAYMENT_STATUSES) else False,
+            "method": method if method in const.PAYMENT_METHODS else False,
+            "check_number": report.get("CheckNumber") or False,
+            "trace_number": report.get("TraceNumber") or False,
+            "amount": report.get("Amount") or 0.0,
+            "currency_id": currency.id,
+            "payment_date": report.get("PaymentDate") or False,
+            "cleared_date": report.get("ClearedDate") or False,
+            "gl_posting_codes": ", ".join(c for c in codes if c) or False,
+            "last_report": json.dumps(report, indent=1, sort_keys=True),
+        }
+
+    def _find_bills(self, allocations):
+        """``{AvidXchange invoice id: bill}`` for the allocations we exported."""
+        Link = self.env["avidxchange.invoice.link"].sudo()
+        ids = [a.get("Id") for a in allocations if a.get("Id")]
+        links = Link.search(
+            [("backend_id", "=", self.backend_id.id), ("avidxchange_id", "in", ids)]
+        )
+        return {link.avidxchange_id: link.move_id.sudo(False) for link in links}
+
+    def _get_journal(self, report):
+        """The journal (and outstanding account) the GL posting codes map to."""
+        backend = self.backend_id
+        for posting in report.get("GLPostings") or []:
+            mapping = backend.gl_mapping_ids.filtered(
+                lambda m, p=posting: (
+                    m.code == p.get("EnterpriseCodeValue")
+                    and m.group_name == (p.get("GroupName") or const.GL_ACCOUNT_CODE_GROUP)
+                )
+            )[:1]
+            if mapping:
+                return mapping.journal_id or backend.journal_id, mapping.account_id
+        if not backend.journal_id:
+            raise UserError(self.env._("Set the payment journal of the AvidXchange connection."))
+        return backend.journal_id, self.env["account.account"]
+
+    def _get_method_line(self, journal):
+        mapping = self.backend_id.payment_method_mapping_ids.filtered(
+            lambda m: (
+                m.avidxchange_method == self.method
+                and m.payment_method_line_id.journal_id == journal
+            )
+        )[:1]
+        if mapping:
+            return mapping.payment_method_line_id
+        lines = journal.outbound_payment_method_line_ids
+        line = lines.filtered(lambda line: line.code == "manual")[:1] or lines[:1]
+        if not line:
+            raise UserError(
+                self.env._("Journal %s has no outgoing payment method.", journal.display_name)
+            )
+        return line
+
+    def _memo(self):
+        number = (
+            self.env._("check %s", self.check_number)
+            if self.check_number
+            else self.env._("trace %s", self.trace_number)
+            if self.trace_number
+            else ""
+        )
+        label = const.PAYMENT_METHODS.get(self.method, self.method or "")
+        return " ".join(w for w in ("AvidXchange", self.payment_ref, label, number) if w)

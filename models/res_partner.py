@@ -1,0 +1,47 @@
+from odoo import api, fields, models
+
+from .avidxchange_partner_link import LINK_STATES
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    avidxchange_enabled = fields.Boolean(
+        string="Pay via AvidXchange",
+        company_dependent=True,
+        help="Export this vendor to AvidXchange (for connections that export marked vendors).",
+    )
+    avidxchange_link_ids = fields.One2many(
+        "avidxchange.partner.link", "partner_id", string="AvidXchange Links"
+    )
+    avidxchange_state = fields.Selection(
+        LINK_STATES,
+        string="AvidXchange Status",
+        compute="_compute_avidxchange_link",
+        help="Export status of this vendor to the current company's AvidXchange connection.",
+    )
+    avidxchange_vendor_id = fields.Char(
+        string="AvidXchange Vendor ID", compute="_compute_avidxchange_link"
+    )
+    avidxchange_error = fields.Text(string="AvidXchange Error", compute="_compute_avidxchange_link")
+    avidxchange_exchange_count = fields.Integer(compute="_compute_avidxchange_exchange_count")
+
+    @api.depends_context("company")
+    @api.depends("avidxchange_link_ids.state")
+    def _compute_avidxchange_link(self):
+        for partner in self:
+            link = partner.avidxchange_link_ids.filtered(
+                lambda link: link.company_id == self.env.company
+            )[:1]
+            partner.avidxchange_state = link.state
+            partner.avidxchange_vendor_id = link.avidxchange_id
+            partner.avidxchange_error = link.error_message
+
+    def _compute_avidxchange_exchange_count(self):
+        counts = self.env["avidxchange.exchange.log"]._count_by_record(self)
+        for partner in self:
+            partner.avidxchange_exchange_count = counts.get(partner.id, 0)
+
+    def action_open_avidxchange_exchanges(self):
+        self.ensure_one()
+        return self.env["avidxchange.exchange.log"]._action_for_record(self)

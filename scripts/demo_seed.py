@@ -1,0 +1,121 @@
+"""Sample data for the demo, run by scripts/demo.sh through ``odoo-bin shell``.
+
+Idempotent: connects the demo company to the local simulator, marks a few
+vendors for AvidXchange and posts a few vendor bills (one from a purchase
+order), once. ``env`` is given by the Odoo shell; the simulator's address and
+credentials come from the environment scripts/demo.sh sets.
+"""
+
+import os
+
+from odoo import Command, fields
+
+env = env  # noqa: F821, PLW0127 - provided by odoo-bin shell
+company = env.ref("base.main_company")
+Backend = env["avidxchange.backend"].with_company(company)
+
+backend = Backend.search([("company_id", "=", company.id)], limit=1)
+base_url = os.environ["AVX_SIM_URL"]
+values = {
+    "name": "AvidXchange (local simulator)",
+    "environment": "sandbox",
+    "base_url": base_url,
+    "token_url": base_url + "/token",
+    "client_id": os.environ["AVX_SIM_CLIENT_ID"],
+    "avidxchange_company_id": os.environ["AVX_SIM_COMPANY_ID"],
+    "vendor_sync_interval": 1,
+    "bill_sync_interval": 1,
+    "payment_sync_interval": 1,
+}
+if not backend:
+    values["client_secret"] = os.environ["AVX_SIM_CLIENT_SECRET"]
+    values["journal_id"] = (
+        env["account.journal"]
+        .search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
+        .id
+    )
+    backend = Backend.create(values)
+else:
+    backend.write(values)
+
+VENDORS = [
+    ("Acme Steel", "ap@acme.example", "1 Main St", "Charlotte", "28202"),
+    ("Blue Ridge Freight", "billing@blueridge.example", "20 Depot Rd", "Asheville", "28801"),
+    ("Carolina Paper Supply", "invoices@carolinapaper.example", "7 Mill Ln", "Raleigh", "27601"),
+]
+us = env.ref("base.us")
+Partner = env["res.partner"].with_company(company)
+vendors = Partner
+for name, email, street, city, zip_code in VENDORS:
+    vendor = Partner.search([("name", "=", name)], limit=1) or Partner.create(
+        {
+            "name": name,
+            "is_company": True,
+            "email": email,
+            "street": street,
+            "city": city,
+            "zip": zip_code,
+            "country_id": us.id,
+        }
+    )
+    vendor.avidxchange_enabled = True
+    vendors |= vendor
+
+Move = env["account.move"].with_company(company)
+if not Move.search_count([("partner_id", "in", vendors.ids), ("move_type", "=", "in_invoice")]):
+    today = fields.Date.today()
+    for number, (vendor, amount) in enumerate(
+        zip(vendors, (1250.0, 380.0, 96.5), strict=True), start=1
+    ):
+        bill = Move.create(
+            {
+                "move_type": "in_invoice",
+                "partner_id": vendor.id,
+                "ref": f"DEMO-{number:04d}",
+                "invoice_date": today,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Demo purchase",
+                            "quantity": 1,
+                            "price_unit": amount,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        bill.action_post()
+    product = env["product.product"].search([("default_code", "=", "DEMO-STEEL")], limit=1)
+    product = product or env["product.product"].create(
+        {"name": "Steel plate", "default_code": "DEMO-STEEL", "purchase_method": "purchase"}
+    )
+    if product:
+        order = (
+            env["purchase.order"]
+            .with_company(company)
+            .create(
+                {
+                    "partner_id": vendors[0].id,
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "product_qty": 10,
+                                "price_unit": 42.0,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        order.button_confirm()
+        order.action_create_invoice()
+        order.invoice_ids.write({"invoice_date": today, "ref": "DEMO-PO-0001"})
+        order.invoice_ids.action_post()
+
+if backend.state != "active":
+    backend.action_activate()
+env.cr.commit()
+print(f"demo: {backend.name} is {backend.state}; {len(vendors)} vendors marked")

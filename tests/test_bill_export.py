@@ -1,0 +1,139 @@
+"""Posted vendor bills flow to AvidXchange once, their vendor first."""
+
+from odoo import Command
+from odoo.tests import tagged
+
+from .common import COMPANY_ID, AvidxchangeCase
+
+
+@tagged("post_install", "-at_install")
+class TestBillExport(AvidxchangeCase):
+    def remote(self, bill):
+        return self.simulator.get_invoice(bill.avidxchange_invoice_id)
+
+    def test_bill_is_submitted_with_its_vendor_and_coded_lines(self):
+        vendor = self.vendor()
+        bill = self.bill(vendor, 1000.0, 250.0, taxes=self.tax_purchase_a)
+        sent, pending = self.backend._export_bills()
+        self.assertEqual((sent, pending), (1, 0))
+        self.assertEqual(bill.avidxchange_state, "synced")
+        self.assertEqual(bill.avidxchange_status, "Received")
+        self.assertEqual(vendor.avidxchange_state, "synced")
+        remote = self.remote(bill)
+        self.assertEqual(remote["ExternalInvoiceId"], f"ODOO-{self.env.company.id}-{bill.id}")
+        self.assertEqual(remote["Number"], "INV-0042")
+        self.assertEqual(remote["GrossAmount"], bill.amount_total)
+        self.assertEqual(remote["Currency"], bill.currency_id.name)
+        self.assertEqual(remote["InvoiceDueDate"], str(bill.invoice_date_due))
+        self.assertEqual(
+            remote["BuyerVendor"]["VendorExternalSystemID"],
+            vendor.avidxchange_link_ids.external_code,
+        )
+        amounts = [d["Amount"] for d in remote["Distributions"]]
+        self.assertAlmostEqual(sum(amounts), bill.amount_total, places=2)
+        expense_code = bill.invoice_line_ids[0].account_id.code
+        tax_line = bill.line_ids.filtered(lambda line: line.display_type == "tax")
+        codes = [d["EnterpriseCodes"][0]["EnterpriseCodeValue"] for d in remote["Distributions"]]
+        self.assertEqual(codes, [expense_code, expense_code, tax_line.account_id.code])
+        self.assertEqual(amounts[:2], [1000.0, 250.0])
+        self.assertEqual(amounts[2], tax_line.amount_currency)
+
+    def test_bill_from_a_purchase_order_carries_the_po_number(self):
+        vendor = self.vendor()
+        order = self.env["purchase.order"].create(
+            {
+                "partner_id": vendor.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": self.product_a.id,
+                            "product_qty": 2,
+                            "price_unit": 100.0,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        order.button_confirm()
+        order.order_line.qty_received = 2
+        order.action_create_invoice()
+        bill = order.invoice_ids
+        bill.write({"invoice_date": "2026-11-20", "ref": "PO-BILL-1"})
+        bill.action_post()
+        self.backend._export_bills()
+        self.assertEqual(self.remote(bill)["PONumber"], order.name)
+        self.assertEqual(self.remote(bill)["GrossAmount"], 200.0)
+
+    def test_out_of_scope_bills_are_left_alone(self):
+        marked = self.vendor()
+        unmarked = self.vendor("Not marked", avidxchange_enabled=False)
+        self.bill(marked, 10.0, post=False)  # draft
+        self.bill(unmarked, 20.0)
+        old = self.bill(marked, 30.0, invoice_date="2026-01-05")
+        self.backend.bill_date_from = "2026-06-01"
+        self.assertEqual(self.backend._export_bills(), (0, 0))
+        self.assertFalse(old.avidxchange_state)
+        self.assertEqual(self.simulator.count("POST", "/invoices"), 0)
+
+    def test_a_bill_is_never_submitted_twice(self):
+        bill = self.bill(self.vendor(), 500.0)
+        self.backend._export_bills()
+        bill.narration = "touched after export"
+        self.backend.bill_sync_mark = False
+        self.backend._export_bills()
+        self.assertEqual(self.simulator.count("POST", "/invoices"), 1)
+        self.assertEqual(len(self.simulator.invoices(COMPANY_ID)), 1)
+
+    def test_a_crash_after_submission_neither_loses_nor_duplicates(self):
+        bill = self.bill(self.vendor(), 500.0)
+        with self.assertRaises(RuntimeError), self.env.cr.savepoint():
+            self.backend._export_bills()
+            self.assertEqual(bill.avidxchange_state, "synced")
+            raise RuntimeError("worker killed before commit")
+        self.env.invalidate_all()
+        self.assertFalse(bill.avidxchange_state)  # nothing of the first run was kept
+        self.backend._export_bills()
+        self.assertEqual(bill.avidxchange_state, "synced")
+        statuses = [r["status"] for r in self.simulator.requests("POST", "/invoices")]
+        self.assertEqual(statuses, [201, 409])
+        self.assertEqual(len(self.simulator.invoices(COMPANY_ID)), 1)
+        self.assertEqual(bill.avidxchange_invoice_id, self.simulator.invoices(COMPANY_ID)[0]["Id"])
+
+    def test_a_refused_bill_is_marked_and_the_batch_goes_on(self):
+        vendor = self.vendor()
+        good, bad, also_good = (self.bill(vendor, amount, ref=f"R{amount}") for amount in (1, 2, 3))
+        self.simulator.fail_next(
+            1,
+            status=422,
+            path="/invoices",
+            body={"exception": {"reason": "Unprocessable", "detail": "Vendor on hold"}},
+        )
+        # the first POST belongs to the first bill in the batch order
+        self.backend._export_bills()
+        states = {b.ref: b.avidxchange_state for b in (good, bad, also_good)}
+        self.assertEqual(sorted(states.values()), ["error", "synced", "synced"])
+        failed = next(b for b in (good, bad, also_good) if b.avidxchange_state == "error")
+        self.assertIn("Vendor on hold", failed.avidxchange_error)
+        failed.avidxchange_link_ids.action_export_now()
+        self.assertEqual(failed.avidxchange_state, "synced")
+        self.assertEqual(len(self.simulator.invoices(COMPANY_ID)), 3)
+
+    def test_a_bill_of_a_refused_vendor_says_why(self):
+        vendor = self.vendor()
+        bill = self.bill(vendor, 75.0)
+        self.simulator.fail_next(1, status=422, path="/vendors")
+        self.backend._export_bills()
+        self.assertEqual(bill.avidxchange_state, "error")
+        self.assertIn("vendor could not be exported", bill.avidxchange_error)
+        self.assertEqual(self.simulator.count("POST", "/invoices"), 0)
+
+    def test_scheduled_action(self):
+        bill = self.bill(self.vendor(), 42.0)
+        self.backend.action_activate()
+        cron = self.env.ref("account_avidxchange.ir_cron_avidxchange_export_bills")
+        self.assertTrue(cron.active)
+        with self.enter_registry_test_mode():
+            cron.method_direct_trigger()
+        self.env.invalidate_all()
+        self.assertEqual(bill.avidxchange_state, "synced")

@@ -1,0 +1,105 @@
+"""The audit trail: an entry per request, redacted, replayable when it failed."""
+
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import CLIENT_SECRET, AvidxchangeCase
+
+
+@tagged("post_install", "-at_install")
+class TestExchangeLog(AvidxchangeCase):
+    def test_connection_test_is_logged_without_secrets(self):
+        self.backend.action_test_connection()
+        logs = self.exchanges(operation="connection_test")
+        self.assertEqual(
+            [(log.method, log.endpoint.split("?")[0], log.http_status, log.state) for log in logs],
+            [
+                ("POST", "/token", 200, "success"),
+                ("GET", "/avidconnect/v1/payments", 200, "success"),
+            ],
+        )
+        self.assertFalse(logs[0].request_body or logs[0].response_body)
+        self.assertIn('"Items"', logs[1].response_body)
+        self.assertEqual(logs.mapped("direction"), ["outgoing", "outgoing"])
+        self.assertEqual(logs[1].res_model, "avidxchange.backend")
+        self.assertEqual(logs[1].res_id, self.backend.id)
+        self.assert_no_secret_in_logs()
+
+    def test_failed_token_request_is_logged_with_the_reason(self):
+        self.backend.client_secret = "wrong-secret"
+        self.backend.action_test_connection()
+        log = self.exchanges(operation="connection_test")
+        self.assertEqual(len(log), 1)
+        self.assertEqual((log.http_status, log.state), (401, "failed"))
+        self.assertIn("invalid_client", log.error_message)
+        self.assert_no_secret_in_logs(extra=["wrong-secret"])
+
+    def test_vendor_payload_is_logged_redacted(self):
+        vendor = self.vendor(vat="12-3456789")
+        self.backend._export_vendors()
+        log = self.exchanges(operation="vendor_export", method="PUT")
+        self.assertEqual(len(log), 1)
+        self.assertEqual((log.res_model, log.res_id), ("res.partner", vendor.id))
+        self.assertIn('"Name": "Acme Steel"', log.request_body)
+        self.assertNotIn("12-3456789", log.request_body + log.response_body)
+        self.assertIn('"FedTaxId": "********"', log.request_body)
+        # the simulator did receive the real value
+        self.assertEqual(
+            self.simulator.get_vendor("AVX-COMPANY-1", f"ODOO-{self.env.company.id}-{vendor.id}")[
+                "FedTaxId"
+            ],
+            "12-3456789",
+        )
+
+    def test_replay_of_a_failed_export_runs_the_normal_path(self):
+        vendor = self.vendor()
+        self.simulator.fail_next(1, status=422, path="/vendors")
+        self.backend._export_vendors()
+        link = vendor.avidxchange_link_ids
+        self.assertEqual(link.state, "error")
+        failed = self.exchanges(operation="vendor_export", state="failed")
+        self.assertEqual(len(failed), 1)
+        self.assertIn("HTTP 422", failed.error_message)
+        self.assertEqual(self.simulator.count("PUT", "/vendors/*"), 1)
+
+        # the vendor did not change: a new cycle leaves the bad record alone
+        self.backend._export_vendors()
+        self.assertEqual(self.simulator.count("PUT", "/vendors/*"), 1)
+
+        failed.action_replay()
+        self.assertTrue(failed.replayed)
+        self.assertEqual(link.state, "synced")
+        self.assertTrue(link.avidxchange_id)
+        replay = self.exchanges(replay_of_id=failed.id, method="PUT")
+        self.assertEqual((replay.state, replay.http_status), ("success", 201))
+        self.assertEqual(self.simulator.count("PUT", "/vendors/*"), 2)
+
+    def test_autovacuum_keeps_failures(self):
+        self.backend.client_secret = "wrong-secret"
+        self.backend.action_test_connection()  # one failed entry
+        self.backend.client_secret = CLIENT_SECRET
+        self.backend.action_test_connection()  # two successful entries
+        logs = self.exchanges()
+        self.assertEqual(logs.mapped("state"), ["failed", "success", "success"])
+        self.env.cr.execute(
+            "UPDATE avidxchange_exchange_log SET create_date = %s WHERE id IN %s",
+            [fields.Datetime.now() - timedelta(days=31), tuple(logs.ids)],
+        )
+        self.backend.action_test_connection()  # two recent successful entries
+        self.env["avidxchange.exchange.log"]._gc_successful_exchanges()
+        self.assertEqual(logs.exists().mapped("state"), ["failed"])
+        self.assertEqual(len(self.exchanges()), 3)
+
+    def assert_no_secret_in_logs(self, extra=()):
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT row_to_json(l)::text FROM avidxchange_exchange_log l WHERE backend_id = %s",
+            [self.backend.id],
+        )
+        rows = "\n".join(row for (row,) in self.env.cr.fetchall())
+        for secret in (CLIENT_SECRET, *extra):
+            self.assertNotIn(secret, rows)
+        self.assertNotIn("Bearer", rows)
+        self.assertNotIn("Basic ", rows)

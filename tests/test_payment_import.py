@@ -1,0 +1,226 @@
+"""Payments made in AvidXchange come back as native, reconciled Odoo payments."""
+
+from odoo.tests import tagged
+
+from .common import AvidxchangeCase
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentImport(AvidxchangeCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.acme = cls.vendor(cls, "Acme Steel")
+
+    def exported_bill(self, *amounts, ref="INV-0042"):
+        bill = self.bill(self.acme, *amounts, ref=ref)
+        self.backend._export_bills()
+        self.assertEqual(bill.avidxchange_state, "synced")
+        self.simulator.approve_invoice(bill.avidxchange_invoice_id)
+        return bill
+
+    def pay(self, *allocations, **options):
+        """Pay ``(bill, amount[, discount])`` allocations in the simulator."""
+        return self.simulator.pay(
+            [
+                {"invoice_id": bill.avidxchange_invoice_id, "amount": amount, "discount": d[0]}
+                if d
+                else {"invoice_id": bill.avidxchange_invoice_id, "amount": amount}
+                for bill, amount, *d in allocations
+            ],
+            **options,
+        )
+
+    def imported(self, report):
+        return self.env["avidxchange.payment"].search([("payment_ref", "=", report["PaymentId"])])
+
+    def test_full_ach_payment_is_registered_and_reconciled(self):
+        bill = self.exported_bill(1250.0)
+        report = self.pay((bill, 1250.0), method="ACH")
+        count, _left = self.backend._import_payments()
+        self.assertEqual(count, 1)
+        payment = self.imported(report)
+        self.assertEqual(
+            (payment.state, payment.status, payment.method), ("posted", "Issued", "ACH")
+        )
+        self.assertEqual(payment.trace_number, report["TraceNumber"])
+        self.assertEqual(payment.gl_posting_codes, "101200")
+        odoo_payment = payment.odoo_payment_ids
+        self.assertEqual(len(odoo_payment), 1)
+        self.assertEqual(odoo_payment.amount, 1250.0)
+        self.assertEqual(odoo_payment.journal_id, self.backend.journal_id)
+        self.assertEqual(odoo_payment.partner_id, self.acme)
+        self.assertIn(report["PaymentId"], odoo_payment.memo)
+        self.assertIn(report["TraceNumber"], odoo_payment.memo)
+        self.assertIn(bill.payment_state, ("paid", "in_payment"))
+        self.assertEqual(bill.amount_residual, 0.0)
+        self.assertIn(odoo_payment, bill.matched_payment_ids)
+
+    def test_approval_status_comes_back_to_the_bill(self):
+        approved = self.exported_bill(10.0, ref="OK-1")
+        rejected = self.bill(self.acme, 20.0, ref="NO-1")
+        self.backend._export_bills()
+        self.simulator.reject_invoice(rejected.avidxchange_invoice_id, reason="Duplicate")
+        self.backend._import_payments()
+        self.assertEqual(approved.avidxchange_status, "Approved")
+        self.assertEqual(rejected.avidxchange_status, "Rejected")
+        self.assertEqual(self.simulator.count("GET", "/invoices"), 1)
+
+    def test_partial_payments_then_full(self):
+        bill = self.exported_bill(100.0)
+        self.pay((bill, 40.0), method="Check")
+        self.backend._import_payments()
+        self.assertEqual(bill.payment_state, "partial")
+        self.assertEqual(bill.amount_residual, 60.0)
+        self.pay((bill, 60.0), method="Check")
+        self.backend._import_payments()
+        self.assertIn(bill.payment_state, ("paid", "in_payment"))
+        self.assertEqual(len(bill.matched_payment_ids), 2)
+        numbers = bill.matched_payment_ids.avidxchange_payment_id.mapped("check_number")
+        self.assertEqual(len(set(numbers)), 2)
+
+    def test_one_payment_settles_several_bills(self):
+        first = self.exported_bill(300.0, ref="A-1")
+        second = self.exported_bill(200.0, ref="A-2")
+        report = self.pay((first, 300.0), (second, 200.0), method="VirtualCard")
+        self.backend._import_payments()
+        payment = self.imported(report)
+        self.assertEqual(payment.amount, 500.0)
+        self.assertEqual(sorted(payment.odoo_payment_ids.mapped("amount")), [200.0, 300.0])
+        self.assertEqual(payment.bill_ids, first | second)
+        for bill in (first, second):
+            self.assertEqual(bill.amount_residual, 0.0)
+
+    def test_discount_is_written_off(self):
+        gain = self.company_data["default_account_revenue"]
+        self.env.company.account_journal_early_pay_discount_gain_account_id = gain
+        bill = self.exported_bill(100.0)
+        self.pay((bill, 95.0, 5.0))
+        self.backend._import_payments()
+        odoo_payment = bill.matched_payment_ids
+        self.assertEqual(odoo_payment.amount, 95.0)
+        self.assertEqual(bill.amount_residual, 0.0)
+        write_off = odoo_payment.move_id.line_ids.filtered(lambda line: line.account_id == gain)
+        self.assertEqual(abs(write_off.balance), 5.0)
+
+    def test_the_same_report_twice_posts_once(self):
+        bill = self.exported_bill(80.0)
+        report = self.pay((bill, 80.0))
+        self.backend._import_payments()
+        self.simulator.report_again(report["PaymentId"])
+        self.backend.payment_sync_mark = False  # read the whole history again too
+        self.backend._import_payments()
+        self.assertEqual(len(self.imported(report).odoo_payment_ids), 1)
+        self.assertEqual(len(bill.matched_payment_ids), 1)
+
+    def test_cleared_after_issued_posts_nothing_new(self):
+        bill = self.exported_bill(80.0)
+        report = self.pay((bill, 80.0))
+        self.backend._import_payments()
+        self.simulator.clear_payment(report["PaymentId"])
+        self.backend._import_payments()
+        payment = self.imported(report)
+        self.assertEqual((payment.status, payment.state), ("Cleared", "posted"))
+        self.assertTrue(payment.cleared_date)
+        self.assertEqual(len(payment.odoo_payment_ids), 1)
+
+    def test_void_undoes_the_registered_payment(self):
+        bill = self.exported_bill(80.0)
+        report = self.pay((bill, 80.0))
+        self.backend._import_payments()
+        self.assertEqual(bill.amount_residual, 0.0)
+        self.simulator.void_payment(report["PaymentId"])
+        self.backend._import_payments()
+        payment = self.imported(report)
+        self.assertEqual((payment.status, payment.state), ("Void", "reversed"))
+        self.assertEqual(payment.odoo_payment_ids.state, "canceled")
+        self.assertEqual(bill.payment_state, "not_paid")
+        self.assertEqual(bill.amount_residual, 80.0)
+
+    def test_pending_and_failed_payments_post_nothing(self):
+        bill = self.exported_bill(80.0)
+        pending = self.pay((bill, 80.0), status="Pending")
+        self.backend._import_payments()
+        self.assertEqual(self.imported(pending).state, "waiting")
+        self.simulator.error_payment(pending["PaymentId"])
+        self.backend._import_payments()
+        self.assertEqual(self.imported(pending).state, "reversed")
+        self.assertFalse(self.imported(pending).odoo_payment_ids)
+        self.assertEqual(bill.payment_state, "not_paid")
+
+    def test_a_bad_report_is_marked_and_the_others_go_on(self):
+        bill = self.exported_bill(50.0, ref="GOOD")
+        other = self.bill(self.acme, 70.0, ref="PAID-BY-HAND")
+        self.backend._export_bills()
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=other.ids
+        ).create({})._create_payments()
+        bad = self.pay((other, 70.0))
+        good = self.pay((bill, 50.0))
+        self.backend._import_payments()
+        self.assertEqual(self.imported(bad).state, "error")
+        self.assertIn("already paid in Odoo", self.imported(bad).error_message)
+        self.assertEqual(self.imported(good).state, "posted")
+        self.assertEqual(len(other.matched_payment_ids), 1)  # the one entered by hand
+
+    def test_gl_code_and_method_mappings_choose_journal_and_method(self):
+        clearing_journal = self.company_data["default_journal_bank"].copy({"name": "AvidPay"})
+        method_line = clearing_journal.outbound_payment_method_line_ids[:1]
+        clearing_account = self.company_data["default_journal_bank"].default_account_id.copy()
+        self.backend.write(
+            {
+                "gl_mapping_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "code": "CLEAR-9",
+                            "account_id": clearing_account.id,
+                            "journal_id": clearing_journal.id,
+                        },
+                    )
+                ],
+                "payment_method_mapping_ids": [
+                    (
+                        0,
+                        0,
+                        {"avidxchange_method": "Check", "payment_method_line_id": method_line.id},
+                    )
+                ],
+            }
+        )
+        bill = self.exported_bill(60.0)
+        self.pay(
+            (bill, 60.0),
+            method="Check",
+            gl_postings=[
+                {"GroupName": "Accounting Codes", "EnterpriseCodeValue": "CLEAR-9", "Amount": 60.0}
+            ],
+        )
+        self.backend._import_payments()
+        odoo_payment = bill.matched_payment_ids
+        self.assertEqual(odoo_payment.journal_id, clearing_journal)
+        self.assertEqual(odoo_payment.payment_method_line_id, method_line)
+        self.assertEqual(odoo_payment.outstanding_account_id, clearing_account)
+
+    def test_a_crash_mid_import_neither_loses_nor_duplicates(self):
+        bill = self.exported_bill(80.0)
+        self.pay((bill, 80.0))
+        with self.assertRaises(RuntimeError), self.env.cr.savepoint():
+            self.backend._import_payments()
+            self.assertEqual(len(bill.matched_payment_ids), 1)
+            raise RuntimeError("worker killed before commit")
+        self.env.invalidate_all()
+        self.assertFalse(bill.matched_payment_ids)
+        self.backend._import_payments()
+        self.assertEqual(len(bill.matched_payment_ids), 1)
+
+    def test_scheduled_action(self):
+        bill = self.exported_bill(33.0)
+        self.pay((bill, 33.0))
+        self.backend.action_activate()
+        cron = self.env.ref("account_avidxchange.ir_cron_avidxchange_import_payments")
+        with self.enter_registry_test_mode():
+            cron.method_direct_trigger()
+        self.env.invalidate_all()
+        self.assertEqual(bill.amount_residual, 0.0)

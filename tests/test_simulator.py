@@ -1,0 +1,822 @@
+"""The AvidXchange simulator's own behaviour, over real HTTP with plain ``requests``.
+
+The client tests (``test_client.py``) trust the simulator to follow the API contract:
+if it does not, they pass or fail for the wrong reason. These tests pin down what the
+client tests do not reach: tokens and routing, the validation of bodies and query
+parameters, paging and modification windows, the invoice and payment lifecycle that
+tests drive by hand, per-company isolation, auto-advance, the ``/_sim`` admin API and
+the ``python -m simulator`` command. They bypass the client on purpose, so that a bug
+in one cannot hide a bug in the other.
+"""
+
+import json
+import pathlib
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from ..simulator import AvidSimulator
+from .common import CLIENT_ID, CLIENT_SECRET, COMPANY_ID, SimulatorCase
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the simulator's LastModifiedDate
+OTHER_CLIENT, OTHER_SECRET, OTHER_COMPANY = "other-client", "other-secret", "AVX-COMPANY-2"
+DEFAULT_GL_POSTING = {"GroupName": "Accounting Codes", "EnterpriseCodeValue": "101200"}
+
+
+def timestamp(moment):
+    return moment.astimezone(timezone.utc).strftime(TIMESTAMP_FORMAT)
+
+
+def parse_timestamp(text):
+    return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
+
+
+def get_token(base_url, client_id=CLIENT_ID, secret=CLIENT_SECRET, grant="client_credentials"):
+    return requests.post(
+        base_url + "/token", auth=(client_id, secret), data={"grant_type": grant}, timeout=10
+    )
+
+
+def vendor(code="V-1", name="Acme"):
+    return {"ExternalVendorCode": code, "Name": name, "Address": {"Line1": "1 Main"}}
+
+
+def invoice(number, amount=100.0, vendor_code="V-1"):
+    return {
+        "ExternalInvoiceId": f"EXT-{number}",
+        "Number": f"INV-{number}",
+        "InvoiceDate": "2026-11-20",
+        "GrossAmount": amount,
+        "Currency": "USD",
+        "BuyerVendor": {"VendorExternalSystemID": vendor_code},
+        "Distributions": [{"Amount": amount, "Description": "Goods"}],
+    }
+
+
+def detail(answer):
+    return answer.json()["exception"]["detail"]
+
+
+class ApiSession(requests.Session):
+    """A session on the data API: a fresh token and the company header; paths are
+    relative to the API prefix (absolute URLs, such as paging links, pass as they are)."""
+
+    def __init__(self, simulator, client_id=CLIENT_ID, secret=CLIENT_SECRET, company=COMPANY_ID):
+        super().__init__()
+        self.api_url = simulator.api_url
+        answer = get_token(simulator.base_url, client_id, secret)
+        answer.raise_for_status()
+        self.token = answer.json()["access_token"]
+        self.headers.update(
+            {
+                "Authorization": f"Bearer {self.token}",
+                "X-Avid-Company-Id": company,
+                "Accept": "application/json",
+            }
+        )
+
+    def request(self, method, url, *args, **kwargs):
+        kwargs.setdefault("timeout", 10)
+        if url.startswith("/"):
+            url = self.api_url + url
+        return super().request(method, url, *args, **kwargs)
+
+
+class ApiCase(SimulatorCase):
+    """``self.api`` is a session for the default client; the request log starts empty."""
+
+    def setUp(self):
+        super().setUp()
+        self.api = self.session()
+        self.simulator.clear_requests()
+
+    def session(self, **options):
+        session = ApiSession(self.simulator, **options)
+        self.addCleanup(session.close)
+        return session
+
+    def add_vendor(self, code="V-1", api=None):
+        answer = (api or self.api).put(f"/vendors/{code}", json=vendor(code))
+        self.assertEqual(answer.status_code, 201, answer.text)
+
+    def add_invoice(self, number, amount=100.0, api=None):
+        answer = (api or self.api).post("/invoices", json=invoice(number, amount))
+        self.assertEqual(answer.status_code, 201, answer.text)
+        return answer.json()["Id"]
+
+
+class TestSimulatorAuth(ApiCase):
+    """Token endpoint, bearer tokens, the company header, and what the log keeps."""
+
+    def test_token_answer(self):
+        answer = get_token(self.simulator.base_url)
+        self.assertEqual(answer.status_code, 200)
+        body = answer.json()
+        self.assertEqual(sorted(body), ["access_token", "expires_in", "scope", "token_type"])
+        self.assertEqual((body["token_type"], body["expires_in"]), ("Bearer", 3600))
+        self.assertEqual(answer.headers["Cache-Control"], "no-store")
+
+    def test_token_refusals(self):
+        base_url = self.simulator.base_url
+        wrong = get_token(base_url, secret="not-the-secret")
+        self.assertEqual((wrong.status_code, wrong.json()["error"]), (401, "invalid_client"))
+        self.assertEqual(wrong.headers["WWW-Authenticate"], 'Basic realm="AvidXchange"')
+        grant = get_token(base_url, grant="password")
+        self.assertEqual(
+            (grant.status_code, grant.json()["error"]), (400, "unsupported_grant_type")
+        )
+        self.assertEqual(requests.get(base_url + "/token", timeout=10).status_code, 405)
+        self.assertEqual(self.simulator.count("POST", "/token"), 2)
+
+    def test_reject_credentials_until_faults_are_cleared(self):
+        self.simulator.reject_credentials(True)
+        self.assertEqual(get_token(self.simulator.base_url).status_code, 401)
+        self.simulator.clear_faults()
+        self.assertEqual(get_token(self.simulator.base_url).status_code, 200)
+
+    def test_ping_names_the_company(self):
+        answer = self.api.get("/ping")
+        self.assertEqual(answer.status_code, 200)
+        expected = {"CompanyId": COMPANY_ID, "Name": f"AvidXchange Company {COMPANY_ID}"}
+        self.assertEqual(answer.json(), expected)
+
+    def test_no_token_is_401(self):
+        answer = requests.get(
+            self.simulator.api_url + "/ping", headers={"X-Avid-Company-Id": COMPANY_ID}, timeout=10
+        )
+        self.assertEqual(answer.status_code, 401)
+        self.assertEqual(answer.headers["WWW-Authenticate"], 'Bearer realm="AvidXchange"')
+
+    def test_expired_token_is_401(self):
+        self.simulator.set_token_ttl(0)  # tokens issued from now on are born expired
+        answer = self.session().get("/ping")
+        self.assertEqual(answer.status_code, 401)
+        self.assertEqual(detail(answer), "Access token expired")
+        self.assertEqual(self.api.get("/ping").status_code, 200)  # older tokens keep their TTL
+
+    def test_expire_tokens_invalidates_issued_ones(self):
+        self.simulator.expire_tokens()
+        answer = self.api.get("/ping")
+        self.assertEqual(answer.status_code, 401)
+        self.assertEqual(detail(answer), "Invalid access token")
+
+    def test_company_header(self):
+        foreign = self.api.get("/ping", headers={"X-Avid-Company-Id": "AVX-OTHER"})
+        self.assertEqual(foreign.status_code, 403)
+        self.assertEqual(detail(foreign), "Client may not access company AVX-OTHER")
+        missing = self.api.get("/ping", headers={"X-Avid-Company-Id": None})
+        self.assertEqual(missing.status_code, 400)
+
+    def test_request_log_keeps_no_secret(self):
+        self.api.put("/vendors/V-1", json=vendor())
+        get_token(self.simulator.base_url, secret="wrong-secret-Zq81")
+        logged = json.dumps(self.simulator.requests())
+        for secret in (CLIENT_SECRET, "wrong-secret-Zq81", self.api.token, "Bearer"):
+            self.assertNotIn(secret, logged)
+        entry = self.simulator.requests("PUT")[0]
+        self.assertEqual(entry["path"], "/avidconnect/v1/vendors/V-1")
+        self.assertEqual((entry["status"], entry["company_id"]), (201, COMPANY_ID))
+        self.assertIs(entry["authorization"], True)
+        self.assertEqual(entry["body"], vendor())
+
+
+class TestSimulatorRouting(ApiCase):
+    """Paths, methods, query parameters and bodies the API refuses before any data."""
+
+    def test_unknown_paths_are_404(self):
+        for path in ("/nothing", "/invoices/INV-1/lines", "/vendors/", "/invoices/INV-404"):
+            with self.subTest(path=path):
+                self.assertEqual(self.api.get(path).status_code, 404)
+        outside = self.api.get(self.simulator.base_url + "/elsewhere")
+        self.assertEqual(outside.status_code, 404)
+
+    def test_wrong_method_is_405_with_allow(self):
+        answer = self.api.delete("/invoices")
+        self.assertEqual(answer.status_code, 405)
+        self.assertEqual(answer.headers["Allow"], "GET, POST")
+
+    def test_bad_query_parameters_are_400(self):
+        cases = {
+            "foo=1": "Unknown query parameter(s): foo",
+            "pageSize=501": "pageSize: at most 500",
+            "pageSize=0": "pageSize: expected a positive integer",
+            "pageSize=%C2%B2": "pageSize: expected a positive integer",  # "²" is a digit
+            "pageNumber=two": "pageNumber: expected a positive integer",
+            "pageNumber=1&pageNumber=2": "given more than once: pageNumber",
+            "lastModifiedFrom=2026-11-24T10:15:00": "lastModifiedFrom: expected an ISO 8601",
+            "lastModifiedTo=yesterday": "lastModifiedTo: expected an ISO 8601",
+        }
+        for query, expected in cases.items():
+            with self.subTest(query=query):
+                answer = self.api.get("/payments?" + query)
+                self.assertEqual(answer.status_code, 400)
+                self.assertIn(expected, detail(answer))
+        self.assertEqual(self.api.get("/ping?pageSize=5").status_code, 400)  # lists only
+        self.assertEqual(self.api.get("/payments?pageSize=500").status_code, 200)
+
+    def test_malformed_json_body_is_400(self):
+        for raw in (b'{"Name": ', b'{"GrossAmount": NaN}', b"\xff\xfe"):
+            with self.subTest(raw=raw):
+                answer = self.api.post(
+                    "/invoices", data=raw, headers={"Content-Type": "application/json"}
+                )
+                self.assertEqual(answer.status_code, 400)
+                self.assertIn("Malformed JSON body", detail(answer))
+        self.assertEqual(self.simulator.invoices(), [])
+
+
+class TestSimulatorValidation(ApiCase):
+    """Vendor and invoice bodies: what is stored, and the 409/422 refusals."""
+
+    def test_vendor_put_is_idempotent(self):
+        first = self.api.put("/vendors/V-1", json=vendor())
+        again = self.api.put("/vendors/V-1", json=vendor())
+        self.assertEqual((first.status_code, again.status_code), (201, 200))
+        self.assertEqual(again.json(), first.json())  # same Id, same LastModifiedDate
+        changed = self.api.put("/vendors/V-1", json=vendor(name="Acme Inc."))
+        self.assertEqual(changed.status_code, 200)
+        self.assertEqual(changed.json()["Id"], first.json()["Id"])
+        self.assertGreater(changed.json()["LastModifiedDate"], first.json()["LastModifiedDate"])
+
+    def test_vendor_refusals_are_422(self):
+        cases = [
+            ({"ExternalVendorCode": "V-1"}, "Name: is required"),
+            ({**vendor(), "Name": "  "}, "Name: is required and must not be empty"),
+            ({**vendor(), "Email": ""}, 'Email: must not be ""'),
+            ({**vendor(), "Website": False}, "Website: must not be false"),
+            (vendor("V-2"), "'V-2' does not match the path 'V-1'"),
+        ]
+        for body, expected in cases:
+            with self.subTest(expected=expected):
+                answer = self.api.put("/vendors/V-1", json=body)
+                self.assertEqual(answer.status_code, 422)
+                self.assertIn(expected, detail(answer))
+        self.assertEqual(self.simulator.vendors(), [])
+
+    def test_invoice_is_received(self):
+        self.add_vendor()
+        answer = self.api.post("/invoices", json=invoice(1, 100.0))
+        self.assertEqual(answer.status_code, 201)
+        expected = {"Id": "INV-1", "ExternalInvoiceId": "EXT-1", "Status": "Received"}
+        self.assertEqual(answer.json(), expected)
+        stored = self.api.get("/invoices/INV-1").json()
+        self.assertEqual(stored["Balance"], 100.0)
+        self.assertEqual((stored["AmountPaid"], stored["DiscountTaken"]), (0.0, 0.0))
+
+    def test_duplicate_invoice_is_409_with_the_stored_one(self):
+        self.add_vendor()
+        first = self.api.post("/invoices", json=invoice(1, 100.0))
+        again = self.api.post("/invoices", json=invoice(1, 75.0))
+        self.assertEqual(again.status_code, 409)
+        self.assertEqual(again.json()["Item"], first.json())
+        self.assertEqual(self.simulator.get_invoice("INV-1")["GrossAmount"], 100.0)
+        self.assertEqual(len(self.simulator.invoices()), 1)
+
+    def test_invoice_refusals_are_422(self):
+        self.add_vendor()
+        text_line = invoice(5, 10.0)
+        text_line["Distributions"][0]["Amount"] = "10.00"
+        cases = [
+            (invoice(1, vendor_code="NOPE"), "VendorExternalSystemID: unknown vendor 'NOPE'"),
+            ({**invoice(2, 10.0), "GrossAmount": 10.02}, "add up to 10.00, not GrossAmount 10.02"),
+            ({**invoice(3, 10.0), "GrossAmount": "10.00"}, "GrossAmount: must be a JSON number"),
+            ({**invoice(4, 10.0), "GrossAmount": 10.001}, "GrossAmount: must have at most two"),
+            (text_line, "Distributions[0].Amount: must be a JSON number"),
+            ({**invoice(6), "Distributions": []}, "Distributions: must not be empty"),
+        ]
+        for body, expected in cases:
+            with self.subTest(expected=expected):
+                answer = self.api.post("/invoices", json=body)
+                self.assertEqual(answer.status_code, 422)
+                self.assertIn(expected, detail(answer))
+        self.assertEqual(self.simulator.invoices(), [])
+
+    def test_distributions_may_differ_by_one_cent(self):
+        self.add_vendor()
+        answer = self.api.post("/invoices", json={**invoice(1, 10.0), "GrossAmount": 10.01})
+        self.assertEqual(answer.status_code, 201)
+
+
+class TestSimulatorPaging(ApiCase):
+    """``next`` links across pages, and inclusive ``lastModifiedFrom/To`` windows."""
+
+    def setUp(self):
+        super().setUp()
+        self.add_vendor()
+        self.ids = [self.add_invoice(n, 10.0) for n in range(7)]
+        self.stamps = [self.simulator.get_invoice(i)["LastModifiedDate"] for i in self.ids]
+        self.simulator.clear_requests()
+
+    def listed(self, **window):
+        answer = self.api.get("/invoices", params=window)
+        self.assertEqual(answer.status_code, 200, answer.text)
+        return [item["Id"] for item in answer.json()["Items"]]
+
+    def test_next_links_lead_to_the_last_page(self):
+        url, pages = "/invoices?pageSize=3&lastModifiedFrom=2000-01-01T00:00:00Z", []
+        while url:
+            pages.append(self.api.get(url).json())
+            links = pages[-1]["Paging"]["Links"]
+            url = next((link["Href"] for link in links if link["Rel"] == "next"), None)
+        self.assertEqual(self.simulator.count("GET", "/invoices"), 3)
+        items = [[item["Id"] for item in page["Items"]] for page in pages]
+        self.assertEqual(items, [self.ids[0:3], self.ids[3:6], self.ids[6:]])
+        paging = [page["Paging"] for page in pages]
+        self.assertEqual([p["PageNumber"] for p in paging], [1, 2, 3])
+        self.assertEqual(
+            {(p["Pages"], p["TotalItems"], p["PageSize"]) for p in paging}, {(3, 7, 3)}
+        )
+        self.assertEqual(paging[-1]["Links"], [])
+        href = urlsplit(paging[0]["Links"][0]["Href"])
+        self.assertEqual(
+            f"{href.scheme}://{href.netloc}{href.path}", self.api.api_url + "/invoices"
+        )
+        self.assertEqual(
+            parse_qs(href.query),
+            {"pageSize": ["3"], "pageNumber": ["2"], "lastModifiedFrom": ["2000-01-01T00:00:00Z"]},
+        )
+
+    def test_single_page_has_no_next_link(self):
+        page = self.api.get("/invoices").json()["Paging"]
+        self.assertEqual((page["Pages"], page["PageSize"], page["Links"]), (1, 100, []))
+        empty = self.api.get("/payments").json()
+        self.assertEqual(empty["Paging"]["TotalItems"], 0)
+        self.assertEqual((empty["Items"], empty["Paging"]["Links"]), ([], []))
+
+    def test_window_bounds_are_inclusive(self):
+        ids, stamps = self.ids, self.stamps
+        self.assertEqual(
+            self.listed(lastModifiedFrom=stamps[2], lastModifiedTo=stamps[4]), ids[2:5]
+        )
+        self.assertEqual(
+            self.listed(lastModifiedFrom=stamps[3], lastModifiedTo=stamps[3]), [ids[3]]
+        )
+        self.assertEqual(self.listed(lastModifiedTo=stamps[1]), ids[:2])
+        self.assertEqual(self.listed(lastModifiedFrom=stamps[6]), ids[6:])
+
+    def test_window_in_other_notations(self):
+        moment = parse_timestamp(self.stamps[3])
+        offset = moment.astimezone(timezone(timedelta(hours=-5))).isoformat("T", "microseconds")
+        self.assertEqual(self.listed(lastModifiedFrom=offset, lastModifiedTo=offset), [self.ids[3]])
+        nanoseconds = self.stamps[3][:-1] + "999Z"  # beyond microseconds: truncated
+        window = {"lastModifiedFrom": nanoseconds, "lastModifiedTo": nanoseconds}
+        self.assertEqual(self.listed(**window), [self.ids[3]])
+        last = parse_timestamp(self.stamps[-1])
+        minutes = timestamp(last + timedelta(minutes=1))[:16] + "+0000"  # after all, no seconds
+        self.assertEqual(self.listed(lastModifiedFrom=minutes), [])
+        self.assertEqual(self.listed(lastModifiedTo=minutes), self.ids)
+
+
+class TestSimulatorInvoiceLifecycle(ApiCase):
+    """Approval and rejection, as tests drive them and clients then read them."""
+
+    def setUp(self):
+        super().setUp()
+        self.add_vendor()
+        self.invoice_id = self.add_invoice(1, 100.0)
+
+    def fetch(self):
+        answer = self.api.get(f"/invoices/{self.invoice_id}")
+        self.assertEqual(answer.status_code, 200)
+        return answer.json()
+
+    def test_approve(self):
+        received = self.fetch()
+        approved = self.simulator.approve_invoice(self.invoice_id)
+        self.assertEqual(approved["Status"], "Approved")
+        self.assertGreater(approved["LastModifiedDate"], received["LastModifiedDate"])
+        self.assertEqual(self.fetch(), approved)
+        self.assertEqual(self.simulator.approve_invoice(self.invoice_id), approved)  # no change
+
+    def test_reject_with_reason(self):
+        self.simulator.reject_invoice(self.invoice_id, reason="Duplicate of INV-7")
+        rejected = self.fetch()
+        self.assertEqual(rejected["Status"], "Rejected")
+        self.assertEqual(rejected["RejectionReason"], "Duplicate of INV-7")
+        with self.assertRaisesRegex(ValueError, "Cannot approve invoice in status Rejected"):
+            self.simulator.approve_invoice(self.invoice_id)
+        with self.assertRaisesRegex(ValueError, "is Rejected, not payable"):
+            self.simulator.pay([{"invoice_id": self.invoice_id}])
+
+    def test_partly_paid_invoice_cannot_be_rejected(self):
+        self.simulator.pay([{"invoice_id": self.invoice_id, "amount": 10.0}])
+        with self.assertRaisesRegex(ValueError, "partly paid"):
+            self.simulator.reject_invoice(self.invoice_id)
+        self.assertEqual(self.fetch()["Status"], "Approved")
+
+    def test_unknown_invoice(self):
+        with self.assertRaises(KeyError):
+            self.simulator.approve_invoice("INV-404")
+        self.assertIsNone(self.simulator.get_invoice("INV-404"))
+
+
+class TestSimulatorPayments(ApiCase):
+    """Payments by method, partial, grouped and discounted; clear, void, error, report again."""
+
+    def setUp(self):
+        super().setUp()
+        self.add_vendor()
+        self.first = self.add_invoice(1, 100.0)
+        self.second = self.add_invoice(2, 50.0)
+
+    def invoice_state(self, invoice_id):
+        found = self.api.get(f"/invoices/{invoice_id}").json()
+        return found["Status"], found["AmountPaid"], found["DiscountTaken"], found["Balance"]
+
+    def test_full_payment_by_check_numbers_checks(self):
+        one = self.simulator.pay([{"invoice_id": self.first, "amount": 100.0}])
+        two = self.simulator.pay([{"invoice_id": self.second}])  # amount: the balance
+        self.assertEqual((one["CheckNumber"], two["CheckNumber"]), ("100001", "100002"))
+        self.assertEqual(one["PaymentMethod"], {"Id": 1, "Description": "Check"})
+        self.assertEqual(one["Status"], {"Id": 3, "Description": "Issued"})
+        self.assertEqual((one["Amount"], one["Currency"], one["TraceNumber"]), (100.0, "USD", None))
+        self.assertIsNone(one["ClearedDate"])
+        line = {"Id": self.first, "ExternalInvoiceId": "EXT-1", "Number": "INV-1"}
+        self.assertEqual(one["Invoices"], [{**line, "AmountPaid": 100.0, "Discount": 0.0}])
+        self.assertEqual(one["GLPostings"], [{**DEFAULT_GL_POSTING, "Amount": 100.0}])
+        self.assertEqual(self.api.get(f"/payments/{one['PaymentId']}").json(), one)
+        self.assertEqual(self.invoice_state(self.first), ("Paid", 100.0, 0.0, 0.0))
+        self.assertEqual(self.invoice_state(self.second), ("Paid", 50.0, 0.0, 0.0))
+
+    def test_ach_and_virtual_card(self):
+        ach = self.simulator.pay([{"invoice_id": self.first}], method="ACH")
+        card = self.simulator.pay([{"invoice_id": self.second}], method="VirtualCard")
+        self.assertEqual(ach["PaymentMethod"], {"Id": 2, "Description": "ACH"})
+        self.assertEqual((ach["TraceNumber"], ach["CheckNumber"]), ("091000019000001", None))
+        self.assertEqual(card["PaymentMethod"], {"Id": 3, "Description": "VirtualCard"})
+        self.assertEqual((card["TraceNumber"], card["CheckNumber"]), (None, None))
+
+    def test_partial_payments(self):
+        self.simulator.pay([{"invoice_id": self.first, "amount": 40.0}])
+        self.assertEqual(self.invoice_state(self.first), ("Approved", 40.0, 0.0, 60.0))
+        with self.assertRaisesRegex(ValueError, "60.01 exceeds the balance 60.00"):
+            self.simulator.pay([{"invoice_id": self.first, "amount": 60.01}])
+        self.simulator.pay([{"invoice_id": self.first, "amount": 60.0}])
+        self.assertEqual(self.invoice_state(self.first), ("Paid", 100.0, 0.0, 0.0))
+        self.assertEqual(len(self.simulator.payments()), 2)
+
+    def test_one_payment_for_several_invoices(self):
+        payment = self.simulator.pay(
+            [{"invoice_id": self.first, "amount": 100.0}, {"invoice_id": self.second}]
+        )
+        self.assertEqual(payment["Amount"], 150.0)
+        lines = [(line["Id"], line["AmountPaid"]) for line in payment["Invoices"]]
+        self.assertEqual(lines, [(self.first, 100.0), (self.second, 50.0)])
+        self.assertEqual(payment["GLPostings"], [{**DEFAULT_GL_POSTING, "Amount": 150.0}])
+        self.assertEqual(self.invoice_state(self.first)[0], "Paid")
+        self.assertEqual(self.invoice_state(self.second)[0], "Paid")
+
+    def test_discount(self):
+        given = self.simulator.pay([{"invoice_id": self.first, "amount": 98.0, "discount": 2.0}])
+        self.assertEqual((given["Amount"], given["Invoices"][0]["Discount"]), (98.0, 2.0))
+        self.assertEqual(self.invoice_state(self.first), ("Paid", 98.0, 2.0, 0.0))
+        rest = self.simulator.pay([{"invoice_id": self.second, "discount": 5.0}])  # rest paid
+        self.assertEqual(rest["Amount"], 45.0)
+        self.assertEqual(self.invoice_state(self.second), ("Paid", 45.0, 5.0, 0.0))
+
+    def test_pending_payment_schedules_until_cleared(self):
+        payment = self.simulator.pay([{"invoice_id": self.first}], status="Pending")
+        self.assertEqual(self.invoice_state(self.first), ("Scheduled", 100.0, 0.0, 0.0))
+        self.simulator.clear_payment(payment["PaymentId"])
+        self.assertEqual(self.invoice_state(self.first), ("Paid", 100.0, 0.0, 0.0))
+
+    def test_clear(self):
+        issued = self.simulator.pay([{"invoice_id": self.first}])
+        cleared = self.simulator.clear_payment(issued["PaymentId"], cleared_date="2026-12-01")
+        self.assertEqual(cleared["Status"], {"Id": 4, "Description": "Cleared"})
+        self.assertEqual(cleared["ClearedDate"], "2026-12-01")
+        self.assertGreater(cleared["LastModifiedDate"], issued["LastModifiedDate"])
+        self.assertEqual(self.invoice_state(self.first), ("Paid", 100.0, 0.0, 0.0))
+        with self.assertRaisesRegex(ValueError, "is Cleared; cannot become Cleared"):
+            self.simulator.clear_payment(issued["PaymentId"])
+
+    def test_void_restores_balances_and_status(self):
+        payment = self.simulator.pay(
+            [{"invoice_id": self.first, "amount": 40.0}, {"invoice_id": self.second}]
+        )
+        self.simulator.clear_payment(payment["PaymentId"])  # a cleared payment can be voided
+        voided = self.simulator.void_payment(payment["PaymentId"])
+        self.assertEqual(voided["Status"], {"Id": 5, "Description": "Void"})
+        self.assertEqual(self.invoice_state(self.first), ("Approved", 0.0, 0.0, 100.0))
+        self.assertEqual(self.invoice_state(self.second), ("Approved", 0.0, 0.0, 50.0))
+        with self.assertRaisesRegex(ValueError, "is Void; cannot become Void"):
+            self.simulator.void_payment(payment["PaymentId"])
+
+    def test_void_one_of_two_partial_payments(self):
+        first = self.simulator.pay([{"invoice_id": self.first, "amount": 40.0}])
+        self.simulator.pay([{"invoice_id": self.first, "amount": 58.0, "discount": 2.0}])
+        self.simulator.void_payment(first["PaymentId"])
+        self.assertEqual(self.invoice_state(self.first), ("Approved", 58.0, 2.0, 40.0))
+
+    def test_error_payment(self):
+        payment = self.simulator.pay([{"invoice_id": self.first}], method="ACH")
+        failed = self.simulator.error_payment(payment["PaymentId"], reason="Account closed")
+        self.assertEqual(failed["Status"], {"Id": 6, "Description": "Error"})
+        reason = {"ReasonCode": {"Id": 2, "Description": "Account closed"}}
+        self.assertEqual(failed["Exceptions"], [reason])
+        self.assertEqual(self.api.get(f"/payments/{payment['PaymentId']}").json(), failed)
+        self.assertEqual(self.invoice_state(self.first), ("Approved", 0.0, 0.0, 100.0))
+        other = self.simulator.pay([{"invoice_id": self.second}])
+        odd = self.simulator.error_payment(other["PaymentId"], reason="Bank on strike")
+        self.assertEqual(
+            odd["Exceptions"][0]["ReasonCode"], {"Id": 99, "Description": "Bank on strike"}
+        )
+
+    def test_report_again(self):
+        payment = self.simulator.pay([{"invoice_id": self.first}])
+        invoice_before = self.simulator.get_invoice(self.first)
+        after = parse_timestamp(payment["LastModifiedDate"]) + timedelta(microseconds=1)
+        window = {
+            "lastModifiedFrom": timestamp(after),
+            "lastModifiedTo": timestamp(datetime.now(timezone.utc) + timedelta(minutes=1)),
+        }
+        self.assertEqual(self.api.get("/payments", params=window).json()["Items"], [])
+        again = self.simulator.report_again(payment["PaymentId"])
+        self.assertGreater(again["LastModifiedDate"], payment["LastModifiedDate"])
+        self.assertEqual({**again, "LastModifiedDate": None}, {**payment, "LastModifiedDate": None})
+        self.assertEqual(self.api.get("/payments", params=window).json()["Items"], [again])
+        self.assertEqual(self.simulator.get_invoice(self.first), invoice_before)
+
+    def test_pay_refusals(self):
+        cases = [
+            ({"allocations": []}, "at least one invoice"),
+            ({"allocations": [{"invoice_id": self.first}], "method": "Cash"}, "method must be"),
+            ({"allocations": [{"invoice_id": self.first, "amount": "1"}]}, "must be a number"),
+            ({"allocations": [{"invoice_id": self.first}] * 2}, "is listed twice"),
+        ]
+        for kwargs, expected in cases:
+            with self.subTest(expected=expected), self.assertRaisesRegex(ValueError, expected):
+                self.simulator.pay(**kwargs)
+        self.assertEqual(self.simulator.payments(), [])
+
+
+class TestSimulatorFaults(ApiCase):
+    """Fault matching and the shape of faulty answers (the client tests cover reactions)."""
+
+    def test_throttling_answer(self):
+        self.simulator.fail_next(status=429, retry_after=1.5, path="/payments")
+        self.assertEqual(self.api.get("/ping").status_code, 200)  # other paths pass
+        throttled = self.api.get("/payments")
+        self.assertEqual(throttled.status_code, 429)
+        self.assertEqual(throttled.headers["Retry-After"], "2")  # whole seconds, rounded up
+        self.assertEqual(throttled.json()["code"], "900800")
+        self.assertEqual(self.api.get("/payments").status_code, 200)  # used up
+        faults = [entry["fault"] for entry in self.simulator.requests("GET", "/payments")]
+        self.assertEqual(faults, ["fail", None])
+
+    def test_count_and_method_filter(self):
+        self.simulator.fail_next(n=2, status=503, method="POST")
+        self.assertEqual(self.api.get("/ping").status_code, 200)
+        statuses = [self.api.post("/invoices", json={}).status_code for _ in range(3)]
+        self.assertEqual(statuses, [503, 503, 422])
+        self.assertEqual(self.simulator.pending_faults(), [])
+
+    def test_token_requests_take_faults_too(self):
+        self.simulator.fail_next(status=502, body="Bad gateway", path="/token")
+        answer = get_token(self.simulator.base_url)
+        self.assertEqual((answer.status_code, answer.text), (502, "Bad gateway"))
+        self.assertEqual(answer.headers["Content-Type"], "text/plain")
+        self.assertEqual(get_token(self.simulator.base_url).status_code, 200)
+
+    def test_fault_status_must_be_an_error(self):
+        with self.assertRaisesRegex(ValueError, "HTTP error status"):
+            self.simulator.fail_next(status=200)
+
+    def test_count_by_exact_path_or_prefix(self):
+        self.add_vendor()
+        self.simulator.pay([{"invoice_id": self.add_invoice(1)}])
+        self.api.get("/payments")
+        self.api.get("/payments/PAY-1")
+        self.api.get("/payments", params={"pageSize": 1})
+        self.assertEqual(self.simulator.count("GET", "/payments"), 2)  # query not in the path
+        self.assertEqual(self.simulator.count("GET", "/payments*"), 3)
+        self.assertEqual(self.simulator.count(path="/avidconnect/v1/*"), 5)
+        self.assertEqual(self.simulator.count("POST"), 1)
+
+
+class TestSimulatorAdmin(ApiCase):
+    """``/_sim/<action>``: the control methods over HTTP, for tools that cannot import them."""
+
+    def admin_post(self, action, body=None):
+        url = f"{self.simulator.base_url}/_sim/{action}"
+        if isinstance(body, bytes):
+            return requests.post(url, data=body, timeout=10)
+        return requests.post(url, json=body, timeout=10)
+
+    def admin_get(self, action, **params):
+        url = f"{self.simulator.base_url}/_sim/{action}"
+        return requests.get(url, params=params, timeout=10)
+
+    def test_actions_take_json_keyword_arguments(self):
+        self.add_vendor()
+        invoice_id = self.add_invoice(1, 100.0)
+        approved = self.admin_post("approve_invoice", {"invoice_id": invoice_id})
+        self.assertEqual(approved.status_code, 200)
+        self.assertEqual(approved.json()["result"]["Status"], "Approved")
+        allocations = [{"invoice_id": invoice_id, "amount": 60.0}]
+        paid = self.admin_post("pay", {"allocations": allocations, "method": "ACH"})
+        self.assertEqual(paid.status_code, 200)
+        self.assertEqual(paid.json()["result"]["PaymentMethod"]["Description"], "ACH")
+        self.assertEqual(self.simulator.get_invoice(invoice_id)["Balance"], 40.0)
+
+    def test_read_only_actions_answer_get(self):
+        self.api.get("/ping")
+        self.api.get("/payments")
+        logged = self.admin_get("requests", path="/payments*")
+        self.assertEqual(logged.status_code, 200)
+        self.assertEqual([e["path"] for e in logged.json()["result"]], ["/avidconnect/v1/payments"])
+        self.assertEqual(self.admin_get("count", method="GET").json(), {"result": 2})
+        self.assertEqual(self.admin_get("get_invoice", invoice_id="INV-9").json(), {"result": None})
+        self.assertEqual(self.simulator.count(), 2)  # admin calls are not logged
+
+    def test_reset(self):
+        self.add_vendor()
+        self.simulator.fail_next(status=503, path="/vendors")
+        answer = requests.post(f"{self.simulator.base_url}/_sim/reset", timeout=10)  # no body
+        self.assertEqual((answer.status_code, answer.json()), (200, {"result": None}))
+        self.assertEqual(self.simulator.vendors(), [])
+        self.assertEqual(self.simulator.pending_faults(), [])
+        self.assertEqual(self.simulator.count(), 0)
+        self.assertEqual(self.api.get("/vendors/V-1").status_code, 404)  # the token lives on
+
+    def test_errors(self):
+        cases = [
+            ("nothing", None, 404, "Unknown simulator action 'nothing'"),
+            ("_state", None, 404, "Unknown simulator action '_state'"),
+            ("approve_invoice", {"invoice_id": "INV-404"}, 404, "Unknown invoice INV-404"),
+            ("approve_invoice", {"invoice": "INV-1"}, 400, "unexpected keyword argument"),
+            ("fail_next", {"status": 200}, 400, "HTTP error status"),
+            ("reset", b"[1]", 400, "must be a JSON object"),
+            ("reset", b"{", 400, "Malformed JSON body"),
+        ]
+        for action, body, status, expected in cases:
+            with self.subTest(action=action, body=body):
+                answer = self.admin_post(action, body)
+                self.assertEqual(answer.status_code, status)
+                self.assertIn(expected, detail(answer))
+        self.assertEqual(self.admin_get("reset").status_code, 405)  # changes state: POST only
+        put = requests.put(f"{self.simulator.base_url}/_sim/requests", timeout=10)
+        self.assertEqual(put.status_code, 405)
+
+    def test_admin_calls_do_not_consume_faults(self):
+        self.simulator.fail_next(status=503)
+        pending = self.admin_get("pending_faults")
+        self.assertEqual(len(pending.json()["result"]), 1)
+        self.assertEqual(self.api.get("/ping").status_code, 503)
+
+
+class TestSimulatorCompanies(ApiCase):
+    """Two clients for two companies: each sees its own records only."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.simulator.add_client(OTHER_CLIENT, OTHER_SECRET, OTHER_COMPANY, company_name="Other Co")
+
+    def setUp(self):
+        super().setUp()
+        self.other = self.session(
+            client_id=OTHER_CLIENT, secret=OTHER_SECRET, company=OTHER_COMPANY
+        )
+
+    def test_each_company_sees_only_its_own_records(self):
+        self.add_vendor()
+        self.other.put("/vendors/V-1", json=vendor(name="Other Acme"))
+        mine = self.add_invoice(1)
+        theirs = self.add_invoice(1, api=self.other)  # same ExternalInvoiceId: no 409
+        self.assertNotEqual(mine, theirs)
+        self.assertEqual([i["Id"] for i in self.api.get("/invoices").json()["Items"]], [mine])
+        self.assertEqual([i["Id"] for i in self.other.get("/invoices").json()["Items"]], [theirs])
+        self.assertEqual(self.api.get("/vendors/V-1").json()["Name"], "Acme")
+        self.assertEqual(self.other.get("/vendors/V-1").json()["Name"], "Other Acme")
+        self.assertEqual(self.api.get(f"/invoices/{theirs}").status_code, 404)
+        self.assertEqual([i["Id"] for i in self.simulator.invoices(COMPANY_ID)], [mine])
+
+    def test_a_client_cannot_act_for_the_other_company(self):
+        as_other = self.api.get("/ping", headers={"X-Avid-Company-Id": OTHER_COMPANY})
+        self.assertEqual(as_other.status_code, 403)
+        as_first = self.other.get("/ping", headers={"X-Avid-Company-Id": COMPANY_ID})
+        self.assertEqual(as_first.status_code, 403)
+        own = {"CompanyId": OTHER_COMPANY, "Name": "Other Co"}
+        self.assertEqual(self.other.get("/ping").json(), own)
+
+    def test_one_payment_cannot_span_companies(self):
+        self.add_vendor()
+        self.add_vendor(api=self.other)
+        allocations = [
+            {"invoice_id": self.add_invoice(1)},
+            {"invoice_id": self.add_invoice(2, api=self.other)},
+        ]
+        with self.assertRaisesRegex(ValueError, "must belong to one company"):
+            self.simulator.pay(allocations)
+        self.assertEqual(self.simulator.payments(), [])
+
+
+class TestSimulatorAutoAdvance(ApiCase):
+    """Received invoices get approved, then paid, by a step or by the background thread."""
+
+    def test_each_step_moves_invoices_one_status_on(self):
+        self.add_vendor()
+        first, second = self.add_invoice(1, 100.0), self.add_invoice(2, 50.0)
+        self.assertEqual(self.simulator.advance(), {"approved": [first, second], "paid": []})
+        self.assertEqual(self.simulator.advance(), {"approved": [], "paid": ["PAY-1", "PAY-2"]})
+        self.assertEqual(self.simulator.advance(), {"approved": [], "paid": []})
+        methods = [p["PaymentMethod"]["Description"] for p in self.simulator.payments()]
+        self.assertEqual(methods, ["Check", "ACH"])
+        self.assertEqual(self.simulator.get_invoice(second)["Status"], "Paid")
+
+    def test_young_invoices_wait(self):
+        self.add_vendor()
+        self.add_invoice(1)
+        self.assertEqual(self.simulator.advance(min_age=60), {"approved": [], "paid": []})
+
+    def test_background_thread_approves_then_pays(self):
+        simulator = AvidSimulator(
+            auto_advance=0.2,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            company_id=COMPANY_ID,
+        ).start()
+        self.addCleanup(simulator.stop)
+        api = ApiSession(simulator)
+        self.addCleanup(api.close)
+        self.add_vendor(api=api)
+        invoice_id = self.add_invoice(1, 100.0, api=api)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and simulator.get_invoice(invoice_id)["Status"] != "Paid":
+            time.sleep(0.05)
+        found = api.get(f"/invoices/{invoice_id}").json()
+        self.assertEqual((found["Status"], found["Balance"]), ("Paid", 0.0))
+        payments = simulator.payments()
+        self.assertEqual(len(payments), 1)
+        self.assertEqual(payments[0]["Invoices"][0]["Id"], invoice_id)
+        self.assertEqual((payments[0]["Amount"], payments[0]["CheckNumber"]), (100.0, "100001"))
+
+
+class TestSimulatorCommandLine(SimulatorCase):
+    """``python -m simulator`` serves in the foreground and stops cleanly on SIGTERM."""
+
+    def start(self, *args):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "simulator", *args],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        lines = queue.Queue()
+
+        def pump():
+            for line in process.stdout:
+                lines.put(line)
+            lines.put(None)  # end of output
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+
+        def reap():
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=10)
+            reader.join(timeout=10)
+            process.stdout.close()
+
+        self.addCleanup(reap)
+        return process, lines
+
+    @staticmethod
+    def next_line(lines, timeout=10):
+        try:
+            return lines.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def test_serves_until_sigterm(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        base_url = f"http://127.0.0.1:{port}"
+        process, lines = self.start("--port", str(port), "--client-secret", "cli-secret")
+        self.assertEqual(self.next_line(lines), f"AvidXchange simulator on {base_url}\n")
+        answer = get_token(base_url, client_id="odoo-demo", secret="cli-secret")
+        self.assertEqual(answer.status_code, 200)
+        self.assertEqual(answer.json()["token_type"], "Bearer")
+        process.send_signal(signal.SIGTERM)
+        self.assertEqual(process.wait(timeout=10), 0)
+        rest = list(iter(lambda: self.next_line(lines), None))
+        expected = [
+            f"  token URL  {base_url}/token\n",
+            f"  API URL    {base_url}/avidconnect/v1\n",
+            "  client id  odoo-demo   company id  AVX-DEMO\n",
+            "AvidXchange simulator stopped\n",
+        ]
+        self.assertEqual(rest, expected)
