@@ -3,7 +3,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import config
 
@@ -22,6 +22,10 @@ from ..tools.secret_box import SecretBox, SecretBoxError, configured_keys
 _logger = logging.getLogger(__name__)
 
 MARK_OVERLAP = timedelta(minutes=10)
+EXPORT_LINK_MODELS = {
+    "vendor_export": "avidxchange.partner.link",
+    "bill_export": "avidxchange.invoice.link",
+}
 
 MANAGER = "account_avidxchange.group_avidxchange_manager"
 CRON_INTERVAL_FIELDS = {
@@ -318,12 +322,15 @@ class AvidxchangeBackend(models.Model):
             "account_avidxchange.avidxchange_exchange_log_action"
         )
         action["domain"] = [("backend_id", "=", self.id)]
-        action["context"] = {"search_default_failed": 0}
+        action["context"] = {}
         return action
 
     def action_reencrypt_secrets(self):
         """Re-encrypt every stored secret with the first configured key, after a
-        key rotation. Records are checked first, so nothing is half-rotated."""
+        key rotation. Records are checked first, so nothing is half-rotated.
+        A server-wide operation: the server administrator's."""
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(self.env._("Only the server administrator can re-encrypt secrets."))
         box = self._secret_box()
         backends = (
             self.sudo()
@@ -377,25 +384,41 @@ class AvidxchangeBackend(models.Model):
 
     def _export_vendors(self, batch_size=100):
         """One batch of the vendor export: queue what changed since the
-        high-water mark, then send up to ``batch_size`` pending vendors.
-        Returns ``(sent, still_pending)``."""
+        high-water mark, then send up to ``batch_size`` pending vendors."""
         self.ensure_one()
         self._queue_changed_vendors()
-        Link = self.env["avidxchange.partner.link"]
+        return self._export_pending("vendor_export", batch_size)
+
+    def _export_bills(self, batch_size=50):
+        """One batch of the bill export, the same way."""
+        self.ensure_one()
+        self._queue_changed_bills()
+        return self._export_pending("bill_export", batch_size)
+
+    def _export_pending(self, operation, batch_size):
+        """Send up to ``batch_size`` pending links; returns ``(sent, still_pending)``.
+
+        When the connection itself fails, returns ``(0, 0)``: the cron stops
+        there instead of hammering a service that is down, and the links wait,
+        pending, for the next run.
+        """
+        Link = self.env[EXPORT_LINK_MODELS[operation]]
         domain = [("backend_id", "=", self.id), ("state", "=", "pending")]
         links = Link.search(domain, limit=batch_size).try_lock_for_update()
-        if links:
-            self._export_vendor_links(links)
+        if links and not self._send_links(links, operation):
+            return 0, 0
         return len(links), Link.search_count(domain)
 
-    def _export_vendor_links(self, links):
+    def _send_links(self, links, operation):
+        """Export ``links`` with one client; False when the connection failed."""
         try:
-            with self._get_client("vendor_export") as client:
+            with self._get_client(operation) as client:
                 links._export(client)
         except (AuthenticationError, RetryableError) as error:
-            # Concerns the whole connection: the links stay pending for the next cycle.
-            _logger.warning("AvidXchange vendor export of %s stopped: %s", self.name, error)
+            _logger.warning("AvidXchange %s of %s stopped: %s", operation, self.name, error)
             self._note_connection_failure(error)
+            return False
+        return True
 
     def _queue_changed_vendors(self):
         """Create or re-queue links for in-scope vendors written since the mark.
@@ -439,25 +462,6 @@ class AvidxchangeBackend(models.Model):
                 [{"backend_id": self.id, "partner_id": partner.id} for partner in missing]
             )
         return links.sudo(False)
-
-    def _export_bills(self, batch_size=50):
-        """One batch of the bill export; returns ``(sent, still_pending)``."""
-        self.ensure_one()
-        self._queue_changed_bills()
-        Link = self.env["avidxchange.invoice.link"]
-        domain = [("backend_id", "=", self.id), ("state", "=", "pending")]
-        links = Link.search(domain, limit=batch_size).try_lock_for_update()
-        if links:
-            self._export_invoice_links(links)
-        return len(links), Link.search_count(domain)
-
-    def _export_invoice_links(self, links):
-        try:
-            with self._get_client("bill_export") as client:
-                links._export(client)
-        except (AuthenticationError, RetryableError) as error:
-            _logger.warning("AvidXchange bill export of %s stopped: %s", self.name, error)
-            self._note_connection_failure(error)
 
     def _queue_changed_bills(self):
         """Link the in-scope bills written since the mark (see the vendors'
@@ -544,7 +548,7 @@ class AvidxchangeBackend(models.Model):
         elif operation == "vendor_export":
             links = self._link_vendors(record)
             links.write({"state": "pending", "payload_hash": False})
-            self._export_vendor_links(links)
+            self._send_links(links, "vendor_export")
         elif operation == "payment_import":
             self._import_payments()
         elif operation == "bill_export":

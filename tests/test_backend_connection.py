@@ -111,3 +111,22 @@ class TestBackendConnection(AvidxchangeCase):
         self.assertEqual(backend.token_url, const.PRODUCTION_BASE_URL + const.TOKEN_PATH)
         backend.environment = "sandbox"
         self.assertEqual(backend.base_url, const.SANDBOX_BASE_URL)
+
+    def test_connection_to_something_else_than_avidxchange(self):
+        self.simulator.malformed_next(1, path="/payments")
+        ok, message = self.backend._check_connection()
+        self.assertFalse(ok)
+        self.assertIn("answered, but not as AvidXchange does", message)
+
+    def test_settings_open_the_company_connection(self):
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.avidxchange_backend_id, self.backend)
+        self.assertEqual(settings.avidxchange_state, "draft")
+        action = settings.action_open_avidxchange_backend()
+        self.assertEqual(
+            (action["res_model"], action["res_id"]), ("avidxchange.backend", self.backend.id)
+        )
+        other = self.setup_other_company()["company"]
+        action = settings.with_company(other).create({}).action_open_avidxchange_backend()
+        self.assertFalse(action["res_id"])
+        self.assertEqual(action["context"]["default_company_id"], other.id)

@@ -2,8 +2,8 @@
 
 from cryptography.fernet import Fernet
 
-from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
 
 from .common import CLIENT_SECRET, AvidxchangeCase, fernet_keys
 
@@ -62,6 +62,12 @@ class TestBackendCredentials(AvidxchangeCase):
         new_key = Fernet.generate_key().decode()
         before = self.backend.sudo().client_secret_encrypted
         with fernet_keys(new_key, old=[self.fernet_key]):
+            manager = new_test_user(
+                self.env, "avx_manager", groups="account_avidxchange.group_avidxchange_manager"
+            )
+            with self.assertRaises(AccessError):  # a connection manager is not enough
+                self.backend.with_user(manager).action_reencrypt_secrets()
+            self.assertTrue(self.env.user.has_group("base.group_system"))
             self.backend.action_reencrypt_secrets()
         after = self.backend.sudo().client_secret_encrypted
         self.assertNotEqual(after, before)

@@ -251,6 +251,43 @@ class TestClientData(ClientCase):
         self.assertEqual(sorted(seen), sorted(ids))
         self.assertEqual(self.simulator.count("GET", API + "/payments"), 3)  # 3 + 3 + 1
 
+    def test_single_records_and_purchase_orders(self):
+        answer, _known = self.api.submit_invoice(invoice())
+        self.assertEqual(self.api.get_invoice(answer["Id"])["Status"], "Received")
+        self.simulator.approve_invoice(answer["Id"])
+        paid = self.simulator.pay([{"invoice_id": answer["Id"], "amount": 1250.0}], method="ACH")
+        self.assertEqual(self.api.get_payment(paid["PaymentId"])["Amount"], 1250.0)
+        with self.assertRaises(PermanentError) as caught:
+            self.api.get_payment("PAY-404")
+        self.assertEqual(caught.exception.status, 404)
+        order = {
+            "ExternalPurchaseOrderCode": "P00017",
+            "VendorExternalSystemID": "ODOO-1-42",
+            "OrderDate": "2026-11-01",
+            "Currency": "USD",
+            "Total": 1000.0,
+            "Status": "Open",
+            "Lines": [
+                {
+                    "LineNumber": 1,
+                    "Description": "Steel plate",
+                    "Quantity": 10,
+                    "UnitPrice": 100.0,
+                    "Amount": 1000.0,
+                }
+            ],
+        }
+        self.api.put_purchase_order("P00017", order)
+        self.assertEqual(len(self.simulator.purchase_orders(COMPANY_ID)), 1)
+
+    def test_next_links_never_leave_the_api(self):
+        with self.assertRaises(InvalidResponseError):
+            self.api._relative("http://elsewhere.example/avidconnect/v1/payments?pageNumber=2")
+        self.assertEqual(
+            self.api._relative(self.simulator.api_url + "/payments?pageNumber=2"),
+            "/payments?pageNumber=2",
+        )
+
     def test_per_item_failures_in_a_batch(self):
         results = self.api.put_enterprise_codes(
             [

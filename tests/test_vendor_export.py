@@ -63,9 +63,9 @@ class TestVendorExport(AvidxchangeCase):
         self.backend.max_attempts = 2
         self.simulator.fail_next(2, status=503, path="/vendors")
         with self.assertLogs(BACKEND_LOGGER, "WARNING"):
-            _sent, pending = self.backend._export_vendors()
+            done = self.backend._export_vendors()
+        self.assertEqual(done, (0, 0))  # nothing to report: the cron stops until its next run
         self.assertEqual(vendors.mapped("avidxchange_state"), ["pending", "pending"])
-        self.assertEqual(pending, 2)
         self.assertEqual(self.simulator.count("PUT", "/vendors/*"), 2)  # one vendor, two attempts
         self.assertEqual(self.backend.connection_status, "failed")
         self.backend._export_vendors()
@@ -84,3 +84,14 @@ class TestVendorExport(AvidxchangeCase):
         self.env.invalidate_all()
         self.assertEqual(set(vendors.mapped("avidxchange_state")), {"synced"})
         self.assertEqual(self.simulator.count("PUT", "/vendors/*"), 5)
+
+    def test_the_scheduled_action_stops_when_the_service_is_down(self):
+        for n in range(3):
+            self.vendor(f"Vendor {n}")
+        self.backend.action_activate()
+        self.backend.max_attempts = 1
+        self.simulator.fail_next(100, status=503, path="/vendors")
+        cron = self.env.ref("account_avidxchange.ir_cron_avidxchange_export_vendors")
+        with self.enter_registry_test_mode(), self.assertLogs(BACKEND_LOGGER, "WARNING"):
+            cron.method_direct_trigger()
+        self.assertEqual(self.simulator.count("PUT", "/vendors/*"), 1)
