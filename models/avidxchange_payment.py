@@ -1,7 +1,7 @@
 import json
 import logging
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero
 
@@ -76,23 +76,12 @@ class AvidxchangePayment(models.Model):
         "account.payment", "avidxchange_payment_id", string="Odoo Payments", readonly=True
     )
     bill_ids = fields.Many2many(
-        "account.move", compute="_compute_bill_ids", string="Bills", search="_search_bill_ids"
+        "account.move", string="Bills", readonly=True, help="The exported bills it pays."
     )
 
     _backend_ref_uniq = models.Constraint(
         "UNIQUE(backend_id, payment_ref)", "An AvidXchange payment is imported once."
     )
-
-    # === COMPUTE METHODS === #
-
-    def _compute_bill_ids(self):
-        for payment in self:
-            report = json.loads(payment.last_report or "{}")
-            bills = payment._find_bills(report.get("Invoices") or [])
-            payment.bill_ids = self.env["account.move"].union(*bills.values())
-
-    def _search_bill_ids(self, operator, value):
-        return [("odoo_payment_ids.reconciled_bill_ids", operator, value)]
 
     # === ACTION METHODS === #
 
@@ -237,6 +226,7 @@ class AvidxchangePayment(models.Model):
         status = (report.get("Status") or {}).get("Description")
         currency = self.env["res.currency"].search([("name", "=", report.get("Currency"))])
         codes = [p.get("EnterpriseCodeValue") for p in report.get("GLPostings") or []]
+        allocations = report.get("Invoices") or []
         return {
             "status": status if status in dict(PAYMENT_STATUSES) else False,
             "method": method if method in const.PAYMENT_METHODS else False,
@@ -247,6 +237,7 @@ class AvidxchangePayment(models.Model):
             "payment_date": report.get("PaymentDate") or False,
             "cleared_date": report.get("ClearedDate") or False,
             "gl_posting_codes": ", ".join(c for c in codes if c) or False,
+            "bill_ids": [Command.set([b.id for b in self._find_bills(allocations).values()])],
             "last_report": json.dumps(report, indent=1, sort_keys=True),
         }
 
@@ -293,12 +284,12 @@ class AvidxchangePayment(models.Model):
         return line
 
     def _memo(self):
-        number = (
-            self.env._("check %s", self.check_number)
-            if self.check_number
-            else self.env._("trace %s", self.trace_number)
-            if self.trace_number
-            else ""
-        )
+        """E.g. "AvidXchange PAY-88 Check 100001" or "AvidXchange PAY-89 ACH trace 0910…"."""
         label = const.PAYMENT_METHODS.get(self.method, self.method or "")
+        if self.check_number:
+            number = self.check_number
+        elif self.trace_number:
+            number = self.env._("trace %s", self.trace_number)
+        else:
+            number = ""
         return " ".join(w for w in ("AvidXchange", self.payment_ref, label, number) if w)

@@ -50,8 +50,10 @@ class TestPaymentImport(AvidxchangeCase):
         self.assertEqual(odoo_payment.amount, 1250.0)
         self.assertEqual(odoo_payment.journal_id, self.backend.journal_id)
         self.assertEqual(odoo_payment.partner_id, self.acme)
-        self.assertIn(report["PaymentId"], odoo_payment.memo)
-        self.assertIn(report["TraceNumber"], odoo_payment.memo)
+        self.assertEqual(
+            odoo_payment.memo,
+            f"AvidXchange {report['PaymentId']} ACH trace {report['TraceNumber']}",
+        )
         self.assertIn(bill.payment_state, ("paid", "in_payment"))
         self.assertEqual(bill.amount_residual, 0.0)
         self.assertIn(odoo_payment, bill.matched_payment_ids)
@@ -88,6 +90,8 @@ class TestPaymentImport(AvidxchangeCase):
         self.assertEqual(payment.amount, 500.0)
         self.assertEqual(sorted(payment.odoo_payment_ids.mapped("amount")), [200.0, 300.0])
         self.assertEqual(payment.bill_ids, first | second)
+        Payment = self.env["avidxchange.payment"]
+        self.assertEqual(Payment.search([("bill_ids", "in", second.ids)]), payment)
         for bill in (first, second):
             self.assertEqual(bill.amount_residual, 0.0)
 
