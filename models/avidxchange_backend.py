@@ -519,7 +519,8 @@ class AvidxchangeBackend(models.Model):
                         Payment._import_report(self, report)
                     except UserError as error:
                         _logger.warning("AvidXchange payment report skipped: %s", error)
-        except (AuthenticationError, RetryableError, InvalidResponseError) as error:
+        except AvidXchangeError as error:
+            # The window was not read to its end: the mark stays, the next run reads it again.
             _logger.warning("AvidXchange payment import of %s stopped: %s", self.name, error)
             self._note_connection_failure(error)
             return count, 0

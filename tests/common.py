@@ -25,6 +25,7 @@ from ..tools.secret_box import KEY_ENVIRONMENT_VARIABLE, KEY_OPTION, OLD_KEYS_OP
 CLIENT_ID = "odoo-test-client"
 CLIENT_SECRET = "s3cr3t-Never-Log-Me-7f9c2a"
 COMPANY_ID = "AVX-COMPANY-1"
+BACKEND_LOGGER = "odoo.addons.account_avidxchange.models.avidxchange_backend"
 
 
 class SimulatorMixin:

@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import CLIENT_SECRET, AvidxchangeCase
+from .common import BACKEND_LOGGER, CLIENT_SECRET, AvidxchangeCase
 
 
 @tagged("post_install", "-at_install")
@@ -103,3 +103,29 @@ class TestExchangeLog(AvidxchangeCase):
             self.assertNotIn(secret, rows)
         self.assertNotIn("Bearer", rows)
         self.assertNotIn("Basic ", rows)
+
+    def test_replay_of_a_failed_bill_export(self):
+        bill = self.bill(self.vendor(), 120.0)
+        self.simulator.fail_next(1, status=422, path="/invoices")
+        self.backend._export_bills()
+        failed = self.exchanges(operation="bill_export", state="failed")
+        self.assertEqual((failed.res_model, failed.res_id), ("account.move", bill.id))
+        self.assertEqual(bill.avidxchange_state, "error")
+        failed.action_replay()
+        self.assertEqual(bill.avidxchange_state, "synced")
+        replay = self.exchanges(replay_of_id=failed.id, endpoint="/avidconnect/v1/invoices")
+        self.assertEqual(replay.http_status, 201)
+        self.assertEqual(self.simulator.count("POST", "/invoices"), 2)
+
+    def test_replay_of_a_failed_payment_import(self):
+        self.simulator.fail_next(1, status=404, path="/invoices")
+        with self.assertLogs(BACKEND_LOGGER, "WARNING"):
+            self.backend._import_payments()
+        failed = self.exchanges(operation="payment_import", state="failed")
+        self.assertEqual(
+            (failed.res_model, failed.res_id), ("avidxchange.backend", self.backend.id)
+        )
+        self.assertFalse(self.backend.payment_sync_mark)  # the window will be read again
+        failed.action_replay()
+        self.assertTrue(self.backend.payment_sync_mark)
+        self.assertEqual(self.simulator.count("GET", "/payments"), 1)

@@ -2,9 +2,7 @@
 
 from odoo.tests import tagged
 
-from .common import COMPANY_ID, AvidxchangeCase
-
-BACKEND_LOGGER = "odoo.addons.account_avidxchange.models.avidxchange_backend"
+from .common import BACKEND_LOGGER, COMPANY_ID, AvidxchangeCase
 
 
 @tagged("post_install", "-at_install")
