@@ -29,7 +29,7 @@ if [ ! -f "$DEMO_DIR/odoo.conf" ]; then
     printf '[options]\navidxchange_fernet_key = %s\n' "$key" >"$DEMO_DIR/odoo.conf"
     chmod 600 "$DEMO_DIR/odoo.conf"
 fi
-AVX_SIM_CLIENT_SECRET=$("$VENV/bin/python" -c "import secrets; print(secrets.token_urlsafe(24))")
+AVX_SIM_CLIENT_SECRET=$("$VENV/bin/python" -c "import secrets; print(secrets.token_hex(24))")
 export AVX_SIM_CLIENT_SECRET
 
 sim_pid=
@@ -40,8 +40,8 @@ cleanup() {
 trap cleanup EXIT
 
 (cd "$REPO_DIR" && exec "$VENV/bin/python" -m simulator --port "$AVX_SIM_PORT" \
-    --client-id "$AVX_SIM_CLIENT_ID" --client-secret "$AVX_SIM_CLIENT_SECRET" \
-    --company-id "$AVX_SIM_COMPANY_ID" --auto-advance "${AVX_SIM_DELAY:-20}") \
+    --client-id="$AVX_SIM_CLIENT_ID" --client-secret="$AVX_SIM_CLIENT_SECRET" \
+    --company-id="$AVX_SIM_COMPANY_ID" --auto-advance "${AVX_SIM_DELAY:-20}") \
     >"$DEMO_DIR/simulator.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 50); do

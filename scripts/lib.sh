@@ -76,7 +76,7 @@ pg_answers() { psql -d postgres -Atqc 'select 1' >/dev/null 2>&1; }
 
 ensure_postgres() {
     pg_answers && return 0
-    say "no PostgreSQL server answers with the PG*/default settings: starting the local one"
+    say "PostgreSQL does not answer with the PG*/default settings: starting the local cluster (and creating the role if needed)"
     if command -v pg_lsclusters >/dev/null 2>&1; then
         local version cluster
         read -r version cluster _ < <(pg_lsclusters --no-header | head -n 1) \
@@ -97,13 +97,16 @@ ensure_postgres() {
     pg_answers || die "PostgreSQL started, but role '$role' cannot connect: create it, or set PGUSER/PGPASSWORD."
 }
 
+# Run a command as the postgres system user, connecting as the postgres role
+# (the caller's PG* settings name the role to create, not the one to use).
 as_postgres() {
+    local clean=(env -u PGUSER -u PGPASSWORD -u PGDATABASE -u PGHOST)
     if [ "$(id -u)" = 0 ]; then
-        su postgres -c "$(printf '%q ' "$@")"
+        su postgres -c "$(printf '%q ' "${clean[@]}" "$@")"
     elif [ "$(id -un)" = postgres ]; then
-        "$@"
+        "${clean[@]}" "$@"
     else
-        sudo -n -u postgres "$@"
+        sudo -n -u postgres "${clean[@]}" "$@"
     fi
 }
 

@@ -1,0 +1,281 @@
+"""Benchmark of the AvidXchange sync, run by scripts/benchmark.sh through ``odoo-bin shell``.
+
+How to run it: ``scripts/benchmark.sh [N]`` (N vendors and N bills, default 200); the
+script sets up a throwaway database and the simulator, then feeds this file to the shell.
+
+What it measures, and why: the cost of one sync of N records against the bundled
+simulator over real localhost HTTP, phase by phase, so that a change that makes the
+sync slower, chattier or hungrier shows up as a figure, and so that comparing runs with
+different N tells whether a cost grows with the volume (per-record figures that rise
+with N point at an N+1 query or a quadratic loop):
+
+1. ``backend._export_vendors(batch_size=N)``: N vendors marked for AvidXchange;
+2. ``backend._export_bills(batch_size=N)``: N posted bills (2 lines, no taxes);
+3. ``backend._import_payments()``: after the simulator approved and paid (ACH) each
+   invoice through its admin API, one payment per invoice;
+4. the idle cycle: the three syncs again with nothing changed; its per-record figures
+   are divided by N, the records the cycle has to look at.
+
+Each phase is timed with ``time.perf_counter`` and includes the commit that ends it;
+"cpu s" is the process's CPU time (``time.process_time``), what a cron worker's
+``limit_time_cpu`` (60 s by default) counts; SQL queries are the shell cursor's
+``env.cr.sql_log_count`` deltas (flush included); HTTP requests are those the simulator
+logged (token and API, not its admin API); peak memory is tracemalloc's peak of Python
+allocations during the phase. tracemalloc slows Python down two to three times: set
+``AVX_BENCH_TRACEMALLOC=0`` for timings without it (peak then shows "-").
+It prints figures and asserts nothing; the ``check:`` lines say whether the sync
+really did its job. ``env`` is given by the Odoo shell; N and the simulator's address
+and credentials come from the environment scripts/benchmark.sh sets.
+"""
+
+import json
+import os
+import time
+import tracemalloc
+import urllib.request
+
+from odoo import Command, fields
+
+env = env  # noqa: F821, PLW0127 - provided by odoo-bin shell
+
+N = int(os.environ.get("AVX_BENCH_N", "200"))
+SIM_URL = os.environ["AVX_SIM_URL"]
+TRACE_MEMORY = os.environ.get("AVX_BENCH_TRACEMALLOC", "1") != "0"
+COUNT_SQL = hasattr(env.cr, "sql_log_count")
+# The simulator is on localhost: never through a proxy the environment may name.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def sim(action, payload=None):
+    """Call the simulator's admin API: GET without payload, POST with one."""
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(
+        f"{SIM_URL}/_sim/{action}",
+        data=data,
+        method="GET" if payload is None else "POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with _opener.open(request, timeout=30) as response:
+        return json.load(response)["result"]
+
+
+def sql_count():
+    return env.cr.sql_log_count if COUNT_SQL else 0
+
+
+class Phase:
+    """Measures what runs inside ``with Phase(...) as phase:`` and commits at the end."""
+
+    results = []
+
+    def __init__(self, name, records=N):
+        self.name = name
+        self.records = records
+        self.detail = ""
+
+    def __enter__(self):
+        env.cr.commit()  # start from a clean transaction: no pending flush counted
+        self.http = sim("count")
+        if TRACE_MEMORY:
+            tracemalloc.start()
+        self.sql = sql_count()
+        self.cpu = time.process_time()
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, exc_type, *_exc):
+        if exc_type is not None:
+            if TRACE_MEMORY:
+                tracemalloc.stop()
+            return
+        env.cr.commit()  # flushes: the pending writes of the phase are counted
+        self.seconds = time.perf_counter() - self.started
+        self.cpu = time.process_time() - self.cpu
+        self.queries = sql_count() - self.sql
+        self.peak = None
+        if TRACE_MEMORY:
+            self.peak = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+        self.requests = sim("count") - self.http
+        Phase.results.append(self)
+        print(self.line(), flush=True)
+
+    def line(self):
+        records = max(self.records, 1)
+        queries = f"{self.queries / records:7.1f}" if COUNT_SQL else "      -"
+        peak = f"{self.peak:7.1f}" if self.peak is not None else "      -"
+        return (
+            f"{self.name:<16} {self.records:>6} {self.seconds:8.2f} {self.cpu:7.2f} "
+            f"{self.records / self.seconds:9.1f} {1000 * self.seconds / records:8.1f} "
+            f"{queries} {self.requests:>6} {peak}   {self.detail}"
+        )
+
+
+def setup():
+    company = env.ref("base.main_company")
+    backend = (
+        env["avidxchange.backend"]
+        .with_company(company)
+        .create(
+            {
+                "name": "AvidXchange (benchmark simulator)",
+                "environment": "sandbox",
+                "base_url": SIM_URL,
+                "token_url": SIM_URL + "/token",
+                "client_id": os.environ["AVX_SIM_CLIENT_ID"],
+                "client_secret": os.environ["AVX_SIM_CLIENT_SECRET"],
+                "avidxchange_company_id": os.environ["AVX_SIM_COMPANY_ID"],
+                "journal_id": env["account.journal"]
+                .search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
+                .id,
+            }
+        )
+    )
+    us = env.ref("base.us")
+    vendors = (
+        env["res.partner"]
+        .with_company(company)
+        .create(
+            [
+                {
+                    "name": f"Benchmark Vendor {i:05d}",
+                    "is_company": True,
+                    "email": f"ap{i}@vendor.example",
+                    "street": f"{i} Main St",
+                    "city": "Charlotte",
+                    "zip": "28202",
+                    "country_id": us.id,
+                    "avidxchange_enabled": True,
+                }
+                for i in range(N)
+            ]
+        )
+    )
+    today = fields.Date.today()
+    bills = (
+        env["account.move"]
+        .with_company(company)
+        .create(
+            [
+                {
+                    "move_type": "in_invoice",
+                    "partner_id": vendor.id,
+                    "ref": f"BENCH-{i:05d}",
+                    "invoice_date": today,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": f"Benchmark line {line}",
+                                "quantity": line,
+                                "price_unit": 100.0 + i + line / 4,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                        for line in (1, 2)
+                    ],
+                }
+                for i, vendor in enumerate(vendors)
+            ]
+        )
+    )
+    bills.action_post()
+    env.cr.commit()
+    return backend.with_company(company), vendors, bills
+
+
+def pay_everything():
+    """Approve, then pay (ACH, one payment each), every invoice the simulator holds."""
+    started = time.perf_counter()
+    invoices = sim("invoices")
+    for invoice in invoices:
+        sim("approve_invoice", {"invoice_id": invoice["Id"]})
+        sim(
+            "pay",
+            {
+                "allocations": [{"invoice_id": invoice["Id"], "amount": invoice["Balance"]}],
+                "method": "ACH",
+            },
+        )
+    seconds = time.perf_counter() - started
+    print(
+        f"(simulator: {len(invoices)} invoices approved and paid through /_sim in "
+        f"{seconds:.2f} s, not part of any phase)",
+        flush=True,
+    )
+
+
+def main():
+    print(f"AvidXchange sync benchmark: N={N}, simulator {SIM_URL}", flush=True)
+    if not COUNT_SQL:
+        print("(this Odoo's cursor has no sql_log_count: SQL queries are not counted)")
+    if TRACE_MEMORY:
+        print("(tracemalloc is on: seconds are inflated; AVX_BENCH_TRACEMALLOC=0 to time)")
+    started = time.perf_counter()
+    backend, vendors, bills = setup()
+    print(
+        f"(setup: backend, {len(vendors)} vendors, {len(bills)} posted bills in "
+        f"{time.perf_counter() - started:.1f} s, not measured)",
+        flush=True,
+    )
+    print(
+        f"{'phase':<16} {'recs':>6} {'seconds':>8} {'cpu s':>7} {'recs/s':>9} {'ms/rec':>8} "
+        f"{'sql/rec':>7} {'http':>6} {'peakMiB':>7}   detail"
+    )
+
+    with Phase("1 export vendors") as phase:
+        sent, left = backend._export_vendors(batch_size=N)
+        phase.records = sent
+        phase.detail = f"sent {sent}, still pending {left}"
+
+    with Phase("2 export bills") as phase:
+        sent, left = backend._export_bills(batch_size=N)
+        phase.records = sent
+        phase.detail = f"sent {sent}, still pending {left}"
+
+    pay_everything()
+
+    with Phase("3 import pays") as phase:
+        reports, _left = backend._import_payments()
+        phase.records = reports
+        phase.detail = f"{reports} payment reports"
+
+    with Phase("4 idle cycle") as phase:
+        vendors_sent, _left = backend._export_vendors()
+        bills_sent, _left = backend._export_bills()
+        reports, _left = backend._import_payments()
+        phase.detail = (
+            f"nothing changed: sent {vendors_sent} vendors, {bills_sent} bills; "
+            f"read {reports} payment reports again"
+        )
+
+    results = Phase.results
+    peaks = [p.peak for p in results if p.peak is not None]
+    queries = sum(p.queries for p in results)
+    print(
+        f"summary: N={N}, {sum(p.seconds for p in results):.2f} s, "
+        + (f"{queries} SQL queries, " if COUNT_SQL else "")
+        + f"{sum(p.requests for p in results)} HTTP requests"
+        + (f", peak {max(peaks):.1f} MiB" if peaks else "")
+        + f" over {len(results)} phases",
+        flush=True,
+    )
+
+    env.invalidate_all()
+
+    def synced(model, field, records):
+        domain = [("backend_id", "=", backend.id), ("state", "=", "synced")]
+        return env[model].search_count(domain + [(field, "in", records.ids)])
+
+    exported = synced("avidxchange.partner.link", "partner_id", vendors)
+    submitted = synced("avidxchange.invoice.link", "move_id", bills)
+    paid = bills.filtered(lambda bill: bill.payment_state in ("paid", "in_payment"))
+    failed = env["avidxchange.exchange.log"].search_count(
+        [("backend_id", "=", backend.id), ("state", "=", "failed")]
+    )
+    print(f"check: {exported}/{len(vendors)} vendors exported")
+    print(f"check: {submitted}/{len(bills)} bills exported")
+    print(f"check: {len(paid)}/{len(bills)} bills paid")
+    print(f"check: {failed} failed exchanges in the audit trail", flush=True)
+
+
+main()

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Benchmark the AvidXchange sync against the bundled simulator over localhost HTTP:
+# time, SQL queries, HTTP requests and peak Python memory of the vendor export,
+# the bill export, the payment import and an idle cycle, for N vendors and N bills.
+# It prints figures and asserts nothing: run it with two sizes and compare the
+# per-record columns, which should not grow with N (see scripts/benchmark.py).
+#
+#   scripts/benchmark.sh           # N=200
+#   scripts/benchmark.sh 50        # N=50
+#   AVX_BENCH_TRACEMALLOC=0 scripts/benchmark.sh   # timings without tracemalloc's overhead
+#
+# Everything is thrown away afterwards: the database avx_bench_<pid> (a copy of the
+# cached template, see scripts/lib.sh), its filestore, the simulator, the config
+# file with its freshly generated encryption key.
+source "$(dirname "$0")/lib.sh"
+
+N=${1:-200}
+[[ "$N" =~ ^[1-9][0-9]*$ ]] || die "N must be a positive whole number, not '$N'"
+
+provision
+ensure_template
+
+DB=avx_bench_$$
+WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/avx-bench.XXXXXX")
+sim_pid=
+cleanup() {
+    if [ -n "$sim_pid" ]; then
+        kill "$sim_pid" 2>/dev/null || true
+        wait "$sim_pid" 2>/dev/null || true
+    fi
+    drop_db "$DB"
+    rm -rf "$ADDONS_DIR" "$WORK_DIR"
+}
+trap cleanup EXIT
+
+# The encryption key of the client secrets lives in the server configuration.
+key=$("$VENV/bin/python" -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")
+printf '[options]\navidxchange_fernet_key = %s\n' "$key" >"$WORK_DIR/odoo.conf"
+chmod 600 "$WORK_DIR/odoo.conf"
+
+say "database $DB: copying the template, installing $MODULE"
+copy_template "$DB"
+odoo_bin -c "$WORK_DIR/odoo.conf" -d "$DB" -i "$MODULE" --stop-after-init --no-http \
+    --log-level=error >"$WORK_DIR/install.log" 2>&1 \
+    || { tail -n 40 "$WORK_DIR/install.log" >&2; die "installing $MODULE in $DB failed"; }
+
+port=$("$VENV/bin/python" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+export AVX_BENCH_N=$N
+export AVX_SIM_URL=http://127.0.0.1:$port
+export AVX_SIM_CLIENT_ID=odoo-bench AVX_SIM_COMPANY_ID=AVX-BENCH
+AVX_SIM_CLIENT_SECRET=$("$VENV/bin/python" -c "import secrets; print(secrets.token_urlsafe(24))")
+export AVX_SIM_CLIENT_SECRET
+
+# No --auto-advance: the benchmark approves and pays through the admin API itself.
+# --option=value: a secret from token_urlsafe may start with "-", which argparse
+# would otherwise take for an option.
+(cd "$REPO_DIR" && exec "$VENV/bin/python" -m simulator --port="$port" \
+    --client-id="$AVX_SIM_CLIENT_ID" --client-secret="$AVX_SIM_CLIENT_SECRET" \
+    --company-id="$AVX_SIM_COMPANY_ID") >"$WORK_DIR/simulator.log" 2>&1 &
+sim_pid=$!
+for _ in $(seq 1 50); do
+    grep -q "simulator on" "$WORK_DIR/simulator.log" 2>/dev/null && break
+    kill -0 "$sim_pid" 2>/dev/null || die "the simulator did not start: $(cat "$WORK_DIR/simulator.log")"
+    sleep 0.1
+done
+grep -q "simulator on" "$WORK_DIR/simulator.log" || die "the simulator did not start in 5 s"
+
+say "running the benchmark (N=$N, simulator $AVX_SIM_URL)"
+rc=0
+"$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" shell \
+    -c "$WORK_DIR/odoo.conf" --data-dir="$AVX_CACHE/data" -d "$DB" --no-http \
+    --log-level=warn <"$REPO_DIR/scripts/benchmark.py" 2>"$WORK_DIR/shell.log" || rc=$?
+# Odoo's warnings (a sync that stopped, a report skipped) matter to the figures;
+# the unknown-option notice about the encryption key is expected.
+grep -E ' (WARNING|ERROR|CRITICAL) |Traceback' "$WORK_DIR/shell.log" \
+    | grep -v "unknown option 'avidxchange_fernet_key'" >&2 || true
+if [ "$rc" != 0 ]; then
+    tail -n 40 "$WORK_DIR/shell.log" >&2
+    die "the benchmark failed (exit status $rc)"
+fi
