@@ -497,49 +497,50 @@ class AvidxchangeBackend(models.Model):
             domain.append(("partner_id.commercial_partner_id.avidxchange_enabled", "=", True))
         return domain
 
-    def _import_payments(self):
-        """Fetch the payments AvidXchange changed since the mark and apply each
-        report; returns ``(reports, 0)``.
+    def _import_payments(self, batch_size=50):
+        """One slice of the payment import: read what AvidXchange changed
+        since the mark, apply up to ``batch_size`` new or changed payment
+        reports; returns ``(applied, more_to_apply)``.
 
-        All of a window is applied in one transaction, and the mark moves only
-        with it: a crash loses nothing, and reports applied before are
-        recognised by their hash when the window is read again.
+        Registering a payment is costly (Odoo reconciles it), so a large
+        window is applied in slices, one transaction each (the cron commits in
+        between): a crash loses at most one slice, and reports applied before
+        are recognised by their fingerprint when the window is read again. The
+        mark moves only when a slice reaches the end of the window.
         """
         self.ensure_one()
         now = datetime.now(timezone.utc).replace(tzinfo=None)  # to the microsecond, unlike Odoo's
         since = (self.payment_sync_mark or self.create_date) - MARK_OVERLAP
-        Payment = self.env["avidxchange.payment"]
-        count = 0
         try:
             with self._get_client("payment_import", self) as client:
-                self._refresh_invoice_statuses(client.iter_invoices(since, now))
-                for report in client.iter_payments(since, now):
-                    count += 1
-                    try:
-                        Payment._import_report(self, report)
-                    except UserError as error:
-                        _logger.warning("AvidXchange payment report skipped: %s", error)
+                self._refresh_invoice_statuses(list(client.iter_invoices(since, now)))
+                reports = list(client.iter_payments(since, now))
         except AvidXchangeError as error:
             # The window was not read to its end: the mark stays, the next run reads it again.
             _logger.warning("AvidXchange payment import of %s stopped: %s", self.name, error)
             self._note_connection_failure(error)
-            return count, 0
-        self.sudo().payment_sync_mark = now
-        return count, 0
+            return 0, 0
+        applied, more = self.env["avidxchange.payment"]._import_reports(self, reports, batch_size)
+        if not more:
+            self.sudo().payment_sync_mark = now
+        return applied, int(more)
 
     def _refresh_invoice_statuses(self, invoices):
         """Bring the approval status of exported bills up to date (Approved,
         Rejected, Scheduled, Paid...), so AP sees it on the bill."""
-        Link = self.env["avidxchange.invoice.link"].sudo()
-        for invoice in invoices:
-            status = invoice.get("Status")
-            if status not in const.INVOICE_STATUSES:
-                continue
-            link = Link.search(
-                [("backend_id", "=", self.id), ("avidxchange_id", "=", invoice.get("Id"))]
-            )
-            if link and link.avidxchange_status != status:
-                link.avidxchange_status = status
+        statuses = {
+            invoice.get("Id"): invoice.get("Status")
+            for invoice in invoices
+            if invoice.get("Status") in const.INVOICE_STATUSES
+        }
+        links = (
+            self.env["avidxchange.invoice.link"]
+            .sudo()
+            .search([("backend_id", "=", self.id), ("avidxchange_id", "in", list(statuses))])
+        )
+        for link in links:
+            if link.avidxchange_status != statuses[link.avidxchange_id]:
+                link.avidxchange_status = statuses[link.avidxchange_id]
 
     def _replay(self, operation, record):
         """Run the normal sync of one record again (see the exchange log)."""

@@ -88,29 +88,43 @@ class AvidxchangePayment(models.Model):
     def action_retry(self):
         """Apply the last report again, e.g. after fixing a mapping."""
         for payment in self.filtered(lambda p: p.state == "error"):
-            payment.report_hash = False
             payment._apply_report(json.loads(payment.last_report))
         return True
 
     # === BUSINESS METHODS === #
 
     @api.model
-    def _import_report(self, backend, report):
-        """Store and apply one payment report; a report seen before is a no-op.
-        Returns the payment record."""
-        ref = report.get("PaymentId")
-        if not ref:
-            raise UserError(self.env._("A payment report without PaymentId was skipped."))
-        payment = self.search([("backend_id", "=", backend.id), ("payment_ref", "=", ref)])
-        payment = payment or self.create({"backend_id": backend.id, "payment_ref": ref})
-        payment._apply_report(report)
-        return payment
+    def _import_reports(self, backend, reports, limit):
+        """Store and apply up to ``limit`` reports that are new or changed; a
+        report seen before (same fingerprint) is skipped. Returns
+        ``(applied, more)``, ``more`` when reports were left for another slice."""
+        refs = [report.get("PaymentId") for report in reports if report.get("PaymentId")]
+        known = {
+            payment.payment_ref: payment
+            for payment in self.search(
+                [("backend_id", "=", backend.id), ("payment_ref", "in", refs)]
+            )
+        }
+        applied = 0
+        for report in reports:
+            ref = report.get("PaymentId")
+            if not ref:
+                _logger.warning("AvidXchange sent a payment report without PaymentId: skipped.")
+                continue
+            payment = known.get(ref)
+            if payment and payment.report_hash == fingerprint(report):
+                continue  # the same report again
+            if applied == limit:
+                return applied, True
+            if not payment:
+                payment = known[ref] = self.create({"backend_id": backend.id, "payment_ref": ref})
+            payment._apply_report(report)
+            applied += 1
+        return applied, False
 
     def _apply_report(self, report):
         self.ensure_one()
         digest = fingerprint(report)
-        if digest == self.report_hash:
-            return  # the same report again
         self.write(self._prepare_values(report))
         status = self.status
         try:

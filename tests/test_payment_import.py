@@ -228,3 +228,31 @@ class TestPaymentImport(AvidxchangeCase):
             cron.method_direct_trigger()
         self.env.invalidate_all()
         self.assertEqual(bill.amount_residual, 0.0)
+
+    def test_a_large_window_is_applied_in_slices(self):
+        bills = [self.exported_bill(10.0 + n, ref=f"S-{n}") for n in range(5)]
+        for bill in bills:
+            self.pay((bill, bill.amount_total))
+        self.assertEqual(self.backend._import_payments(batch_size=2), (2, 1))
+        self.assertFalse(self.backend.payment_sync_mark)  # the window is not done
+        self.assertEqual(self.backend._import_payments(batch_size=2), (2, 1))
+        self.assertEqual(self.backend._import_payments(batch_size=2), (1, 0))
+        self.assertTrue(self.backend.payment_sync_mark)
+        self.assertEqual(self.backend._import_payments(batch_size=2), (0, 0))
+        self.assertEqual([len(bill.matched_payment_ids) for bill in bills], [1] * 5)
+        self.assertEqual([bill.amount_residual for bill in bills], [0.0] * 5)
+
+    def test_retry_after_fixing_the_configuration(self):
+        self.env.company.account_journal_early_pay_discount_gain_account_id = False
+        bill = self.exported_bill(100.0)
+        report = self.pay((bill, 98.0, 2.0))
+        self.backend._import_payments()
+        payment = self.imported(report)
+        self.assertEqual(payment.state, "error")
+        self.assertIn("cash discount gain account", payment.error_message)
+        self.assertFalse(bill.matched_payment_ids)
+        gain = self.company_data["default_account_revenue"]
+        self.env.company.account_journal_early_pay_discount_gain_account_id = gain
+        payment.action_retry()
+        self.assertEqual((payment.state, payment.error_message), ("posted", False))
+        self.assertEqual(bill.amount_residual, 0.0)
