@@ -414,11 +414,16 @@ class AvidxchangeBackend(models.Model):
         try:
             with self._get_client(operation) as client:
                 links._export(client)
-        except (AuthenticationError, RetryableError) as error:
+        except (AuthenticationError, RetryableError, UserError) as error:
             _logger.warning("AvidXchange %s of %s stopped: %s", operation, self.name, error)
             self._note_connection_failure(error)
             return False
         return True
+
+    def _export_now(self, links, operation):
+        """Export ``links`` at a user's request: say why when it could not be done."""
+        if not self._send_links(links, operation):
+            raise UserError(self.connection_message)
 
     def _queue_changed_vendors(self):
         """Create or re-queue links for in-scope vendors written since the mark.
@@ -515,7 +520,7 @@ class AvidxchangeBackend(models.Model):
             with self._get_client("payment_import", self) as client:
                 self._refresh_invoice_statuses(list(client.iter_invoices(since, now)))
                 reports = list(client.iter_payments(since, now))
-        except AvidXchangeError as error:
+        except (AvidXchangeError, UserError) as error:
             # The window was not read to its end: the mark stays, the next run reads it again.
             _logger.warning("AvidXchange payment import of %s stopped: %s", self.name, error)
             self._note_connection_failure(error)
@@ -548,9 +553,7 @@ class AvidxchangeBackend(models.Model):
         if operation == "connection_test":
             self._check_connection()
         elif operation == "vendor_export":
-            links = self._link_vendors(record)
-            links.write({"state": "pending", "payload_hash": False})
-            self._send_links(links, "vendor_export")
+            self._link_vendors(record).action_export_now()
         elif operation == "payment_import":
             self._import_payments()
         elif operation == "bill_export":

@@ -68,7 +68,7 @@ class AvidxchangeInvoiceLink(models.Model):
         to_send = self.filtered(lambda link: link.state != "synced")
         for backend, links in to_send.grouped("backend_id").items():
             links.state = "pending"
-            backend._send_links(links, "bill_export")
+            backend._export_now(links, "bill_export")
         return True
 
     # === BUSINESS METHODS === #

@@ -65,7 +65,7 @@ class AvidxchangePartnerLink(models.Model):
         """Export these vendors now (a manual retry of failed ones included)."""
         for backend, links in self.grouped("backend_id").items():
             links.write({"state": "pending", "payload_hash": False})
-            backend._send_links(links, "vendor_export")
+            backend._export_now(links, "vendor_export")
         return True
 
     # === BUSINESS METHODS === #

@@ -1,8 +1,11 @@
 """Vendors flow to AvidXchange: once per change, each linked to its id."""
 
+from cryptography.fernet import Fernet
+
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import BACKEND_LOGGER, COMPANY_ID, AvidxchangeCase
+from .common import BACKEND_LOGGER, COMPANY_ID, AvidxchangeCase, fernet_keys
 
 
 @tagged("post_install", "-at_install")
@@ -93,3 +96,22 @@ class TestVendorExport(AvidxchangeCase):
         with self.enter_registry_test_mode(), self.assertLogs(BACKEND_LOGGER, "WARNING"):
             cron.method_direct_trigger()
         self.assertEqual(self.simulator.count("PUT", "/vendors/*"), 1)
+
+    def test_a_secret_that_no_key_opens_stops_the_run_quietly(self):
+        vendor = self.vendor()
+        self.backend.action_activate()
+        self.simulator.clear_requests()
+        cron = self.env.ref("account_avidxchange.ir_cron_avidxchange_export_vendors")
+        with fernet_keys(Fernet.generate_key().decode()):  # the key was replaced, not rotated
+            with self.enter_registry_test_mode(), self.assertLogs(BACKEND_LOGGER, "WARNING"):
+                cron.method_direct_trigger()
+            self.env.invalidate_all()
+            self.assertEqual(vendor.avidxchange_state, "pending")
+            self.assertEqual(self.backend.connection_status, "failed")
+            self.assertIn("cannot be decrypted", self.backend.connection_message)
+            with (
+                self.assertRaisesRegex(UserError, "cannot be decrypted"),
+                self.assertLogs(BACKEND_LOGGER, "WARNING"),
+            ):
+                vendor.avidxchange_link_ids.action_export_now()
+        self.assertEqual(self.simulator.count(), 0)
