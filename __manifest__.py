@@ -18,6 +18,7 @@
         "views/avidxchange_exchange_log_views.xml",
         "views/avidxchange_partner_link_views.xml",
         "views/avidxchange_invoice_link_views.xml",
+        "views/avidxchange_account_link_views.xml",
         "views/avidxchange_payment_views.xml",
         "views/avidxchange_backend_views.xml",
         "views/res_config_settings_views.xml",

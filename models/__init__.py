@@ -3,6 +3,7 @@ from . import avidxchange_exchange_log
 from . import avidxchange_gl_mapping
 from . import avidxchange_payment_method_mapping
 from . import avidxchange_partner_link
+from . import avidxchange_account_link
 from . import avidxchange_invoice_link
 from . import avidxchange_payment
 from . import res_partner

@@ -10,6 +10,7 @@ OPERATIONS = [
     ("connection_test", "Connection test"),
     ("vendor_export", "Vendor export"),
     ("bill_export", "Bill export"),
+    ("code_export", "GL code export"),
     ("payment_import", "Payment import"),
 ]
 INCOMING_OPERATIONS = {"payment_import"}

@@ -1,11 +1,21 @@
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round
 
 from .. import const
-from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
+from ..tools.exceptions import (
+    AuthenticationError,
+    AvidXchangeError,
+    InvalidResponseError,
+    PermanentError,
+    RetryableError,
+)
 from ..tools.payload import compact
 from .avidxchange_partner_link import LINK_STATES
+
+_logger = logging.getLogger(__name__)
 
 INVOICE_STATUSES = [(status, status) for status in const.INVOICE_STATUSES]
 
@@ -80,6 +90,7 @@ class AvidxchangeInvoiceLink(models.Model):
         stop the batch and leave the rest pending for the next cycle.
         """
         Log = self.env["avidxchange.exchange.log"]
+        self._export_gl_codes(client)
         for link in self:
             backend = link.backend_id
             try:
@@ -111,6 +122,21 @@ class AvidxchangeInvoiceLink(models.Model):
                     "last_export_at": fields.Datetime.now(),
                 }
             )
+
+    def _export_gl_codes(self, client):
+        """The accounts these bills are coded with, as enterprise codes, first.
+
+        A refused batch is no reason to hold the bills back: AvidXchange then
+        refuses a bill whose code it lacks, with a reason on that bill.
+        """
+        accounts = self.move_id.line_ids.filtered(
+            lambda line: line.display_type in ("product", "tax")
+        ).account_id
+        backend = self.backend_id  # one connection's links: see backend._send_links
+        try:
+            self.env["avidxchange.account.link"]._export_accounts(backend, accounts, client)
+        except (PermanentError, InvalidResponseError) as error:
+            _logger.warning("AvidXchange did not take the GL codes: %s", error)
 
     def _ensure_vendor(self, client):
         """AvidXchange refuses a bill of an unknown vendor: export it first."""

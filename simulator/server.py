@@ -51,6 +51,7 @@ ADMIN_ACTIONS = frozenset(
         "add_client",
         "approve_invoice",
         "reject_invoice",
+        "refuse_code",
         "set_invoice_status",
         "pay",
         "clear_payment",
@@ -645,6 +646,10 @@ class AvidSimulator:
 
     def reject_invoice(self, invoice_id, reason="Rejected by approver"):
         return self._state.reject_invoice(invoice_id, reason)
+
+    def refuse_code(self, code_value, reason="Code is locked in AvidXchange"):
+        """Enterprise codes with this value fail, item by item, until ``reset()``."""
+        return self._state.refuse_code(code_value, reason)
 
     def set_invoice_status(self, invoice_id, status):
         return self._state.set_invoice_status(invoice_id, status)

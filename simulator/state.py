@@ -97,6 +97,7 @@ class SimState:
         for company in self._companies.values():
             company.clear()
         self._sequences = {}
+        self.refused_codes = {}  # CodeValue: the reason AvidXchange gives
         self._next_check = 100001
         self._next_trace = 1
         self._auto_payments = 0
@@ -274,6 +275,8 @@ class SimState:
             for item in items:
                 try:
                     content = enterprise_code_content(item)
+                    if content["CodeValue"] in self.refused_codes:
+                        raise ApiError(422, self.refused_codes[content["CodeValue"]])
                 except ApiError as exc:
                     errors = [{"Message": exc.detail}]
                     results.append({"Successful": False, "Errors": errors, "Item": item})
@@ -282,6 +285,10 @@ class SimState:
                 _created, stored = self._upsert(company, "enterprise_codes", key, "EC", content)
                 results.append({"Successful": True, "Errors": [], "Item": stored})
         return {"Results": results}
+
+    def refuse_code(self, code_value, reason):
+        with self.lock:
+            self.refused_codes[str(code_value)] = reason
 
     def put_purchase_order(self, company_id, code, body):
         """Create or replace a purchase order; returns ``(created, purchase_order)``."""

@@ -137,3 +137,35 @@ class TestBillExport(AvidxchangeCase):
             cron.method_direct_trigger()
         self.env.invalidate_all()
         self.assertEqual(bill.avidxchange_state, "synced")
+
+    def test_gl_codes_go_first_once(self):
+        vendor = self.vendor()
+        first = self.bill(vendor, 100.0, taxes=self.tax_purchase_a, ref="G-1")
+        self.backend._export_bills()
+        expense = first.invoice_line_ids.account_id
+        tax = first.line_ids.filtered(lambda line: line.display_type == "tax").account_id
+        codes = {c["CodeValue"]: c for c in self.simulator.enterprise_codes(COMPANY_ID)}
+        self.assertEqual(set(codes), {expense.code, tax.code})
+        self.assertEqual(codes[expense.code]["Description"], expense.name)
+        self.assertEqual(codes[expense.code]["GroupName"], "Accounting Codes")
+        self.bill(vendor, 200.0, taxes=self.tax_purchase_a, ref="G-2")
+        self.backend._export_bills()
+        self.assertEqual(self.simulator.count("PUT", "/enterpriseCodes"), 1)
+        expense.name = "Steel purchases"
+        self.bill(vendor, 300.0, ref="G-3")
+        self.backend._export_bills()
+        sent = self.simulator.requests("PUT", "/enterpriseCodes")[-1]["body"]
+        self.assertEqual([c["CodeValue"] for c in sent], [expense.code])
+        codes = {c["CodeValue"]: c for c in self.simulator.enterprise_codes(COMPANY_ID)}
+        self.assertEqual(codes[expense.code]["Description"], "Steel purchases")
+
+    def test_a_refused_gl_code_is_marked_and_the_bill_still_goes(self):
+        bill = self.bill(self.vendor(), 100.0)
+        expense = bill.invoice_line_ids.account_id
+        self.simulator.refuse_code(expense.code, reason="Code locked")
+        self.backend._export_bills()
+        link = self.env["avidxchange.account.link"].search([("account_id", "=", expense.id)])
+        self.assertEqual((link.state, link.error_message), ("error", "Code locked"))
+        self.assertEqual(bill.avidxchange_state, "synced")
+        log = self.exchanges(operation="code_export", method="PUT")
+        self.assertEqual((log.http_status, log.state), (200, "success"))

@@ -237,8 +237,14 @@ class AvidXchangeClient:
 
     def put_enterprise_codes(self, codes):
         """Batch upsert; returns one :class:`ItemResult` per code sent."""
-        answer = self._call("PUT", const.PATH_ENTERPRISE_CODES, body=list(codes))
-        return self._item_results(answer)
+        codes = list(codes)
+        answer = self._call("PUT", const.PATH_ENTERPRISE_CODES, body=codes)
+        results = self._item_results(answer)
+        if len(results) != len(codes):
+            raise InvalidResponseError(
+                f"AvidXchange answered {len(results)} results for {len(codes)} codes."
+            )
+        return results
 
     def put_purchase_order(self, code, order):
         path = const.PATH_PURCHASE_ORDER.format(quote(code, safe=""))
