@@ -19,6 +19,7 @@
         "views/avidxchange_partner_link_views.xml",
         "views/avidxchange_invoice_link_views.xml",
         "views/avidxchange_account_link_views.xml",
+        "views/avidxchange_purchase_link_views.xml",
         "views/avidxchange_payment_views.xml",
         "views/avidxchange_backend_views.xml",
         "views/res_config_settings_views.xml",

@@ -5,6 +5,7 @@ from . import avidxchange_payment_method_mapping
 from . import avidxchange_partner_link
 from . import avidxchange_account_link
 from . import avidxchange_invoice_link
+from . import avidxchange_purchase_link
 from . import avidxchange_payment
 from . import res_partner
 from . import account_move

@@ -11,6 +11,7 @@ OPERATIONS = [
     ("vendor_export", "Vendor export"),
     ("bill_export", "Bill export"),
     ("code_export", "GL code export"),
+    ("po_export", "Purchase order export"),
     ("payment_import", "Payment import"),
 ]
 INCOMING_OPERATIONS = {"payment_import"}

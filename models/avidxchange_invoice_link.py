@@ -84,19 +84,24 @@ class AvidxchangeInvoiceLink(models.Model):
     # === BUSINESS METHODS === #
 
     def _export(self, client):
-        """Submit each bill (its vendor first); mark it exported or in error.
+        """Submit each bill (its GL codes, vendor and purchase orders first);
+        mark it exported or in error.
 
         Errors that concern every bill alike (credentials, AvidXchange down)
         stop the batch and leave the rest pending for the next cycle.
         """
         Log = self.env["avidxchange.exchange.log"]
+        PurchaseLink = self.env["avidxchange.purchase.link"]
         self._export_gl_codes(client)
         for link in self:
             backend = link.backend_id
             try:
                 vendor_code = link._ensure_vendor(client)
+                orders = link.move_id.invoice_line_ids.purchase_line_id.order_id
+                if orders:
+                    PurchaseLink._export_orders(backend, orders, vendor_code, client)
                 payload = link._prepare_payload(vendor_code)
-                # the vendor's export (if any) was recorded against the vendor
+                # the vendor's and orders' exports (if any) were recorded against them
                 client.recorder = Log._recorder(backend, "bill_export", link.move_id)
                 answer, _known = client.submit_invoice(payload)
             except (AuthenticationError, RetryableError) as error:
@@ -173,13 +178,13 @@ class AvidxchangeInvoiceLink(models.Model):
         for line in move.line_ids.filtered(lambda line: line.display_type == "tax"):
             distributions.append(self._distribution(line.amount_currency, line.name, line))
         distributions = [d for d in distributions if d["Amount"]]
-        total = _money(move.amount_total, currency)
+        total = money(move.amount_total, currency)
         if distributions:
             # Rounding each line may leave a cent; the largest line absorbs it.
-            gap = _money(total - sum(d["Amount"] for d in distributions), currency)
+            gap = money(total - sum(d["Amount"] for d in distributions), currency)
             if gap:
                 largest = max(distributions, key=lambda d: abs(d["Amount"]))
-                largest["Amount"] = _money(largest["Amount"] + gap, currency)
+                largest["Amount"] = money(largest["Amount"] + gap, currency)
         return compact(
             {
                 "ExternalInvoiceId": self.external_invoice_id,
@@ -198,7 +203,7 @@ class AvidxchangeInvoiceLink(models.Model):
     def _distribution(self, amount, description, line):
         return compact(
             {
-                "Amount": _money(amount, line.currency_id),
+                "Amount": money(amount, line.currency_id),
                 "Description": (description or "").strip()[:250] or None,
                 "EnterpriseCodes": [
                     {
@@ -212,6 +217,6 @@ class AvidxchangeInvoiceLink(models.Model):
         )
 
 
-def _money(amount, currency):
+def money(amount, currency):
     """A JSON number with the currency's precision (two decimals at most)."""
     return float_round(amount, precision_digits=min(currency.decimal_places, 2))

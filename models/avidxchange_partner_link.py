@@ -149,7 +149,8 @@ class AvidxchangePartnerLink(models.Model):
                 "Website": partner.website,
                 "Active": bool(partner.active),
                 "Address": address or None,
-            }
+            },
+            booleans=("Active",),
         )
 
     def _payload_hash(self, raise_error=True):

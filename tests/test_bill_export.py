@@ -38,8 +38,7 @@ class TestBillExport(AvidxchangeCase):
         self.assertEqual(amounts[:2], [1000.0, 250.0])
         self.assertEqual(amounts[2], tax_line.amount_currency)
 
-    def test_bill_from_a_purchase_order_carries_the_po_number(self):
-        vendor = self.vendor()
+    def purchase_bill(self, vendor, quantity=2, ref="PO-BILL-1"):
         order = self.env["purchase.order"].create(
             {
                 "partner_id": vendor.id,
@@ -47,7 +46,7 @@ class TestBillExport(AvidxchangeCase):
                     Command.create(
                         {
                             "product_id": self.product_a.id,
-                            "product_qty": 2,
+                            "product_qty": quantity,
                             "price_unit": 100.0,
                             "tax_ids": [Command.clear()],
                         }
@@ -56,14 +55,46 @@ class TestBillExport(AvidxchangeCase):
             }
         )
         order.button_confirm()
-        order.order_line.qty_received = 2
+        order.order_line.qty_received = quantity
         order.action_create_invoice()
         bill = order.invoice_ids
-        bill.write({"invoice_date": "2026-11-20", "ref": "PO-BILL-1"})
+        bill.write({"invoice_date": "2026-11-20", "ref": ref})
         bill.action_post()
+        return order, bill
+
+    def test_bill_from_a_purchase_order_sends_the_order_first(self):
+        order, bill = self.purchase_bill(self.vendor())
         self.backend._export_bills()
         self.assertEqual(self.remote(bill)["PONumber"], order.name)
         self.assertEqual(self.remote(bill)["GrossAmount"], 200.0)
+        [remote_order] = self.simulator.purchase_orders(COMPANY_ID)
+        self.assertEqual(remote_order["ExternalPurchaseOrderCode"], order.name)
+        self.assertEqual(remote_order["Total"], 200.0)
+        self.assertEqual(remote_order["Status"], "Closed")  # fully billed
+        self.assertEqual(
+            [
+                (line["Quantity"], line["UnitPrice"], line["QuantityReceived"])
+                for line in remote_order["Lines"]
+            ],
+            [(2.0, 100.0, 2.0)],
+        )
+        link = self.env["avidxchange.purchase.link"].search([("order_id", "=", order.id)])
+        self.assertEqual(link.state, "synced")
+        methods = [
+            r["method"] + " " + r["path"].split("/")[3]
+            for r in self.simulator.requests()
+            if r["path"] != "/token"
+        ]
+        self.assertLess(methods.index("PUT purchaseOrders"), methods.index("POST invoices"))
+
+    def test_a_refused_purchase_order_does_not_hold_the_bill(self):
+        order, bill = self.purchase_bill(self.vendor())
+        self.simulator.fail_next(1, status=422, path="/purchaseOrders")
+        self.backend._export_bills()
+        link = self.env["avidxchange.purchase.link"].search([("order_id", "=", order.id)])
+        self.assertEqual(link.state, "error")
+        self.assertIn("HTTP 422", link.error_message)
+        self.assertEqual(bill.avidxchange_state, "synced")
 
     def test_out_of_scope_bills_are_left_alone(self):
         marked = self.vendor()

@@ -115,3 +115,12 @@ class TestVendorExport(AvidxchangeCase):
             ):
                 vendor.avidxchange_link_ids.action_export_now()
         self.assertEqual(self.simulator.count(), 0)
+
+    def test_an_archived_vendor_is_sent_inactive(self):
+        acme = self.vendor()
+        self.backend._export_vendors()
+        self.assertIs(self.simulator.get_vendor(COMPANY_ID, self.code(acme))["Active"], True)
+        acme.active = False
+        self.backend.vendor_sync_mark = False
+        self.backend._export_vendors()
+        self.assertIs(self.simulator.get_vendor(COMPANY_ID, self.code(acme))["Active"], False)

@@ -4,10 +4,18 @@ import hashlib
 import json
 
 
-def compact(values):
-    """Leave out optional values that are empty: AvidXchange wants them absent,
-    never ``false`` or ``""``."""
-    return {key: value for key, value in values.items() if value not in (None, False, "", [])}
+def compact(values, booleans=()):
+    """Leave out optional values that are empty.
+
+    Odoo reads an empty field as ``False``; AvidXchange wants an optional value
+    absent, never ``false`` or ``""``. Zero amounts are values and stay, and so
+    do the real booleans named in ``booleans``.
+    """
+    return {key: value for key, value in values.items() if key in booleans or not _is_empty(value)}
+
+
+def _is_empty(value):
+    return value is None or value is False or (isinstance(value, str | list | dict) and not value)
 
 
 def fingerprint(payload):
