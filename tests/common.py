@@ -95,8 +95,9 @@ class AvidxchangeCase(SimulatorMixin, AccountTestInvoicingCommon):
         domain += [(field, "=", value) for field, value in filters.items()]
         return self.env["avidxchange.exchange.log"].search(domain, order="id")
 
-    def vendor(self, name="Acme Steel", **values):
-        return self.env["res.partner"].create(
+    @classmethod
+    def vendor(cls, name="Acme Steel", **values):
+        return cls.env["res.partner"].create(
             {"name": name, "is_company": True, "avidxchange_enabled": True, **values}
         )
 

@@ -10,7 +10,7 @@ class TestPaymentImport(AvidxchangeCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.acme = cls.vendor(cls, "Acme Steel")
+        cls.acme = cls.vendor("Acme Steel")
 
     def exported_bill(self, *amounts, ref="INV-0042"):
         bill = self.bill(self.acme, *amounts, ref=ref)
