@@ -545,8 +545,10 @@ class AvidxchangeBackend(models.Model):
             .search([("backend_id", "=", self.id), ("avidxchange_id", "in", list(statuses))])
         )
         for link in links:
-            if link.avidxchange_status != statuses[link.avidxchange_id]:
-                link.avidxchange_status = statuses[link.avidxchange_id]
+            status = statuses[link.avidxchange_id]
+            if link.avidxchange_status != status:
+                link.avidxchange_status = status
+                link.move_id._message_log(body=self.env._("AvidXchange status: %s.", status))
 
     def _replay(self, operation, record):
         """Run the normal sync of one record again (see the exchange log)."""

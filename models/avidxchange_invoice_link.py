@@ -103,7 +103,7 @@ class AvidxchangeInvoiceLink(models.Model):
                 payload = link._prepare_payload(vendor_code)
                 # the vendor's and orders' exports (if any) were recorded against them
                 client.recorder = Log._recorder(backend, "bill_export", link.move_id)
-                answer, _known = client.submit_invoice(payload)
+                answer, known = client.submit_invoice(payload)
             except (AuthenticationError, RetryableError) as error:
                 link.error_message = str(error)
                 raise
@@ -126,6 +126,13 @@ class AvidxchangeInvoiceLink(models.Model):
                     "error_message": False,
                     "last_export_at": fields.Datetime.now(),
                 }
+            )
+            link.move_id._message_log(
+                body=self.env._(
+                    "AvidXchange already had this bill: linked to its invoice %s.", answer["Id"]
+                )
+                if known
+                else self.env._("Submitted to AvidXchange as invoice %s.", answer["Id"])
             )
 
     def _export_gl_codes(self, client):

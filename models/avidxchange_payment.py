@@ -171,6 +171,16 @@ class AvidxchangePayment(models.Model):
             )
         payments.avidxchange_payment_id = self
         self.state = "posted"
+        for payment in payments:
+            for bill in payment.reconciled_bill_ids:
+                bill._message_log(
+                    body=self.env._(
+                        "Paid through AvidXchange: %(memo)s, %(amount)s (payment %(payment)s).",
+                        memo=self._memo(),
+                        amount=payment.currency_id.format(payment.amount),
+                        payment=payment.name,
+                    )
+                )
 
     def _register_allocation(self, bill, allocation, journal, method_line, currency, account):
         paid = float(allocation.get("AmountPaid") or 0.0)
@@ -230,8 +240,19 @@ class AvidxchangePayment(models.Model):
 
     def _cancel_payments(self):
         """Void or Error after posting: undo what the earlier report posted."""
-        self.odoo_payment_ids.filtered(lambda p: p.state != "canceled").action_cancel()
+        payments = self.odoo_payment_ids.filtered(lambda p: p.state != "canceled")
+        bills = payments.reconciled_bill_ids
+        payments.action_cancel()
         self.state = "reversed"
+        for bill in bills:
+            bill._message_log(
+                body=self.env._(
+                    "AvidXchange reported payment %(ref)s as %(status)s: its Odoo payment was "
+                    "cancelled and the bill is open again.",
+                    ref=self.payment_ref,
+                    status=self.status,
+                )
+            )
 
     # === PRIVATE HELPERS === #
 

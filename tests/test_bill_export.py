@@ -130,6 +130,7 @@ class TestBillExport(AvidxchangeCase):
         self.assertEqual(statuses, [201, 409])
         self.assertEqual(len(self.simulator.invoices(COMPANY_ID)), 1)
         self.assertEqual(bill.avidxchange_invoice_id, self.simulator.invoices(COMPANY_ID)[0]["Id"])
+        self.assertIn("AvidXchange already had this bill", bill.message_ids[0].body)
 
     def test_a_refused_bill_is_marked_and_the_batch_goes_on(self):
         vendor = self.vendor()

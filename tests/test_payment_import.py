@@ -57,6 +57,9 @@ class TestPaymentImport(AvidxchangeCase):
         self.assertIn(bill.payment_state, ("paid", "in_payment"))
         self.assertEqual(bill.amount_residual, 0.0)
         self.assertIn(odoo_payment, bill.matched_payment_ids)
+        notes = bill.message_ids.mapped("body")
+        self.assertTrue([n for n in notes if "Submitted to AvidXchange as invoice" in n])
+        self.assertTrue([n for n in notes if f"Paid through AvidXchange: {odoo_payment.memo}" in n])
 
     def test_approval_status_comes_back_to_the_bill(self):
         approved = self.exported_bill(10.0, ref="OK-1")
@@ -66,6 +69,7 @@ class TestPaymentImport(AvidxchangeCase):
         self.backend._import_payments()
         self.assertEqual(approved.avidxchange_status, "Approved")
         self.assertEqual(rejected.avidxchange_status, "Rejected")
+        self.assertIn("AvidXchange status: Rejected.", rejected.message_ids[0].body)
         self.assertEqual(self.simulator.count("GET", "/invoices"), 1)
 
     def test_partial_payments_then_full(self):
@@ -140,6 +144,8 @@ class TestPaymentImport(AvidxchangeCase):
         self.assertEqual(payment.odoo_payment_ids.state, "canceled")
         self.assertEqual(bill.payment_state, "not_paid")
         self.assertEqual(bill.amount_residual, 80.0)
+        self.assertIn("reported payment", bill.message_ids[0].body)
+        self.assertIn("as Void", bill.message_ids[0].body)
 
     def test_pending_and_failed_payments_post_nothing(self):
         bill = self.exported_bill(80.0)
