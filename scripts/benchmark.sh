@@ -22,11 +22,11 @@ ensure_template
 
 DB=avx_bench_$$
 WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/avx-bench.XXXXXX")
-sim_pid=
+SIM_PID=
 cleanup() {
-    if [ -n "$sim_pid" ]; then
-        kill "$sim_pid" 2>/dev/null || true
-        wait "$sim_pid" 2>/dev/null || true
+    if [ -n "$SIM_PID" ]; then
+        kill "$SIM_PID" 2>/dev/null || true
+        wait "$SIM_PID" 2>/dev/null || true
     fi
     drop_db "$DB"
     rm -rf "$ADDONS_DIR" "$WORK_DIR"
@@ -52,18 +52,7 @@ AVX_SIM_CLIENT_SECRET=$("$VENV/bin/python" -c "import secrets; print(secrets.tok
 export AVX_SIM_CLIENT_SECRET
 
 # No --auto-advance: the benchmark approves and pays through the admin API itself.
-# --option=value: a secret from token_urlsafe may start with "-", which argparse
-# would otherwise take for an option.
-(cd "$REPO_DIR" && exec "$VENV/bin/python" -m simulator --port="$port" \
-    --client-id="$AVX_SIM_CLIENT_ID" --client-secret="$AVX_SIM_CLIENT_SECRET" \
-    --company-id="$AVX_SIM_COMPANY_ID") >"$WORK_DIR/simulator.log" 2>&1 &
-sim_pid=$!
-for _ in $(seq 1 50); do
-    grep -q "simulator on" "$WORK_DIR/simulator.log" 2>/dev/null && break
-    kill -0 "$sim_pid" 2>/dev/null || die "the simulator did not start: $(cat "$WORK_DIR/simulator.log")"
-    sleep 0.1
-done
-grep -q "simulator on" "$WORK_DIR/simulator.log" || die "the simulator did not start in 5 s"
+start_simulator "$port" "$WORK_DIR/simulator.log"
 
 say "running the benchmark (N=$N, simulator $AVX_SIM_URL)"
 rc=0

@@ -32,23 +32,17 @@ fi
 AVX_SIM_CLIENT_SECRET=$("$VENV/bin/python" -c "import secrets; print(secrets.token_hex(24))")
 export AVX_SIM_CLIENT_SECRET
 
-sim_pid=
+SIM_PID= ODOO_PID=
 cleanup() {
-    [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null
+    for pid in $ODOO_PID $SIM_PID; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
     rm -rf "$ADDONS_DIR"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-(cd "$REPO_DIR" && exec "$VENV/bin/python" -m simulator --port "$AVX_SIM_PORT" \
-    --client-id="$AVX_SIM_CLIENT_ID" --client-secret="$AVX_SIM_CLIENT_SECRET" \
-    --company-id="$AVX_SIM_COMPANY_ID" --auto-advance "${AVX_SIM_DELAY:-20}") \
-    >"$DEMO_DIR/simulator.log" 2>&1 &
-sim_pid=$!
-for _ in $(seq 1 50); do
-    grep -q "simulator on" "$DEMO_DIR/simulator.log" 2>/dev/null && break
-    kill -0 "$sim_pid" 2>/dev/null || die "the simulator did not start: $(cat "$DEMO_DIR/simulator.log")"
-    sleep 0.1
-done
+start_simulator "$AVX_SIM_PORT" "$DEMO_DIR/simulator.log" --auto-advance="${AVX_SIM_DELAY:-20}"
 
 if [ -z "${DEMO_KEEP:-}" ]; then
     drop_db "$DEMO_DB"
@@ -78,5 +72,9 @@ cat <<MSG
   Stop:        Ctrl+C
 
 MSG
+# In the background and waited for, so that Ctrl+C or a TERM stops Odoo and the
+# simulator together.
 odoo_bin -c "$DEMO_DIR/odoo.conf" -d "$DEMO_DB" --db-filter="^$DEMO_DB\$" \
-    --http-interface="${AVX_HTTP_INTERFACE:-127.0.0.1}" --http-port="$PORT" --log-level=warn
+    --http-interface="${AVX_HTTP_INTERFACE:-127.0.0.1}" --http-port="$PORT" --log-level=warn &
+ODOO_PID=$!
+wait "$ODOO_PID"

@@ -167,3 +167,24 @@ drop_db() {
     dropdb --if-exists "$1" >/dev/null 2>&1 || true
     rm -rf "${AVX_CACHE:?}/data/filestore/$1"
 }
+
+# --- the simulator ----------------------------------------------------------------
+# start_simulator PORT LOG [extra options]: the bundled AvidXchange simulator in
+# the background, with the AVX_SIM_* credentials; sets SIM_PID once it answers.
+# --option=value: a generated secret may start with "-", which argparse would
+# otherwise take for an option.
+start_simulator() {
+    local port=$1 log=$2
+    shift 2
+    (cd "$REPO_DIR" && exec "$VENV/bin/python" -m simulator --port="$port" \
+        --client-id="$AVX_SIM_CLIENT_ID" --client-secret="$AVX_SIM_CLIENT_SECRET" \
+        --company-id="$AVX_SIM_COMPANY_ID" "$@") >"$log" 2>&1 &
+    SIM_PID=$!
+    local _
+    for _ in $(seq 1 50); do
+        grep -q "simulator on" "$log" 2>/dev/null && return 0
+        kill -0 "$SIM_PID" 2>/dev/null || die "the simulator did not start: $(cat "$log")"
+        sleep 0.1
+    done
+    die "the simulator did not start in 5 s: $(cat "$log")"
+}
