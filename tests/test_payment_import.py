@@ -262,3 +262,29 @@ class TestPaymentImport(AvidxchangeCase):
         payment.action_retry()
         self.assertEqual((payment.state, payment.error_message), ("posted", False))
         self.assertEqual(bill.amount_residual, 0.0)
+
+    def test_a_bill_in_another_currency_is_paid_in_that_currency(self):
+        eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
+        bill = self.bill(self.acme, 100.0, ref="EUR-1", currency_id=eur.id)
+        self.backend._export_bills()
+        self.simulator.approve_invoice(bill.avidxchange_invoice_id)
+        self.assertEqual(self.simulator.get_invoice(bill.avidxchange_invoice_id)["Currency"], "EUR")
+        report = self.pay((bill, 100.0))
+        self.assertEqual(report["Currency"], "EUR")
+        self.backend._import_payments()
+        odoo_payment = bill.matched_payment_ids
+        self.assertEqual((odoo_payment.amount, odoo_payment.currency_id), (100.0, eur))
+        self.assertEqual(bill.amount_residual, 0.0)
+
+    def test_more_than_is_due_is_refused_not_registered(self):
+        bill = self.exported_bill(100.0)
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=bill.ids
+        ).create({"amount": 30.0})._create_payments()  # paid in part by hand meanwhile
+        report = self.pay((bill, 100.0))
+        self.backend._import_payments()
+        payment = self.imported(report)
+        self.assertEqual(payment.state, "error")
+        self.assertIn("more than its 70.0 still due", payment.error_message)
+        self.assertEqual(bill.amount_residual, 70.0)
+        self.assertFalse(payment.odoo_payment_ids)
