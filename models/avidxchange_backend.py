@@ -434,11 +434,7 @@ class AvidxchangeBackend(models.Model):
         """
         self.ensure_one()
         now = fields.Datetime.now()
-        domain = self._vendor_scope_domain()
-        if self.vendor_sync_mark:
-            domain = Domain.AND(
-                [domain, [("write_date", ">=", self.vendor_sync_mark - MARK_OVERLAP)]]
-            )
+        domain = _written_since(self._vendor_scope_domain(), self.vendor_sync_mark)
         Partner = self.env["res.partner"].with_company(self.company_id)
         partners = Partner.with_context(active_test=False).search(domain)  # archiving is news
         self._link_vendors(partners)._queue()
@@ -475,10 +471,7 @@ class AvidxchangeBackend(models.Model):
         one in error is when it changed since."""
         self.ensure_one()
         now = fields.Datetime.now()
-        domain = self._bill_scope_domain()
-        if self.bill_sync_mark:
-            since = self.bill_sync_mark - MARK_OVERLAP
-            domain = Domain.AND([domain, [("write_date", ">=", since)]])
+        domain = _written_since(self._bill_scope_domain(), self.bill_sync_mark)
         bills = self.env["account.move"].with_company(self.company_id).search(domain)
         Link = self.env["avidxchange.invoice.link"].sudo()
         links = Link.search([("backend_id", "=", self.id), ("move_id", "in", bills.ids)])
@@ -701,3 +694,11 @@ class AvidxchangeBackend(models.Model):
             changed = {key: value for key, value in values.items() if cron.sudo()[key] != value}
             if changed:
                 cron.sudo().write(changed)
+
+
+def _written_since(domain, mark):
+    """``domain`` narrowed to records written since the high-water ``mark``,
+    looking back ``MARK_OVERLAP`` (see ``_queue_changed_vendors``)."""
+    if not mark:
+        return domain
+    return Domain.AND([domain, [("write_date", ">=", mark - MARK_OVERLAP)]])
