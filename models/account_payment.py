@@ -26,10 +26,11 @@ class AccountPayment(models.Model):
         return result
 
     def _compute_avidxchange_exchange_count(self):
-        counts = self.env["avidxchange.exchange.log"]._count_by_record(self)
+        # The trail of an Odoo payment is the one of the AvidXchange payment that made it.
+        counts = self.env["avidxchange.exchange.log"]._count_by_record(self.avidxchange_payment_id)
         for payment in self:
-            payment.avidxchange_exchange_count = counts.get(payment.id, 0)
+            payment.avidxchange_exchange_count = counts.get(payment.avidxchange_payment_id.id, 0)
 
     def action_open_avidxchange_exchanges(self):
         self.ensure_one()
-        return self.env["avidxchange.exchange.log"]._action_for_record(self)
+        return self.env["avidxchange.exchange.log"]._action_for_record(self.avidxchange_payment_id)

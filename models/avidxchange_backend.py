@@ -550,6 +550,8 @@ class AvidxchangeBackend(models.Model):
             self._check_connection()
         elif operation == "vendor_export":
             self._link_vendors(record).action_export_now()
+        elif operation == "payment_import" and record._name == "avidxchange.payment":
+            record.with_env(self.env).action_retry()
         elif operation == "payment_import":
             self._import_payments()
         elif operation == "bill_export":

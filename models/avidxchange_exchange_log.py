@@ -4,6 +4,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..tools.redaction import redacted_text
+
 _logger = logging.getLogger(__name__)
 
 OPERATIONS = [
@@ -153,6 +155,25 @@ class AvidxchangeExchangeLog(models.Model):
             )
 
         return record_exchange
+
+    @api.model
+    def _log_report(self, payment, report, error=None):
+        """An entry for one payment report as it was applied to ``payment``:
+        the page that brought it holds many, and the trail of a payment (and
+        of the Odoo payments it made) should show its own reports."""
+        return self.sudo().create(
+            {
+                "backend_id": payment.backend_id.id,
+                "operation": "payment_import",
+                "endpoint": self.env._("Payment report %s", payment.payment_ref),
+                "response_body": redacted_text(report),
+                "state": "failed" if error else "success",
+                "error_message": error,
+                "res_model": payment._name,
+                "res_id": payment.id,
+                "replay_of_id": self.env.context.get("avidxchange_replay_of") or False,
+            }
+        )
 
     @api.model
     def _count_by_record(self, records):

@@ -79,11 +79,24 @@ class AvidxchangePayment(models.Model):
         "account.move", string="Bills", readonly=True, help="The exported bills it pays."
     )
 
+    exchange_count = fields.Integer(compute="_compute_exchange_count")
+
     _backend_ref_uniq = models.Constraint(
         "UNIQUE(backend_id, payment_ref)", "An AvidXchange payment is imported once."
     )
 
+    # === COMPUTE METHODS === #
+
+    def _compute_exchange_count(self):
+        counts = self.env["avidxchange.exchange.log"]._count_by_record(self)
+        for payment in self:
+            payment.exchange_count = counts.get(payment.id, 0)
+
     # === ACTION METHODS === #
+
+    def action_open_exchanges(self):
+        self.ensure_one()
+        return self.env["avidxchange.exchange.log"]._action_for_record(self)
 
     def action_retry(self):
         """Apply the last report again, e.g. after fixing a mapping."""
@@ -141,6 +154,7 @@ class AvidxchangePayment(models.Model):
             self.write({"state": "error", "error_message": error.args[0]})
             _logger.info("AvidXchange payment %s not registered: %s", self.payment_ref, error)
         self.report_hash = digest
+        self.env["avidxchange.exchange.log"]._log_report(self, report, self.error_message)
 
     def _register_payments(self, report):
         """One Odoo payment per paid bill, reconciled with it."""

@@ -129,3 +129,39 @@ class TestExchangeLog(AvidxchangeCase):
         failed.action_replay()
         self.assertTrue(self.backend.payment_sync_mark)
         self.assertEqual(self.simulator.count("GET", "/payments"), 1)
+
+    def test_each_payment_report_is_in_the_trail_of_its_payments(self):
+        vendor = self.vendor()
+        bill = self.bill(vendor, 100.0)
+        self.backend._export_bills()
+        self.simulator.approve_invoice(bill.avidxchange_invoice_id)
+        report = self.simulator.pay([{"invoice_id": bill.avidxchange_invoice_id, "amount": 100.0}])
+        self.backend._import_payments()
+        odoo_payment = bill.matched_payment_ids
+        self.assertEqual(odoo_payment.avidxchange_exchange_count, 1)
+        action = odoo_payment.action_open_avidxchange_exchanges()
+        entry = self.env["avidxchange.exchange.log"].search(action["domain"])
+        self.assertEqual(entry.res_id, odoo_payment.avidxchange_payment_id.id)
+        self.assertEqual(entry.direction, "incoming")
+        self.assertIn(report["PaymentId"], entry.endpoint)
+        self.assertIn(f'"PaymentId": "{report["PaymentId"]}"', entry.response_body)
+
+    def test_replay_of_a_failed_payment_report(self):
+        self.env.company.account_journal_early_pay_discount_gain_account_id = False
+        bill = self.bill(self.vendor(), 100.0)
+        self.backend._export_bills()
+        self.simulator.approve_invoice(bill.avidxchange_invoice_id)
+        self.simulator.pay(
+            [{"invoice_id": bill.avidxchange_invoice_id, "amount": 97.0, "discount": 3.0}]
+        )
+        self.backend._import_payments()
+        failed = self.exchanges(operation="payment_import", state="failed")
+        self.assertEqual(failed.res_model, "avidxchange.payment")
+        self.assertIn("cash discount gain account", failed.error_message)
+        self.env.company.account_journal_early_pay_discount_gain_account_id = self.company_data[
+            "default_account_revenue"
+        ]
+        failed.action_replay()
+        replay = self.exchanges(replay_of_id=failed.id)
+        self.assertEqual((replay.state, replay.res_id), ("success", failed.res_id))
+        self.assertEqual(bill.amount_residual, 0.0)
