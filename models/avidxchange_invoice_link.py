@@ -93,10 +93,16 @@ class AvidxchangeInvoiceLink(models.Model):
         Log = self.env["avidxchange.exchange.log"]
         PurchaseLink = self.env["avidxchange.purchase.link"]
         self._export_gl_codes(client)
+        # one connection's links (see backend._send_links): link their vendors at once
+        vendor_links = {
+            vendor_link.partner_id: vendor_link
+            for vendor_link in self.backend_id._link_vendors(self.move_id.partner_id)
+        }
         for link in self:
             backend = link.backend_id
             try:
-                vendor_code = link._ensure_vendor(client)
+                vendor_link = vendor_links[link.move_id.partner_id.commercial_partner_id]
+                vendor_code = link._ensure_vendor(vendor_link, client)
                 orders = link.move_id.invoice_line_ids.purchase_line_id.order_id
                 if orders:
                     PurchaseLink._export_orders(backend, orders, vendor_code, client)
@@ -150,10 +156,9 @@ class AvidxchangeInvoiceLink(models.Model):
         except (PermanentError, InvalidResponseError) as error:
             _logger.warning("AvidXchange did not take the GL codes: %s", error)
 
-    def _ensure_vendor(self, client):
+    def _ensure_vendor(self, vendor_link, client):
         """AvidXchange refuses a bill of an unknown vendor: export it first."""
         self.ensure_one()
-        vendor_link = self.backend_id._link_vendors(self.move_id.partner_id)
         vendor_link._queue()
         if vendor_link.state == "pending":
             vendor_link._export(client)

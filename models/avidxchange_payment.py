@@ -150,7 +150,6 @@ class AvidxchangePayment(models.Model):
                     self.state = "reversed"  # nothing was posted: nothing to undo
                 self.error_message = False
         except UserError as error:
-            self.env.invalidate_all()  # the savepoint rolled back what the cache still holds
             self.write({"state": "error", "error_message": error.args[0]})
             _logger.info("AvidXchange payment %s not registered: %s", self.payment_ref, error)
         self.report_hash = digest
