@@ -1,6 +1,6 @@
 {
     "name": "AvidXchange Connector",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Accounting/Accounting",
     "summary": "Sync vendors and bills to AvidXchange and bring its payments back",
     "author": "account_avidxchange contributors",
@@ -14,8 +14,11 @@
         "security/ir.model.access.csv",
         "security/avidxchange_rules.xml",
         "data/ir_cron.xml",
-        # Window actions before the views and menus that reference them.
+        # Window actions before the views and menus that reference them; the
+        # links' base views before the links' own, which extend them.
         "views/avidxchange_exchange_log_views.xml",
+        "views/avidxchange_stream_views.xml",
+        "views/avidxchange_link_views.xml",
         "views/avidxchange_partner_link_views.xml",
         "views/avidxchange_invoice_link_views.xml",
         "views/avidxchange_account_link_views.xml",

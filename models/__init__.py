@@ -1,4 +1,6 @@
 from . import avidxchange_backend
+from . import avidxchange_stream
+from . import avidxchange_link_mixin
 from . import avidxchange_exchange_log
 from . import avidxchange_gl_mapping
 from . import avidxchange_payment_method_mapping

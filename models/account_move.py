@@ -1,7 +1,6 @@
 from odoo import api, fields, models
 
-from .avidxchange_invoice_link import INVOICE_STATUSES
-from .avidxchange_partner_link import LINK_STATES
+from ..tools.states import INVOICE_STATUSES, LINK_STATES
 
 
 class AccountMove(models.Model):
@@ -10,14 +9,20 @@ class AccountMove(models.Model):
     avidxchange_link_ids = fields.One2many(
         "avidxchange.invoice.link", "move_id", string="AvidXchange Links"
     )
+    # Stored, so bill lists filter and group on them natively. A company has
+    # one connection, so a bill has one link at most.
     avidxchange_state = fields.Selection(
         LINK_STATES,
         string="AvidXchange Export",
-        compute="_compute_avidxchange_link",
-        search="_search_avidxchange_state",
+        compute="_compute_avidxchange_state",
+        store=True,
+        index="btree_not_null",
     )
     avidxchange_status = fields.Selection(
-        INVOICE_STATUSES, string="AvidXchange Status", compute="_compute_avidxchange_link"
+        INVOICE_STATUSES,
+        string="AvidXchange Status",
+        compute="_compute_avidxchange_state",
+        store=True,
     )
     avidxchange_invoice_id = fields.Char(
         string="AvidXchange Invoice ID", compute="_compute_avidxchange_link"
@@ -25,20 +30,19 @@ class AccountMove(models.Model):
     avidxchange_error = fields.Text(string="AvidXchange Error", compute="_compute_avidxchange_link")
     avidxchange_exchange_count = fields.Integer(compute="_compute_avidxchange_exchange_count")
 
-    @api.depends_context("company")
     @api.depends("avidxchange_link_ids.state", "avidxchange_link_ids.avidxchange_status")
-    def _compute_avidxchange_link(self):
+    def _compute_avidxchange_state(self):
         for move in self:
-            link = move.avidxchange_link_ids.filtered_domain(
-                [("company_id", "=", move.company_id.id)]
-            )[:1]
+            link = move.avidxchange_link_ids[:1]
             move.avidxchange_state = link.state
             move.avidxchange_status = link.avidxchange_status
+
+    @api.depends("avidxchange_link_ids.avidxchange_id", "avidxchange_link_ids.error_message")
+    def _compute_avidxchange_link(self):
+        for move in self:
+            link = move.avidxchange_link_ids[:1]
             move.avidxchange_invoice_id = link.avidxchange_id
             move.avidxchange_error = link.error_message
-
-    def _search_avidxchange_state(self, operator, value):
-        return [("avidxchange_link_ids.state", operator, value)]
 
     def _compute_avidxchange_exchange_count(self):
         counts = self.env["avidxchange.exchange.log"]._count_by_record(self)

@@ -2,35 +2,28 @@ from odoo import api, fields, models
 
 from .. import const
 from ..tools.payload import fingerprint
-from .avidxchange_partner_link import LINK_STATES
 
 
 class AvidxchangeAccountLink(models.Model):
-    """A GL account as AvidXchange knows it: an enterprise code of the group
-    ``Accounting Codes``.
+    """A GL account as AvidXchange knows it (an enterprise code of the group
+    ``Accounting Codes``), and the GL code stream.
 
     Bills travel with their lines coded by account; AvidXchange codes and
     validates them against its enterprise codes, so the accounts a bill uses
-    are sent before the bill, in one batch per export, and again only when
-    their code, name or active flag changed.
+    are sent before the bill, in one batch per export. The stream then keeps
+    them current: a linked account whose code, name or active flag changed is
+    sent again.
     """
 
     _name = "avidxchange.account.link"
+    _inherit = ["avidxchange.link.mixin"]
     _description = "AvidXchange GL Code Link"
-    _check_company_auto = True
     _order = "code"
     _rec_name = "code"
+    _avidxchange_record_field = "account_id"
 
-    backend_id = fields.Many2one(
-        "avidxchange.backend", required=True, ondelete="cascade", index=True, check_company=True
-    )
-    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     account_id = fields.Many2one("account.account", required=True, ondelete="cascade", index=True)
     code = fields.Char(readonly=True)
-    state = fields.Selection(LINK_STATES, default="pending", required=True, index=True)
-    error_message = fields.Text(readonly=True)
-    payload_hash = fields.Char(readonly=True, copy=False)
-    last_export_at = fields.Datetime(readonly=True, copy=False)
 
     _backend_account_uniq = models.Constraint(
         "UNIQUE(backend_id, account_id)", "An account is linked once per connection."
@@ -39,25 +32,45 @@ class AvidxchangeAccountLink(models.Model):
     # === BUSINESS METHODS === #
 
     @api.model
+    def _avidxchange_stream_batch(self, stream, batch_size):
+        """Queue the linked accounts written since the mark, then send up to
+        ``batch_size`` waiting codes in one batch."""
+        backend = stream.backend_id
+        now = fields.Datetime.now()
+        linked = self.search([("backend_id", "=", backend.id)])
+        domain = self._avidxchange_written_since([("id", "in", linked.account_id.ids)], stream.mark)
+        changed = self.env["account.account"].with_context(active_test=False).search(domain)
+        linked.filtered(lambda link: link.account_id in changed).with_company(
+            backend.company_id
+        )._queue()
+        stream.mark = now
+        return self._avidxchange_send_waiting(backend, batch_size)
+
+    @api.model
     def _export_accounts(self, backend, accounts, client):
-        """Send the codes of ``accounts`` that AvidXchange lacks or that changed,
-        in one batch; each code succeeds or fails on its own."""
+        """Before a bill: send the codes of ``accounts`` that AvidXchange lacks
+        or that changed, in one batch. Codes the GL code stream is sending
+        right now are left to it."""
         existing = self.sudo().search(
             [("backend_id", "=", backend.id), ("account_id", "in", accounts.ids)]
         )
         missing = accounts - existing.account_id
-        links = existing | self.sudo().create(
+        links = existing.try_lock_for_update() | self.sudo().create(
             [{"backend_id": backend.id, "account_id": account.id} for account in missing]
         )
-        company_links = links.with_company(backend.company_id)
-        to_send = company_links.filtered(
-            lambda link: link.account_id.code and link.payload_hash != link._payload_hash()
-        )
+        links = links.with_company(backend.company_id)
+        links._queue()
+        links.filtered(lambda link: link.state == "pending")._export(client)
+
+    def _export(self, client):
+        """Send these codes in one batch; each succeeds or fails on its own."""
+        to_send = self.filtered(lambda link: link.account_id.code)
         if not to_send:
             return
-        client.recorder = self.env["avidxchange.exchange.log"]._recorder(backend, "code_export")
         payloads = [link._prepare_payload() for link in to_send]
-        results = client.put_enterprise_codes(payloads)
+        # a batch concerns many accounts: its exchange belongs to the stream
+        with client.recording("code_export", self.backend_id._stream("gl_code")):
+            results = client.put_enterprise_codes(payloads)
         now = fields.Datetime.now()
         for link, payload, result in zip(to_send, payloads, results, strict=True):
             link.write(
@@ -81,6 +94,3 @@ class AvidxchangeAccountLink(models.Model):
             "Description": account.name,
             "IsActive": bool(account.active),
         }
-
-    def _payload_hash(self):
-        return fingerprint(self._prepare_payload())

@@ -1,47 +1,25 @@
-import logging
 import time
-from datetime import datetime, timedelta, timezone
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.fields import Domain
 from odoo.tools import config
 
 from .. import const
 from ..tools.avidxchange_client import AvidXchangeClient
-from ..tools.exceptions import (
-    AuthenticationError,
-    AvidXchangeError,
-    CredentialsRejectedError,
-    InvalidResponseError,
-    PermanentError,
-    RetryableError,
-)
+from ..tools.exceptions import AvidXchangeError, clerk_message
 from ..tools.secret_box import SecretBox, SecretBoxError, configured_keys
 
-_logger = logging.getLogger(__name__)
-
-MARK_OVERLAP = timedelta(minutes=10)
-EXPORT_LINK_MODELS = {
-    "vendor_export": "avidxchange.partner.link",
-    "bill_export": "avidxchange.invoice.link",
-}
-
 MANAGER = "account_avidxchange.group_avidxchange_manager"
-CRON_INTERVAL_FIELDS = {
-    "account_avidxchange.ir_cron_avidxchange_export_vendors": "vendor_sync_interval",
-    "account_avidxchange.ir_cron_avidxchange_export_bills": "bill_sync_interval",
-    "account_avidxchange.ir_cron_avidxchange_import_payments": "payment_sync_interval",
-}
 
 
 class AvidxchangeBackend(models.Model):
     """The connection of one Odoo company to its AvidXchange company.
 
-    Holds the settings (environment, credentials, journals, mappings, scope,
-    schedule) and is the only place that builds a client: every sync goes
-    through :meth:`_get_client`, which decrypts the secret and wires the audit
-    trail in.
+    Holds the settings (environment, credentials, journals, mappings, scope)
+    and is the only place that builds a client: every sync goes through
+    :meth:`_get_client`, which decrypts the secret and wires the audit trail
+    in. What is synchronized, how often and how far is the business of its
+    streams (``avidxchange.stream``).
     """
 
     _name = "avidxchange.backend"
@@ -153,9 +131,6 @@ class AvidxchangeBackend(models.Model):
     bill_date_from = fields.Date(
         string="Bills Dated From", help="Older bills are never exported. Empty: all bills."
     )
-    vendor_sync_interval = fields.Integer(string="Vendors Every (min)", default=60, required=True)
-    bill_sync_interval = fields.Integer(string="Bills Every (min)", default=30, required=True)
-    payment_sync_interval = fields.Integer(string="Payments Every (min)", default=15, required=True)
     log_retention_days = fields.Integer(
         string="Keep Successful Exchanges (days)",
         default=30,
@@ -163,24 +138,7 @@ class AvidxchangeBackend(models.Model):
         help="Failed exchanges are kept until deleted by hand.",
     )
     exchange_log_count = fields.Integer(compute="_compute_exchange_log_count")
-    payment_sync_mark = fields.Datetime(
-        string="Payments Changed Since",
-        copy=False,
-        help="High-water mark: payments AvidXchange changed after this moment are fetched "
-        "in the next import. Empty: since the connection was created.",
-    )
-    bill_sync_mark = fields.Datetime(
-        string="Bills Changed Since",
-        copy=False,
-        help="High-water mark: bills written after this moment are looked at in the next "
-        "export. Clear it to look at every bill again.",
-    )
-    vendor_sync_mark = fields.Datetime(
-        string="Vendors Changed Since",
-        copy=False,
-        help="High-water mark: vendors written after this moment are looked at in the "
-        "next export. Clear it to look at every vendor again.",
-    )
+    stream_ids = fields.One2many("avidxchange.stream", "backend_id", string="Streams")
 
     _company_uniq = models.Constraint(
         "UNIQUE(company_id)", "A company has one AvidXchange connection at most."
@@ -240,20 +198,10 @@ class AvidxchangeBackend(models.Model):
             if backend.max_attempts < 1:
                 raise ValidationError(self.env._("At least one attempt per request is needed."))
 
-    @api.constrains(
-        "vendor_sync_interval", "bill_sync_interval", "payment_sync_interval", "log_retention_days"
-    )
-    def _check_intervals(self):
-        for backend in self:
-            intervals = (
-                backend.vendor_sync_interval,
-                backend.bill_sync_interval,
-                backend.payment_sync_interval,
-            )
-            if min(intervals) < 1:
-                raise ValidationError(self.env._("Sync intervals are whole minutes, at least 1."))
-            if backend.log_retention_days < 1:
-                raise ValidationError(self.env._("Keep successful exchanges for at least one day."))
+    @api.constrains("log_retention_days")
+    def _check_log_retention(self):
+        if any(backend.log_retention_days < 1 for backend in self):
+            raise ValidationError(self.env._("Keep successful exchanges for at least one day."))
 
     @api.constrains("environment", "base_url", "token_url")
     def _check_urls(self):
@@ -271,19 +219,11 @@ class AvidxchangeBackend(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         backends = super().create(vals_list)
-        self._sync_crons()
+        Stream = self.env["avidxchange.stream"].sudo()
+        Stream.create(
+            [values for backend in backends for values in Stream._default_values(backend)]
+        )
         return backends
-
-    def write(self, vals):
-        result = super().write(vals)
-        if {"state", "active", *CRON_INTERVAL_FIELDS.values()} & set(vals):
-            self._sync_crons()
-        return result
-
-    def unlink(self):
-        result = super().unlink()
-        self._sync_crons()
-        return result
 
     # === ACTION METHODS === #
 
@@ -345,238 +285,18 @@ class AvidxchangeBackend(models.Model):
             backend.client_secret_encrypted = ciphertext
         return True
 
-    # === CRON METHODS === #
-
-    @api.model
-    def _active_backends(self):
-        return self.sudo().search([("state", "=", "active")])
-
-    @api.model
-    def _cron_export_vendors(self):
-        self._run_cron_batches("_export_vendors")
-
-    @api.model
-    def _cron_export_bills(self):
-        self._run_cron_batches("_export_bills")
-
-    @api.model
-    def _cron_import_payments(self):
-        self._run_cron_batches("_import_payments")
-
-    @api.model
-    def _run_cron_batches(self, method_name):
-        """Run ``method_name`` batch after batch for every active connection,
-        committing after each batch, so that a crash loses at most the batch in
-        flight (whose records are sent again, idempotently, next time)."""
-        Cron = self.env["ir.cron"]
-        remaining = 0
-        for backend in self._active_backends():
-            backend = backend.with_company(backend.company_id)
-            while True:
-                done, left = getattr(backend, method_name)()
-                time_left = Cron._commit_progress(done)
-                if not left or not done or time_left <= 0:
-                    remaining += left
-                    break
-        Cron._commit_progress(remaining=remaining)
-
     # === BUSINESS METHODS === #
 
-    def _export_vendors(self, batch_size=100):
-        """One batch of the vendor export: queue what changed since the
-        high-water mark, then send up to ``batch_size`` pending vendors."""
-        self.ensure_one()
-        self._queue_changed_vendors()
-        return self._export_pending("vendor_export", batch_size)
-
-    def _export_bills(self, batch_size=50):
-        """One batch of the bill export, the same way."""
-        self.ensure_one()
-        self._queue_changed_bills()
-        return self._export_pending("bill_export", batch_size)
-
-    def _export_pending(self, operation, batch_size):
-        """Send up to ``batch_size`` pending links; returns ``(sent, still_pending)``.
-
-        When the connection itself fails, returns ``(0, 0)``: the cron stops
-        there instead of hammering a service that is down, and the links wait,
-        pending, for the next run.
-        """
-        Link = self.env[EXPORT_LINK_MODELS[operation]]
-        domain = [("backend_id", "=", self.id), ("state", "=", "pending")]
-        links = Link.search(domain, limit=batch_size).try_lock_for_update()
-        if links and not self._send_links(links, operation):
-            return 0, 0
-        return len(links), Link.search_count(domain)
-
-    def _send_links(self, links, operation):
-        """Export ``links`` with one client; False when the connection failed."""
-        try:
-            with self._get_client(operation) as client:
-                links._export(client)
-        except (AuthenticationError, RetryableError, UserError) as error:
-            _logger.warning("AvidXchange %s of %s stopped: %s", operation, self.name, error)
-            self._note_connection_failure(error)
-            return False
-        return True
-
-    def _export_now(self, links, operation):
-        """Export ``links`` at a user's request: say why when it could not be done."""
-        if not self._send_links(links, operation):
-            raise UserError(self.connection_message)
-
-    def _queue_changed_vendors(self):
-        """Create or re-queue links for in-scope vendors written since the mark.
-
-        ``write_date`` is the start of the writing transaction, and a long one
-        commits late: look back ``MARK_OVERLAP`` before the mark. Vendors seen
-        twice cost a hash, not a request.
-        """
-        self.ensure_one()
-        now = fields.Datetime.now()
-        domain = _written_since(self._vendor_scope_domain(), self.vendor_sync_mark)
-        Partner = self.env["res.partner"].with_company(self.company_id)
-        partners = Partner.with_context(active_test=False).search(domain)  # archiving is news
-        self._link_vendors(partners)._queue()
-        self.sudo().vendor_sync_mark = now
-
-    def _vendor_scope_domain(self):
-        domain = [
-            ("company_id", "in", [False, self.company_id.id]),
-            "|",
-            ("is_company", "=", True),
-            ("parent_id", "=", False),
-        ]
-        if self.vendor_scope == "marked":
-            domain.append(("avidxchange_enabled", "=", True))
-        else:
-            domain.append(("supplier_rank", ">", 0))
-        return domain
-
-    def _link_vendors(self, partners):
-        """The links of ``partners`` (commercial entities), created as needed."""
-        Link = self.env["avidxchange.partner.link"].sudo()
-        partners = partners.commercial_partner_id
-        links = Link.search([("backend_id", "=", self.id), ("partner_id", "in", partners.ids)])
-        missing = partners - links.partner_id
-        if missing:
-            links |= Link.create(
-                [{"backend_id": self.id, "partner_id": partner.id} for partner in missing]
-            )
-        return links.sudo(False)
-
-    def _queue_changed_bills(self):
-        """Link the in-scope bills written since the mark (see the vendors'
-        twin for the overlap); a bill already exported is never queued again,
-        one in error is when it changed since."""
-        self.ensure_one()
-        now = fields.Datetime.now()
-        domain = _written_since(self._bill_scope_domain(), self.bill_sync_mark)
-        bills = self.env["account.move"].with_company(self.company_id).search(domain)
-        Link = self.env["avidxchange.invoice.link"].sudo()
-        links = Link.search([("backend_id", "=", self.id), ("move_id", "in", bills.ids)])
-        for link in links.filtered(lambda link: link.state == "error"):
-            if link.move_id.write_date > link.last_export_at:
-                link.state = "pending"
-        new_bills = bills - links.move_id
-        if new_bills:
-            Link.create([{"backend_id": self.id, "move_id": bill.id} for bill in new_bills])
-        self.sudo().bill_sync_mark = now
-
-    def _bill_scope_domain(self):
-        domain = [
-            ("company_id", "=", self.company_id.id),
-            ("move_type", "=", "in_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", ("not_paid", "partial")),
-        ]
-        if self.bill_date_from:
-            domain.append(("invoice_date", ">=", self.bill_date_from))
-        if self.vendor_scope == "marked":
-            domain.append(("partner_id.commercial_partner_id.avidxchange_enabled", "=", True))
-        return domain
-
-    def _import_payments(self, batch_size=50):
-        """One slice of the payment import: read what AvidXchange changed
-        since the mark, apply up to ``batch_size`` new or changed payment
-        reports; returns ``(applied, more_to_apply)``.
-
-        Registering a payment is costly (Odoo reconciles it), so a large
-        window is applied in slices, one transaction each (the cron commits in
-        between): a crash loses at most one slice, and reports applied before
-        are recognised by their fingerprint when the window is read again. The
-        mark moves only when a slice reaches the end of the window.
-        """
-        self.ensure_one()
-        now = datetime.now(timezone.utc).replace(tzinfo=None)  # to the microsecond, unlike Odoo's
-        since = (self.payment_sync_mark or self.create_date) - MARK_OVERLAP
-        try:
-            with self._get_client("payment_import", self) as client:
-                self._refresh_invoice_statuses(list(client.iter_invoices(since, now)))
-                reports = list(client.iter_payments(since, now))
-        except (AvidXchangeError, UserError) as error:
-            # The window was not read to its end: the mark stays, the next run reads it again.
-            _logger.warning("AvidXchange payment import of %s stopped: %s", self.name, error)
-            self._note_connection_failure(error)
-            return 0, 0
-        applied, more = self.env["avidxchange.payment"]._import_reports(self, reports, batch_size)
-        if not more:
-            self.sudo().payment_sync_mark = now
-        return applied, int(more)
-
-    def _refresh_invoice_statuses(self, invoices):
-        """Bring the approval status of exported bills up to date (Approved,
-        Rejected, Scheduled, Paid...), so AP sees it on the bill."""
-        statuses = {
-            invoice.get("Id"): invoice.get("Status")
-            for invoice in invoices
-            if invoice.get("Status") in const.INVOICE_STATUSES
-        }
-        links = (
-            self.env["avidxchange.invoice.link"]
-            .sudo()
-            .search([("backend_id", "=", self.id), ("avidxchange_id", "in", list(statuses))])
-        )
-        for link in links:
-            status = statuses[link.avidxchange_id]
-            if link.avidxchange_status != status:
-                link.avidxchange_status = status
-                link.move_id._message_log(body=self.env._("AvidXchange status: %s.", status))
-
-    def _replay(self, operation, record):
-        """Run the normal sync of one record again (see the exchange log)."""
-        self.ensure_one()
-        if operation == "connection_test":
-            self._check_connection()
-        elif operation == "vendor_export":
-            self._link_vendors(record).action_export_now()
-        elif operation == "payment_import" and record._name == "avidxchange.payment":
-            record.with_env(self.env).action_retry()
-        elif operation == "payment_import":
-            self._import_payments()
-        elif operation == "bill_export":
-            links = self.env["avidxchange.invoice.link"].search(
-                [("backend_id", "=", self.id), ("move_id", "=", record.id)]
-            )
-            links.action_export_now()
-        else:
-            raise UserError(self.env._("Exchanges of this kind cannot be replayed yet."))
-
-    def _note_connection_failure(self, error):
-        self.sudo().write(
-            {
-                "connection_status": "failed",
-                "connection_message": self._explain(error),
-                "connection_checked_at": fields.Datetime.now(),
-            }
-        )
+    def _avidxchange_replay(self):
+        """The audit trail's replay of a connection test: test again."""
+        return self._check_connection()
 
     def _check_connection(self):
         """Return ``(ok, message)`` and remember the outcome on the record."""
         self.ensure_one()
         started = time.monotonic()
         try:
-            with self._get_client("connection_test", self) as client:
+            with self._get_client() as client, client.recording("connection_test", self):
                 client.check_connection()
         except (AvidXchangeError, UserError) as error:
             ok, message = False, self._explain(error)
@@ -597,35 +317,18 @@ class AvidxchangeBackend(models.Model):
         return ok, message
 
     def _explain(self, error):
-        """An error in words an AP clerk can act on."""
-        if isinstance(error, UserError):
-            return error.args[0]
-        if isinstance(error, CredentialsRejectedError):
-            return self.env._(
-                "AvidXchange refused the client id and secret. Check them, and the "
-                "environment (sandbox or production) they were issued for."
-            )
-        if isinstance(error, PermanentError) and error.status in (403, 404):
-            return self.env._(
-                "The credentials are valid, but AvidXchange company id %(company)s is not "
-                "one this API client may use (HTTP %(status)s). Check the company id.",
-                company=self.sudo().avidxchange_company_id,
-                status=error.status,
-            )
-        if isinstance(error, RetryableError) and error.status is None:
-            return self.env._(
-                "AvidXchange could not be reached at %(url)s: %(error)s Check the URL and "
-                "the server's network access.",
-                url=self.base_url,
-                error=str(error),
-            )
-        if isinstance(error, InvalidResponseError):
-            return self.env._(
-                "The server at %(url)s answered, but not as AvidXchange does: %(error)s",
-                url=self.base_url,
-                error=str(error),
-            )
-        return str(error)
+        """``error`` in words an AP clerk can act on (see ``clerk_message``)."""
+        return clerk_message(
+            error,
+            self.env,
+            base_url=self.base_url,
+            company=self.sudo().avidxchange_company_id,
+        )
+
+    def _stream(self, kind):
+        """This connection's stream of ``kind`` (see ``tools/states.py``)."""
+        self.ensure_one()
+        return self.stream_ids.filtered(lambda stream: stream.kind == kind)
 
     def _missing_settings(self):
         self.ensure_one()
@@ -641,8 +344,9 @@ class AvidxchangeBackend(models.Model):
             missing.append(self.env._("Payment Journal"))
         return missing
 
-    def _get_client(self, operation, records=None):
-        """A client for one cycle, recording every exchange against ``records``.
+    def _get_client(self):
+        """A client for one cycle, recording every exchange in the audit
+        trail (say what they are about with ``client.recording``).
 
         Raises UserError when the connection is not configured enough to try.
         """
@@ -667,7 +371,7 @@ class AvidxchangeBackend(models.Model):
             read_timeout=backend.read_timeout,
             max_attempts=backend.max_attempts,
             page_size=backend.page_size,
-            recorder=Log._recorder(self, operation, records),
+            recorder=Log._recorder(self),
         )
 
     # === PRIVATE HELPERS === #
@@ -677,30 +381,3 @@ class AvidxchangeBackend(models.Model):
             return SecretBox(configured_keys(config))
         except SecretBoxError as error:
             raise UserError(str(error)) from None
-
-    @api.model
-    def _sync_crons(self):
-        """Crons run only while some connection is active, as often as the most
-        eager active connection asks."""
-        backends = self._active_backends()
-        for xmlid, interval_field in CRON_INTERVAL_FIELDS.items():
-            cron = self.env.ref(xmlid, raise_if_not_found=False)
-            if not cron:
-                continue  # during module install, before data/ir_cron.xml is loaded
-            values = {"active": bool(backends)}
-            if backends:
-                values.update(
-                    interval_number=min(backends.mapped(interval_field)),
-                    interval_type="minutes",
-                )
-            changed = {key: value for key, value in values.items() if cron.sudo()[key] != value}
-            if changed:
-                cron.sudo().write(changed)
-
-
-def _written_since(domain, mark):
-    """``domain`` narrowed to records written since the high-water ``mark``,
-    looking back ``MARK_OVERLAP`` (see ``_queue_changed_vendors``)."""
-    if not mark:
-        return domain
-    return Domain.AND([domain, [("write_date", ">=", mark - MARK_OVERLAP)]])

@@ -90,18 +90,18 @@ class AvidxchangeExchangeLog(models.Model):
 
     def action_replay(self):
         """Run the sync of each failed entry's record again, through its normal
-        path; the new exchanges are logged as replays of these entries."""
+        path (the record's own ``_avidxchange_replay``); the new exchanges are
+        logged as replays of these entries."""
         if not self.env.user.has_group("account_avidxchange.group_avidxchange_manager"):
             raise AccessError(self.env._("Only AvidXchange administrators can replay exchanges."))
         to_replay = self.filtered(lambda log: log.state == "failed" and log.res_model)
         if not to_replay:
             raise UserError(self.env._("Select failed exchanges that concern a record."))
         for log in to_replay:
-            record = log._get_record()
-            if not record:
+            target = log._get_replay_target()
+            if target is None:
                 raise UserError(self.env._("The record of exchange %s no longer exists.", log.id))
-            backend = log.backend_id.with_context(avidxchange_replay_of=log.id)
-            backend._replay(log.operation, record)
+            target.with_context(avidxchange_replay_of=log.id)._avidxchange_replay()
             log.sudo().replayed = True
         return True
 
@@ -125,20 +125,17 @@ class AvidxchangeExchangeLog(models.Model):
     # === BUSINESS METHODS === #
 
     @api.model
-    def _recorder(self, backend, operation, records=None):
-        """A callable for the client: writes one entry per exchange.
-
-        ``records`` is the recordset the exchanges concern; an entry is linked
-        to it when it holds exactly one record.
-        """
-        record = records if records is not None and len(records) == 1 else None
+    def _recorder(self, backend):
+        """A callable for the client: writes one entry per exchange, about
+        the operation and record the client is ``recording``."""
         replay_of = self.env.context.get("avidxchange_replay_of")
 
         def record_exchange(exchange):
+            record = exchange.record
             self.sudo().create(
                 {
                     "backend_id": backend.id,
-                    "operation": operation,
+                    "operation": exchange.operation,
                     "method": exchange.method,
                     "endpoint": exchange.path,
                     "http_status": exchange.status or 0,
@@ -195,6 +192,18 @@ class AvidxchangeExchangeLog(models.Model):
         return action
 
     # === PRIVATE HELPERS === #
+
+    def _get_replay_target(self):
+        """What replays this entry: the link of the vendor, bill, order or
+        account it concerns, else the record itself (a payment, a stream, the
+        connection); None when it no longer exists."""
+        record = self._get_record()
+        if record is None:
+            return None
+        link_model = self.env["avidxchange.link.mixin"]._avidxchange_link_model(record._name)
+        if link_model:
+            return self.env[link_model]._avidxchange_links_of(self.backend_id, record)
+        return record
 
     def _get_record(self):
         self.ensure_one()

@@ -2,7 +2,6 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_round
 
 from .. import const
 from ..tools.exceptions import (
@@ -12,16 +11,14 @@ from ..tools.exceptions import (
     PermanentError,
     RetryableError,
 )
-from ..tools.payload import compact
-from .avidxchange_partner_link import LINK_STATES
+from ..tools.payload import compact, money
+from ..tools.states import INVOICE_STATUSES
 
 _logger = logging.getLogger(__name__)
 
-INVOICE_STATUSES = [(status, status) for status in const.INVOICE_STATUSES]
-
 
 class AvidxchangeInvoiceLink(models.Model):
-    """A vendor bill as AvidXchange knows it.
+    """A vendor bill as AvidXchange knows it, and the bill stream.
 
     A bill is submitted once. Its ``external_invoice_id`` is its identity on
     both sides: if a crash loses the answer of a submission, the next cycle
@@ -30,15 +27,12 @@ class AvidxchangeInvoiceLink(models.Model):
     """
 
     _name = "avidxchange.invoice.link"
+    _inherit = ["avidxchange.link.mixin"]
     _description = "AvidXchange Bill Link"
-    _check_company_auto = True
     _order = "id desc"
     _rec_name = "move_id"
+    _avidxchange_record_field = "move_id"
 
-    backend_id = fields.Many2one(
-        "avidxchange.backend", required=True, ondelete="cascade", index=True, check_company=True
-    )
-    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     move_id = fields.Many2one(
         "account.move", string="Bill", required=True, ondelete="cascade", index=True
     )
@@ -50,9 +44,6 @@ class AvidxchangeInvoiceLink(models.Model):
     avidxchange_status = fields.Selection(
         INVOICE_STATUSES, string="AvidXchange Status", readonly=True, copy=False
     )
-    state = fields.Selection(LINK_STATES, default="pending", required=True, index=True)
-    error_message = fields.Text(readonly=True)
-    last_export_at = fields.Datetime(readonly=True, copy=False)
 
     _backend_move_uniq = models.Constraint(
         "UNIQUE(backend_id, move_id)", "A bill is linked once per connection."
@@ -71,17 +62,51 @@ class AvidxchangeInvoiceLink(models.Model):
                 vals["external_invoice_id"] = f"ODOO-{backend.company_id.id}-{vals['move_id']}"
         return super().create(vals_list)
 
-    # === ACTION METHODS === #
-
-    def action_export_now(self):
-        """Submit these bills now (a manual retry of failed ones included)."""
-        to_send = self.filtered(lambda link: link.state != "synced")
-        for backend, links in to_send.grouped("backend_id").items():
-            links.state = "pending"
-            backend._export_now(links, "bill_export")
-        return True
-
     # === BUSINESS METHODS === #
+
+    @api.model
+    def _avidxchange_stream_batch(self, stream, batch_size):
+        """Queue the in-scope bills written since the mark, then submit up to
+        ``batch_size`` waiting ones; returns ``(submitted, still waiting)``."""
+        self._queue_changed_bills(stream)
+        return self._avidxchange_send_waiting(stream.backend_id, batch_size)
+
+    @api.model
+    def _queue_changed_bills(self, stream):
+        """Link the in-scope bills written since the mark; a bill already
+        exported is never queued again, one in error is when it changed since."""
+        backend = stream.backend_id
+        now = fields.Datetime.now()
+        domain = self._avidxchange_written_since(self._scope_domain(backend), stream.mark)
+        bills = self.env["account.move"].with_company(backend.company_id).search(domain)
+        Link = self.sudo()
+        links = Link.search([("backend_id", "=", backend.id), ("move_id", "in", bills.ids)])
+        for link in links.filtered(lambda link: link.state == "error"):
+            if link.move_id.write_date > link.last_export_at:
+                link.state = "pending"
+        new_bills = bills - links.move_id
+        if new_bills:
+            Link.create([{"backend_id": backend.id, "move_id": bill.id} for bill in new_bills])
+        stream.mark = now
+
+    @api.model
+    def _refresh_statuses(self, backend, invoices):
+        """Bring the approval status of exported bills up to date (Approved,
+        Rejected, Scheduled, Paid...) from AvidXchange's invoice list, so AP
+        sees it on the bill."""
+        statuses = {
+            invoice.get("Id"): invoice.get("Status")
+            for invoice in invoices
+            if isinstance(invoice, dict) and invoice.get("Status") in const.INVOICE_STATUSES
+        }
+        links = self.sudo().search(
+            [("backend_id", "=", backend.id), ("avidxchange_id", "in", list(statuses))]
+        )
+        for link in links:
+            status = statuses[link.avidxchange_id]
+            if link.avidxchange_status != status:
+                link.avidxchange_status = status
+                link.move_id._message_log(body=self.env._("AvidXchange status: %s.", status))
 
     def _export(self, client):
         """Submit each bill (its GL codes, vendor and purchase orders first);
@@ -90,48 +115,38 @@ class AvidxchangeInvoiceLink(models.Model):
         Errors that concern every bill alike (credentials, AvidXchange down)
         stop the batch and leave the rest pending for the next cycle.
         """
-        Log = self.env["avidxchange.exchange.log"]
+        backend = self.backend_id  # one connection's links: see _avidxchange_send
         PurchaseLink = self.env["avidxchange.purchase.link"]
         self._export_gl_codes(client)
-        # one connection's links (see backend._send_links): link their vendors at once
         vendor_links = {
             vendor_link.partner_id: vendor_link
-            for vendor_link in self.backend_id._link_vendors(self.move_id.partner_id)
+            for vendor_link in self.env["avidxchange.partner.link"]._link_vendors(
+                backend, self.move_id.partner_id
+            )
         }
         for link in self:
-            backend = link.backend_id
             try:
                 vendor_link = vendor_links[link.move_id.partner_id.commercial_partner_id]
+                if not vendor_link.try_lock_for_update():
+                    continue  # the vendor stream is sending it: the bill waits for the next run
                 vendor_code = link._ensure_vendor(vendor_link, client)
                 orders = link.move_id.invoice_line_ids.purchase_line_id.order_id
                 if orders:
-                    PurchaseLink._export_orders(backend, orders, vendor_code, client)
+                    PurchaseLink._export_orders(backend, orders, client)
                 payload = link._prepare_payload(vendor_code)
-                # the vendor's and orders' exports (if any) were recorded against them
-                client.recorder = Log._recorder(backend, "bill_export", link.move_id)
-                answer, known = client.submit_invoice(payload)
+                with client.recording("bill_export", link.move_id):
+                    answer, known = client.submit_invoice(payload)
             except (AuthenticationError, RetryableError) as error:
                 link.error_message = str(error)
                 raise
             except (UserError, AvidXchangeError) as error:  # this bill only: go on
-                link.write(
-                    {
-                        "state": "error",
-                        "error_message": error.args[0],
-                        "last_export_at": fields.Datetime.now(),
-                    }
-                )
+                link._mark_error(error)
                 continue
-            link.write(
-                {
-                    "state": "synced",
-                    "avidxchange_id": answer["Id"],
-                    "avidxchange_status": answer.get("Status")
-                    if answer.get("Status") in const.INVOICE_STATUSES
-                    else False,
-                    "error_message": False,
-                    "last_export_at": fields.Datetime.now(),
-                }
+            status = answer.get("Status")
+            link._mark_synced(
+                payload,
+                avidxchange_id=answer["Id"],
+                avidxchange_status=status if status in const.INVOICE_STATUSES else False,
             )
             link.move_id._message_log(
                 body=self.env._(
@@ -150,7 +165,7 @@ class AvidxchangeInvoiceLink(models.Model):
         accounts = self.move_id.line_ids.filtered(
             lambda line: line.display_type in ("product", "tax")
         ).account_id
-        backend = self.backend_id  # one connection's links: see backend._send_links
+        backend = self.backend_id  # one connection's links: see _avidxchange_send
         try:
             self.env["avidxchange.account.link"]._export_accounts(backend, accounts, client)
         except (PermanentError, InvalidResponseError) as error:
@@ -169,6 +184,25 @@ class AvidxchangeInvoiceLink(models.Model):
         return vendor_link.external_code
 
     # === PRIVATE HELPERS === #
+
+    @api.model
+    def _scope_domain(self, backend):
+        """The bills ``backend`` exports: posted, open, dated from the
+        connection's start date, of vendors in its scope."""
+        domain = [
+            ("company_id", "=", backend.company_id.id),
+            ("move_type", "=", "in_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ]
+        if backend.bill_date_from:
+            domain.append(("invoice_date", ">=", backend.bill_date_from))
+        if backend.vendor_scope == "marked":
+            domain.append(("partner_id.commercial_partner_id.avidxchange_enabled", "=", True))
+        return domain
+
+    def _avidxchange_to_resend(self):
+        return self.filtered(lambda link: link.state != "synced")
 
     def _prepare_payload(self, vendor_code):
         """The bill as the contract's ``POST /invoices`` body.
@@ -227,8 +261,3 @@ class AvidxchangeInvoiceLink(models.Model):
                 else None,
             }
         )
-
-
-def money(amount, currency):
-    """A JSON number with the currency's precision (two decimals at most)."""
-    return float_round(amount, precision_digits=min(currency.decimal_places, 2))

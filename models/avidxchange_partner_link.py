@@ -2,18 +2,11 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
-from ..tools.payload import compact, fingerprint
-
-LINK_STATES = [
-    ("pending", "To export"),
-    ("synced", "Exported"),
-    ("error", "Error"),
-]
+from ..tools.payload import compact
 
 
 class AvidxchangePartnerLink(models.Model):
-    """A vendor as AvidXchange knows it: the binding between a partner and its
-    AvidXchange vendor, with what was last sent.
+    """A vendor as AvidXchange knows it, and the vendor stream.
 
     ``payload_hash`` is the hash of the last payload attempted; a vendor whose
     payload did not change is never sent again, however often the high-water
@@ -21,15 +14,12 @@ class AvidxchangePartnerLink(models.Model):
     """
 
     _name = "avidxchange.partner.link"
+    _inherit = ["avidxchange.link.mixin"]
     _description = "AvidXchange Vendor Link"
-    _check_company_auto = True
     _order = "id desc"
     _rec_name = "partner_id"
+    _avidxchange_record_field = "partner_id"
 
-    backend_id = fields.Many2one(
-        "avidxchange.backend", required=True, ondelete="cascade", index=True, check_company=True
-    )
-    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     partner_id = fields.Many2one(
         "res.partner", string="Vendor", required=True, ondelete="cascade", index=True
     )
@@ -37,10 +27,6 @@ class AvidxchangePartnerLink(models.Model):
         string="External Vendor Code", required=True, readonly=True, copy=False
     )
     avidxchange_id = fields.Char(string="AvidXchange ID", readonly=True, copy=False)
-    state = fields.Selection(LINK_STATES, default="pending", required=True, index=True)
-    error_message = fields.Text(readonly=True)
-    payload_hash = fields.Char(readonly=True, copy=False)
-    last_export_at = fields.Datetime(readonly=True, copy=False)
 
     _backend_partner_uniq = models.Constraint(
         "UNIQUE(backend_id, partner_id)", "A vendor is linked once per connection."
@@ -59,22 +45,37 @@ class AvidxchangePartnerLink(models.Model):
                 vals["external_code"] = f"ODOO-{backend.company_id.id}-{vals['partner_id']}"
         return super().create(vals_list)
 
-    # === ACTION METHODS === #
-
-    def action_export_now(self):
-        """Export these vendors now (a manual retry of failed ones included)."""
-        for backend, links in self.grouped("backend_id").items():
-            links.write({"state": "pending", "payload_hash": False})
-            backend._export_now(links, "vendor_export")
-        return True
-
     # === BUSINESS METHODS === #
 
-    def _queue(self):
-        """Mark for export the links whose vendor changed since the last attempt."""
-        for link in self:
-            if link.state != "pending" and link.payload_hash != link._payload_hash(False):
-                link.state = "pending"
+    @api.model
+    def _avidxchange_stream_batch(self, stream, batch_size):
+        """Queue the in-scope vendors written since the mark, then send up to
+        ``batch_size`` waiting ones; returns ``(sent, still waiting)``."""
+        backend = stream.backend_id
+        now = fields.Datetime.now()
+        domain = self._avidxchange_written_since(self._scope_domain(backend), stream.mark)
+        Partner = self.env["res.partner"].with_company(backend.company_id)
+        partners = Partner.with_context(active_test=False).search(domain)  # archiving is news
+        self._link_vendors(backend, partners)._queue()
+        stream.mark = now
+        return self._avidxchange_send_waiting(backend, batch_size)
+
+    @api.model
+    def _link_vendors(self, backend, partners):
+        """The links of ``partners`` (commercial entities), created as needed."""
+        Link = self.sudo()
+        partners = partners.commercial_partner_id
+        links = Link.search([("backend_id", "=", backend.id), ("partner_id", "in", partners.ids)])
+        missing = partners - links.partner_id
+        if missing:
+            links |= Link.create(
+                [{"backend_id": backend.id, "partner_id": partner.id} for partner in missing]
+            )
+        return links.sudo(False)
+
+    @api.model
+    def _avidxchange_links_of(self, backend, records):
+        return self._link_vendors(backend, records)
 
     def _export(self, client):
         """Send each vendor; mark it exported or in error, and go on.
@@ -83,40 +84,36 @@ class AvidxchangePartnerLink(models.Model):
         credentials, or AvidXchange being unreachable after all retries; the
         links not yet sent stay pending for the next cycle.
         """
-        Log = self.env["avidxchange.exchange.log"]
         for link in self:
-            client.recorder = Log._recorder(link.backend_id, "vendor_export", link.partner_id)
             try:
                 payload = link._prepare_payload()
-                answer = client.put_vendor(link.external_code, payload)
+                with client.recording("vendor_export", link.partner_id):
+                    answer = client.put_vendor(link.external_code, payload)
             except (AuthenticationError, RetryableError) as error:
                 link.error_message = str(error)
                 raise
             except (UserError, AvidXchangeError) as error:  # this vendor only: go on
                 link._mark_error(error, payload_hash=link._payload_hash(raise_error=False))
                 continue
-            link.write(
-                {
-                    "state": "synced",
-                    "avidxchange_id": answer["Id"],
-                    "payload_hash": fingerprint(payload),
-                    "error_message": False,
-                    "last_export_at": fields.Datetime.now(),
-                }
-            )
-
-    def _mark_error(self, error, payload_hash=False):
-        message = error.args[0] if isinstance(error, UserError) else str(error)
-        self.write(
-            {
-                "state": "error",
-                "error_message": message,
-                "payload_hash": payload_hash,
-                "last_export_at": fields.Datetime.now(),
-            }
-        )
+            link._mark_synced(payload, avidxchange_id=answer["Id"])
 
     # === PRIVATE HELPERS === #
+
+    @api.model
+    def _scope_domain(self, backend):
+        """The vendors ``backend`` exports: the marked ones, or every vendor
+        (vendors of exported bills always go, with their bills)."""
+        domain = [
+            ("company_id", "in", [False, backend.company_id.id]),
+            "|",
+            ("is_company", "=", True),
+            ("parent_id", "=", False),
+        ]
+        if backend.vendor_scope == "marked":
+            domain.append(("avidxchange_enabled", "=", True))
+        else:
+            domain.append(("supplier_rank", ">", 0))
+        return domain
 
     def _prepare_payload(self):
         """The vendor as the contract's ``PUT /vendors/{code}`` body.
@@ -152,11 +149,3 @@ class AvidxchangePartnerLink(models.Model):
             },
             booleans=("Active",),
         )
-
-    def _payload_hash(self, raise_error=True):
-        try:
-            return fingerprint(self._prepare_payload())
-        except UserError:
-            if raise_error:
-                raise
-            return False

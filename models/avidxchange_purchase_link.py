@@ -1,36 +1,29 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
-from ..tools.payload import compact, fingerprint
-from .avidxchange_invoice_link import money
-from .avidxchange_partner_link import LINK_STATES
+from ..tools.payload import compact, money
 
 
 class AvidxchangePurchaseLink(models.Model):
-    """A purchase order as AvidXchange knows it, for invoice-to-PO matching.
+    """A purchase order as AvidXchange knows it, for invoice-to-PO matching,
+    and the purchase order stream.
 
     A bill created from purchase orders sends them first (``PUT`` is an
-    upsert), and again only when what AvidXchange matches on changed:
-    quantities ordered and received, prices, status.
+    upsert); the stream then sends an order again when what AvidXchange
+    matches on changed: quantities ordered and received, prices, status.
     """
 
     _name = "avidxchange.purchase.link"
+    _inherit = ["avidxchange.link.mixin"]
     _description = "AvidXchange Purchase Order Link"
-    _check_company_auto = True
     _order = "id desc"
     _rec_name = "order_id"
+    _avidxchange_record_field = "order_id"
 
-    backend_id = fields.Many2one(
-        "avidxchange.backend", required=True, ondelete="cascade", index=True, check_company=True
-    )
-    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     order_id = fields.Many2one(
         "purchase.order", string="Purchase Order", required=True, ondelete="cascade", index=True
     )
-    state = fields.Selection(LINK_STATES, default="pending", required=True, index=True)
-    error_message = fields.Text(readonly=True)
-    payload_hash = fields.Char(readonly=True, copy=False)
-    last_export_at = fields.Datetime(readonly=True, copy=False)
 
     _backend_order_uniq = models.Constraint(
         "UNIQUE(backend_id, order_id)", "A purchase order is linked once per connection."
@@ -39,40 +32,75 @@ class AvidxchangePurchaseLink(models.Model):
     # === BUSINESS METHODS === #
 
     @api.model
-    def _export_orders(self, backend, orders, vendor_code, client):
-        """Send the orders AvidXchange lacks or that changed. A refused order is
-        marked with the reason; its bill still goes (it names the PO anyway)."""
-        Log = self.env["avidxchange.exchange.log"]
+    def _avidxchange_stream_batch(self, stream, batch_size):
+        """Queue the linked orders written (or whose lines were) since the
+        mark, then send up to ``batch_size`` waiting ones."""
+        backend = stream.backend_id
+        now = fields.Datetime.now()
+        linked = self.search([("backend_id", "=", backend.id)])
+        Order = self.env["purchase.order"]
+        changed = Order.search(
+            self._avidxchange_written_since([("id", "in", linked.order_id.ids)], stream.mark)
+        ) | Order.search(
+            self._avidxchange_written_since(
+                [("id", "in", linked.order_id.ids)], stream.mark, field="order_line.write_date"
+            )
+        )
+        linked.filtered(lambda link: link.order_id in changed)._queue()
+        stream.mark = now
+        return self._avidxchange_send_waiting(backend, batch_size)
+
+    @api.model
+    def _export_orders(self, backend, orders, client):
+        """Before a bill: send its orders that AvidXchange lacks or that
+        changed. Orders the stream is sending right now are left to it."""
         existing = self.sudo().search(
             [("backend_id", "=", backend.id), ("order_id", "in", orders.ids)]
         )
-        links = existing | self.sudo().create(
+        links = existing.try_lock_for_update() | self.sudo().create(
             [
                 {"backend_id": backend.id, "order_id": order.id}
                 for order in orders - existing.order_id
             ]
         )
-        for link in links:
-            payload = link._prepare_payload(vendor_code)
-            if link.payload_hash == fingerprint(payload) and link.state == "synced":
-                continue
-            client.recorder = Log._recorder(backend, "po_export", link.order_id)
-            values = {"payload_hash": fingerprint(payload), "last_export_at": fields.Datetime.now()}
+        links._queue()
+        links.filtered(lambda link: link.state != "synced")._export(client)
+
+    def _export(self, client):
+        """Send each order. A refused order is marked with the reason; its
+        bill still goes (it names the PO anyway)."""
+        for link in self:
             try:
-                client.put_purchase_order(link.order_id.name, payload)
+                payload = link._prepare_payload()
+                with client.recording("po_export", link.order_id):
+                    client.put_purchase_order(link.order_id.name, payload)
             except (AuthenticationError, RetryableError):
                 raise
-            except AvidXchangeError as error:
-                link.write({**values, "state": "error", "error_message": str(error)})
+            except (UserError, AvidXchangeError) as error:
+                link._mark_error(error, payload_hash=link._payload_hash(raise_error=False))
             else:
-                link.write({**values, "state": "synced", "error_message": False})
+                link._mark_synced(payload)
 
     # === PRIVATE HELPERS === #
 
-    def _prepare_payload(self, vendor_code):
-        """The order as the contract's ``PUT /purchaseOrders/{code}`` body."""
+    def _prepare_payload(self):
+        """The order as the contract's ``PUT /purchaseOrders/{code}`` body.
+        Its vendor is sent before it (with the bill that brought it here)."""
         self.ensure_one()
         order = self.order_id
+        vendor_link = (
+            self.env["avidxchange.partner.link"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", self.backend_id.id),
+                    ("partner_id", "=", order.partner_id.commercial_partner_id.id),
+                ]
+            )
+        )
+        if not vendor_link:
+            raise UserError(self.env._("The order's vendor is not linked to AvidXchange."))
+        vendor_code = vendor_link.external_code
         currency = order.currency_id
         lines = order.order_line.filtered(lambda line: not line.display_type)
         done = order.state in ("done", "cancel") or all(

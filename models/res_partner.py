@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .avidxchange_partner_link import LINK_STATES
+from ..tools.states import LINK_STATES
 
 
 class ResPartner(models.Model):

@@ -9,13 +9,13 @@ sync slower, chattier or hungrier shows up as a figure, and so that comparing ru
 different N tells whether a cost grows with the volume (per-record figures that rise
 with N point at an N+1 query or a quadratic loop):
 
-1. ``backend._export_vendors(batch_size=N)``: N vendors marked for AvidXchange;
-2. ``backend._export_bills(batch_size=N)``: N posted bills (2 lines, no taxes);
-3. ``backend._import_payments()``, slice after slice as the cron runs it: after the
+1. one batch of the vendor stream (``_run_batch(N)``): N vendors marked for AvidXchange;
+2. one batch of the bill stream: N posted bills (2 lines, no taxes);
+3. the payment stream, batch after batch as the cron runs it: after the
    simulator approved and paid (ACH) each invoice through its admin API, one payment
    per invoice;
-4. the idle cycle: the three syncs again with nothing changed; its per-record figures
-   are divided by N, the records the cycle has to look at.
+4. the idle cycle: the vendor, bill and payment streams again with nothing changed;
+   its per-record figures are divided by N, the records the cycle has to look at.
 
 Each phase is timed with ``time.perf_counter`` and includes the commit that ends it;
 "cpu s" is the process's CPU time (``time.process_time``), what a cron worker's
@@ -224,12 +224,12 @@ def main():
     )
 
     with Phase("1 export vendors") as phase:
-        sent, left = backend._export_vendors(batch_size=N)
+        sent, left = backend._stream("vendor")._run_batch(N)
         phase.records = sent
         phase.detail = f"sent {sent}, still pending {left}"
 
     with Phase("2 export bills") as phase:
-        sent, left = backend._export_bills(batch_size=N)
+        sent, left = backend._stream("bill")._run_batch(N)
         phase.records = sent
         phase.detail = f"sent {sent}, still pending {left}"
 
@@ -239,16 +239,16 @@ def main():
         # As the cron does: slice after slice, committing in between.
         applied, slices, more = 0, 0, True
         while more:
-            done, more = backend._import_payments()
+            done, more = backend._stream("payment")._run_batch()
             env.cr.commit()
             applied, slices = applied + done, slices + 1
         phase.records = applied
         phase.detail = f"{applied} payments registered in {slices} slices"
 
     with Phase("4 idle cycle") as phase:
-        vendors_sent, _left = backend._export_vendors()
-        bills_sent, _left = backend._export_bills()
-        applied, _more = backend._import_payments()
+        vendors_sent, _left = backend._stream("vendor")._run_batch()
+        bills_sent, _left = backend._stream("bill")._run_batch()
+        applied, _more = backend._stream("payment")._run_batch()
         phase.detail = (
             f"nothing changed: sent {vendors_sent} vendors, {bills_sent} bills, "
             f"applied {applied} payment reports (the overlap window is read again)"

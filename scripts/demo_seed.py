@@ -23,9 +23,6 @@ values = {
     "token_url": base_url + "/token",
     "client_id": os.environ["AVX_SIM_CLIENT_ID"],
     "avidxchange_company_id": os.environ["AVX_SIM_COMPANY_ID"],
-    "vendor_sync_interval": 1,
-    "bill_sync_interval": 1,
-    "payment_sync_interval": 1,
 }
 if not backend:
     values["client_secret"] = os.environ["AVX_SIM_CLIENT_SECRET"]
@@ -37,6 +34,7 @@ if not backend:
     backend = Backend.create(values)
 else:
     backend.write(values)
+backend.stream_ids.interval = 1  # every stream runs each minute in the demo
 
 VENDORS = [
     ("Acme Steel", "ap@acme.example", "1 Main St", "Charlotte", "28202"),

@@ -4,7 +4,9 @@ from . import test_backend_credentials
 from . import test_client
 from . import test_exchange_log
 from . import test_install
+from . import test_migration
 from . import test_payment_import
 from . import test_security
 from . import test_simulator
+from . import test_streams
 from . import test_vendor_export

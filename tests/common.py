@@ -25,7 +25,8 @@ from ..tools.secret_box import KEY_ENVIRONMENT_VARIABLE, KEY_OPTION, OLD_KEYS_OP
 CLIENT_ID = "odoo-test-client"
 CLIENT_SECRET = "s3cr3t-Never-Log-Me-7f9c2a"
 COMPANY_ID = "AVX-COMPANY-1"
-BACKEND_LOGGER = "odoo.addons.account_avidxchange.models.avidxchange_backend"
+STREAM_LOGGER = "odoo.addons.account_avidxchange.models.avidxchange_stream"
+LINK_LOGGER = "odoo.addons.account_avidxchange.models.avidxchange_link_mixin"
 
 
 class SimulatorMixin:
@@ -89,6 +90,14 @@ class AvidxchangeCase(SimulatorMixin, AccountTestInvoicingCommon):
             "read_timeout": 5,
             **values,
         }
+
+    def stream(self, kind, backend=None):
+        """The connection's stream of ``kind`` (``vendor``, ``bill``, ``payment``...)."""
+        return (backend or self.backend)._stream(kind)
+
+    def run_stream(self, kind, backend=None, batch_size=None):
+        """One batch of a stream, as a cron run makes it: ``(done, waiting)``."""
+        return self.stream(kind, backend)._run_batch(batch_size)
 
     def exchanges(self, **filters):
         domain = [("backend_id", "=", self.backend.id)]

@@ -1,5 +1,5 @@
 """The connection settings against the simulator: test connection, activation,
-the scheduled actions they drive, and neutralized copies."""
+and neutralized copies."""
 
 import socket
 
@@ -9,8 +9,6 @@ from odoo.tests import tagged
 
 from .. import const
 from .common import AvidxchangeCase
-
-CRONS = ("account_avidxchange.ir_cron_avidxchange_export_vendors",)
 
 
 def closed_port():
@@ -61,19 +59,6 @@ class TestBackendConnection(AvidxchangeCase):
         with self.assertRaisesRegex(UserError, "Payment Journal"):
             self.backend.action_activate()
 
-    def test_crons_run_only_while_a_connection_is_active(self):
-        crons = [self.env.ref(xmlid) for xmlid in CRONS]
-        self.assertEqual([c.active for c in crons], [False] * len(crons))
-        self.backend.vendor_sync_interval = 45
-        self.backend.action_activate()
-        self.assertEqual([c.active for c in crons], [True] * len(crons))
-        self.assertEqual(crons[0].interval_number, 45)
-        self.assertEqual(crons[0].interval_type, "minutes")
-        self.backend.vendor_sync_interval = 20
-        self.assertEqual(crons[0].interval_number, 20)
-        self.backend.action_deactivate()
-        self.assertEqual([c.active for c in crons], [False] * len(crons))
-
     def test_neutralized_copy_never_calls_production(self):
         self.backend.write(
             {
@@ -83,7 +68,9 @@ class TestBackendConnection(AvidxchangeCase):
                 "state": "active",
             }
         )
-        self.assertTrue(self.env.ref(CRONS[0]).active)
+        self.assertTrue(
+            self.env.ref("account_avidxchange.ir_cron_avidxchange_export_vendors").active
+        )
         self.env.flush_all()
         neutralize_database(self.env.cr)
         self.env.invalidate_all()
@@ -94,7 +81,9 @@ class TestBackendConnection(AvidxchangeCase):
         self.assertEqual(backend.state, "draft")
         self.assertFalse(backend.client_secret_encrypted)
         self.assertFalse(backend.has_client_secret)
-        self.assertFalse(self.env.ref(CRONS[0]).active)
+        self.assertFalse(
+            self.env.ref("account_avidxchange.ir_cron_avidxchange_export_vendors").active
+        )
 
     def test_production_requires_https(self):
         with self.assertRaisesRegex(ValidationError, "https"):

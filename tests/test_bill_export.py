@@ -5,6 +5,8 @@ from odoo.tests import tagged
 
 from .common import COMPANY_ID, AvidxchangeCase
 
+INVOICE_LINK_LOGGER = "odoo.addons.account_avidxchange.models.avidxchange_invoice_link"
+
 
 @tagged("post_install", "-at_install")
 class TestBillExport(AvidxchangeCase):
@@ -14,7 +16,7 @@ class TestBillExport(AvidxchangeCase):
     def test_bill_is_submitted_with_its_vendor_and_coded_lines(self):
         vendor = self.vendor()
         bill = self.bill(vendor, 1000.0, 250.0, taxes=self.tax_purchase_a)
-        sent, pending = self.backend._export_bills()
+        sent, pending = self.run_stream("bill")
         self.assertEqual((sent, pending), (1, 0))
         self.assertEqual(bill.avidxchange_state, "synced")
         self.assertEqual(bill.avidxchange_status, "Received")
@@ -64,7 +66,7 @@ class TestBillExport(AvidxchangeCase):
 
     def test_bill_from_a_purchase_order_sends_the_order_first(self):
         order, bill = self.purchase_bill(self.vendor())
-        self.backend._export_bills()
+        self.run_stream("bill")
         self.assertEqual(self.remote(bill)["PONumber"], order.name)
         self.assertEqual(self.remote(bill)["GrossAmount"], 200.0)
         [remote_order] = self.simulator.purchase_orders(COMPANY_ID)
@@ -90,7 +92,7 @@ class TestBillExport(AvidxchangeCase):
     def test_a_refused_purchase_order_does_not_hold_the_bill(self):
         order, bill = self.purchase_bill(self.vendor())
         self.simulator.fail_next(1, status=422, path="/purchaseOrders")
-        self.backend._export_bills()
+        self.run_stream("bill")
         link = self.env["avidxchange.purchase.link"].search([("order_id", "=", order.id)])
         self.assertEqual(link.state, "error")
         self.assertIn("HTTP 422", link.error_message)
@@ -103,28 +105,28 @@ class TestBillExport(AvidxchangeCase):
         self.bill(unmarked, 20.0)
         old = self.bill(marked, 30.0, invoice_date="2026-01-05")
         self.backend.bill_date_from = "2026-06-01"
-        self.assertEqual(self.backend._export_bills(), (0, 0))
+        self.assertEqual(self.run_stream("bill"), (0, 0))
         self.assertFalse(old.avidxchange_state)
         self.assertEqual(self.simulator.count("POST", "/invoices"), 0)
 
     def test_a_bill_is_never_submitted_twice(self):
         bill = self.bill(self.vendor(), 500.0)
-        self.backend._export_bills()
+        self.run_stream("bill")
         bill.narration = "touched after export"
-        self.backend.bill_sync_mark = False
-        self.backend._export_bills()
+        self.stream("bill").mark = False
+        self.run_stream("bill")
         self.assertEqual(self.simulator.count("POST", "/invoices"), 1)
         self.assertEqual(len(self.simulator.invoices(COMPANY_ID)), 1)
 
     def test_a_crash_after_submission_neither_loses_nor_duplicates(self):
         bill = self.bill(self.vendor(), 500.0)
         with self.assertRaises(RuntimeError), self.env.cr.savepoint():
-            self.backend._export_bills()
+            self.run_stream("bill")
             self.assertEqual(bill.avidxchange_state, "synced")
             raise RuntimeError("worker killed before commit")
         self.env.invalidate_all()
         self.assertFalse(bill.avidxchange_state)  # nothing of the first run was kept
-        self.backend._export_bills()
+        self.run_stream("bill")
         self.assertEqual(bill.avidxchange_state, "synced")
         statuses = [r["status"] for r in self.simulator.requests("POST", "/invoices")]
         self.assertEqual(statuses, [201, 409])
@@ -142,7 +144,7 @@ class TestBillExport(AvidxchangeCase):
             body={"exception": {"reason": "Unprocessable", "detail": "Vendor on hold"}},
         )
         # the first POST belongs to the first bill in the batch order
-        self.backend._export_bills()
+        self.run_stream("bill")
         states = {b.ref: b.avidxchange_state for b in (good, bad, also_good)}
         self.assertEqual(sorted(states.values()), ["error", "synced", "synced"])
         failed = next(b for b in (good, bad, also_good) if b.avidxchange_state == "error")
@@ -155,7 +157,7 @@ class TestBillExport(AvidxchangeCase):
         vendor = self.vendor()
         bill = self.bill(vendor, 75.0)
         self.simulator.fail_next(1, status=422, path="/vendors")
-        self.backend._export_bills()
+        self.run_stream("bill")
         self.assertEqual(bill.avidxchange_state, "error")
         self.assertIn("vendor could not be exported", bill.avidxchange_error)
         self.assertEqual(self.simulator.count("POST", "/invoices"), 0)
@@ -173,7 +175,7 @@ class TestBillExport(AvidxchangeCase):
     def test_gl_codes_go_first_once(self):
         vendor = self.vendor()
         first = self.bill(vendor, 100.0, taxes=self.tax_purchase_a, ref="G-1")
-        self.backend._export_bills()
+        self.run_stream("bill")
         expense = first.invoice_line_ids.account_id
         tax = first.line_ids.filtered(lambda line: line.display_type == "tax").account_id
         codes = {c["CodeValue"]: c for c in self.simulator.enterprise_codes(COMPANY_ID)}
@@ -181,11 +183,11 @@ class TestBillExport(AvidxchangeCase):
         self.assertEqual(codes[expense.code]["Description"], expense.name)
         self.assertEqual(codes[expense.code]["GroupName"], "Accounting Codes")
         self.bill(vendor, 200.0, taxes=self.tax_purchase_a, ref="G-2")
-        self.backend._export_bills()
+        self.run_stream("bill")
         self.assertEqual(self.simulator.count("PUT", "/enterpriseCodes"), 1)
         expense.name = "Steel purchases"
         self.bill(vendor, 300.0, ref="G-3")
-        self.backend._export_bills()
+        self.run_stream("bill")
         sent = self.simulator.requests("PUT", "/enterpriseCodes")[-1]["body"]
         self.assertEqual([c["CodeValue"] for c in sent], [expense.code])
         codes = {c["CodeValue"]: c for c in self.simulator.enterprise_codes(COMPANY_ID)}
@@ -195,9 +197,60 @@ class TestBillExport(AvidxchangeCase):
         bill = self.bill(self.vendor(), 100.0)
         expense = bill.invoice_line_ids.account_id
         self.simulator.refuse_code(expense.code, reason="Code locked")
-        self.backend._export_bills()
+        self.run_stream("bill")
         link = self.env["avidxchange.account.link"].search([("account_id", "=", expense.id)])
         self.assertEqual((link.state, link.error_message), ("error", "Code locked"))
         self.assertEqual(bill.avidxchange_state, "synced")
         log = self.exchanges(operation="code_export", method="PUT")
         self.assertEqual((log.http_status, log.state), (200, "success"))
+
+    def test_the_purchase_order_stream_sends_a_changed_order_again(self):
+        order, _bill = self.purchase_bill(self.vendor(), quantity=4)
+        order.order_line.qty_received = 2  # received in part when billed
+        self.run_stream("bill")
+        self.assertEqual(self.simulator.count("PUT", "/purchaseOrders/*"), 1)
+        self.assertEqual(self.run_stream("purchase_order"), (0, 0))  # unchanged: nothing sent
+        order.order_line.qty_received = 4
+        self.assertEqual(self.run_stream("purchase_order"), (1, 0))
+        [remote] = self.simulator.purchase_orders(COMPANY_ID)
+        self.assertEqual(remote["Lines"][0]["QuantityReceived"], 4)
+        self.assertEqual(self.simulator.count("PUT", "/purchaseOrders/*"), 2)
+
+    def test_the_gl_code_stream_sends_a_renamed_account_again(self):
+        bill = self.bill(self.vendor(), 100.0)
+        self.run_stream("bill")
+        account = bill.invoice_line_ids.account_id
+        self.assertEqual(self.run_stream("gl_code"), (0, 0))
+        account.name = "Steel purchases"
+        self.assertEqual(self.run_stream("gl_code"), (1, 0))
+        codes = self.simulator.enterprise_codes(COMPANY_ID)
+        [code] = [code for code in codes if code["CodeValue"] == account.code]
+        self.assertEqual(code["Description"], "Steel purchases")
+
+    def test_replay_of_a_refused_purchase_order(self):
+        order, _bill = self.purchase_bill(self.vendor())
+        self.simulator.fail_next(1, status=422, path="/purchaseOrders")
+        self.run_stream("bill")
+        failed = self.exchanges(operation="po_export", state="failed")
+        self.assertEqual((failed.res_model, failed.res_id), ("purchase.order", order.id))
+        failed.action_replay()
+        link = self.env["avidxchange.purchase.link"].search([("order_id", "=", order.id)])
+        self.assertEqual((link.state, link.error_message), ("synced", False))
+        replay = self.exchanges(replay_of_id=failed.id, method="PUT")
+        self.assertEqual((replay.operation, replay.state), ("po_export", "success"))
+
+    def test_replay_of_a_refused_gl_code_batch(self):
+        bill = self.bill(self.vendor(), 100.0)
+        self.simulator.fail_next(1, status=400, path="/enterpriseCodes")
+        with self.assertLogs(INVOICE_LINK_LOGGER, "WARNING"):
+            self.run_stream("bill")
+        self.assertEqual(bill.avidxchange_state, "synced")  # the bill did not wait for its codes
+        failed = self.exchanges(operation="code_export", state="failed")
+        gl_codes = self.stream("gl_code")
+        self.assertEqual((failed.res_model, failed.res_id), ("avidxchange.stream", gl_codes.id))
+        links = self.env["avidxchange.account.link"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual(set(links.mapped("state")), {"pending"})
+        failed.action_replay()
+        self.assertEqual(set(links.mapped("state")), {"synced"})
+        replay = self.exchanges(replay_of_id=failed.id, method="PUT")
+        self.assertEqual((replay.res_id, replay.state), (gl_codes.id, "success"))

@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import BACKEND_LOGGER, CLIENT_SECRET, AvidxchangeCase
+from .common import CLIENT_SECRET, STREAM_LOGGER, AvidxchangeCase
 
 
 @tagged("post_install", "-at_install")
@@ -36,9 +36,22 @@ class TestExchangeLog(AvidxchangeCase):
         self.assertIn("invalid_client", log.error_message)
         self.assert_no_secret_in_logs(extra=["wrong-secret"])
 
+    def test_replay_of_a_failed_connection_test(self):
+        self.simulator.fail_next(1, status=404, path="/payments")
+        self.backend.action_test_connection()
+        self.assertEqual(self.backend.connection_status, "failed")
+        failed = self.exchanges(operation="connection_test", state="failed")
+        self.assertEqual(
+            (failed.res_model, failed.res_id), ("avidxchange.backend", self.backend.id)
+        )
+        failed.action_replay()
+        self.assertEqual(self.backend.connection_status, "ok")
+        replay = self.exchanges(replay_of_id=failed.id)
+        self.assertEqual(replay.mapped("state"), ["success", "success"])
+
     def test_vendor_payload_is_logged_redacted(self):
         vendor = self.vendor(vat="12-3456789")
-        self.backend._export_vendors()
+        self.run_stream("vendor")
         log = self.exchanges(operation="vendor_export", method="PUT")
         self.assertEqual(len(log), 1)
         self.assertEqual((log.res_model, log.res_id), ("res.partner", vendor.id))
@@ -56,7 +69,7 @@ class TestExchangeLog(AvidxchangeCase):
     def test_replay_of_a_failed_export_runs_the_normal_path(self):
         vendor = self.vendor()
         self.simulator.fail_next(1, status=422, path="/vendors")
-        self.backend._export_vendors()
+        self.run_stream("vendor")
         link = vendor.avidxchange_link_ids
         self.assertEqual(link.state, "error")
         failed = self.exchanges(operation="vendor_export", state="failed")
@@ -65,7 +78,7 @@ class TestExchangeLog(AvidxchangeCase):
         self.assertEqual(self.simulator.count("PUT", "/vendors/*"), 1)
 
         # the vendor did not change: a new cycle leaves the bad record alone
-        self.backend._export_vendors()
+        self.run_stream("vendor")
         self.assertEqual(self.simulator.count("PUT", "/vendors/*"), 1)
 
         failed.action_replay()
@@ -107,7 +120,7 @@ class TestExchangeLog(AvidxchangeCase):
     def test_replay_of_a_failed_bill_export(self):
         bill = self.bill(self.vendor(), 120.0)
         self.simulator.fail_next(1, status=422, path="/invoices")
-        self.backend._export_bills()
+        self.run_stream("bill")
         failed = self.exchanges(operation="bill_export", state="failed")
         self.assertEqual((failed.res_model, failed.res_id), ("account.move", bill.id))
         self.assertEqual(bill.avidxchange_state, "error")
@@ -119,24 +132,24 @@ class TestExchangeLog(AvidxchangeCase):
 
     def test_replay_of_a_failed_payment_import(self):
         self.simulator.fail_next(1, status=404, path="/invoices")
-        with self.assertLogs(BACKEND_LOGGER, "WARNING"):
-            self.backend._import_payments()
+        with self.assertLogs(STREAM_LOGGER, "WARNING"):
+            self.run_stream("payment")
         failed = self.exchanges(operation="payment_import", state="failed")
         self.assertEqual(
-            (failed.res_model, failed.res_id), ("avidxchange.backend", self.backend.id)
+            (failed.res_model, failed.res_id), ("avidxchange.stream", self.stream("payment").id)
         )
-        self.assertFalse(self.backend.payment_sync_mark)  # the window will be read again
+        self.assertFalse(self.stream("payment").mark)  # the window will be read again
         failed.action_replay()
-        self.assertTrue(self.backend.payment_sync_mark)
+        self.assertTrue(self.stream("payment").mark)
         self.assertEqual(self.simulator.count("GET", "/payments"), 1)
 
     def test_each_payment_report_is_in_the_trail_of_its_payments(self):
         vendor = self.vendor()
         bill = self.bill(vendor, 100.0)
-        self.backend._export_bills()
+        self.run_stream("bill")
         self.simulator.approve_invoice(bill.avidxchange_invoice_id)
         report = self.simulator.pay([{"invoice_id": bill.avidxchange_invoice_id, "amount": 100.0}])
-        self.backend._import_payments()
+        self.run_stream("payment")
         odoo_payment = bill.matched_payment_ids
         self.assertEqual(odoo_payment.avidxchange_exchange_count, 1)
         action = odoo_payment.action_open_avidxchange_exchanges()
@@ -149,12 +162,12 @@ class TestExchangeLog(AvidxchangeCase):
     def test_replay_of_a_failed_payment_report(self):
         self.env.company.account_journal_early_pay_discount_gain_account_id = False
         bill = self.bill(self.vendor(), 100.0)
-        self.backend._export_bills()
+        self.run_stream("bill")
         self.simulator.approve_invoice(bill.avidxchange_invoice_id)
         self.simulator.pay(
             [{"invoice_id": bill.avidxchange_invoice_id, "amount": 97.0, "discount": 3.0}]
         )
-        self.backend._import_payments()
+        self.run_stream("payment")
         failed = self.exchanges(operation="payment_import", state="failed")
         self.assertEqual(failed.res_model, "avidxchange.payment")
         self.assertIn("cash discount gain account", failed.error_message)

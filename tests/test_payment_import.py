@@ -14,7 +14,7 @@ class TestPaymentImport(AvidxchangeCase):
 
     def exported_bill(self, *amounts, ref="INV-0042"):
         bill = self.bill(self.acme, *amounts, ref=ref)
-        self.backend._export_bills()
+        self.run_stream("bill")
         self.assertEqual(bill.avidxchange_state, "synced")
         self.simulator.approve_invoice(bill.avidxchange_invoice_id)
         return bill
@@ -37,7 +37,7 @@ class TestPaymentImport(AvidxchangeCase):
     def test_full_ach_payment_is_registered_and_reconciled(self):
         bill = self.exported_bill(1250.0)
         report = self.pay((bill, 1250.0), method="ACH")
-        count, _left = self.backend._import_payments()
+        count, _left = self.run_stream("payment")
         self.assertEqual(count, 1)
         payment = self.imported(report)
         self.assertEqual(
@@ -64,9 +64,9 @@ class TestPaymentImport(AvidxchangeCase):
     def test_approval_status_comes_back_to_the_bill(self):
         approved = self.exported_bill(10.0, ref="OK-1")
         rejected = self.bill(self.acme, 20.0, ref="NO-1")
-        self.backend._export_bills()
+        self.run_stream("bill")
         self.simulator.reject_invoice(rejected.avidxchange_invoice_id, reason="Duplicate")
-        self.backend._import_payments()
+        self.run_stream("payment")
         self.assertEqual(approved.avidxchange_status, "Approved")
         self.assertEqual(rejected.avidxchange_status, "Rejected")
         self.assertIn("AvidXchange status: Rejected.", rejected.message_ids[0].body)
@@ -75,11 +75,11 @@ class TestPaymentImport(AvidxchangeCase):
     def test_partial_payments_then_full(self):
         bill = self.exported_bill(100.0)
         self.pay((bill, 40.0), method="Check")
-        self.backend._import_payments()
+        self.run_stream("payment")
         self.assertEqual(bill.payment_state, "partial")
         self.assertEqual(bill.amount_residual, 60.0)
         self.pay((bill, 60.0), method="Check")
-        self.backend._import_payments()
+        self.run_stream("payment")
         self.assertIn(bill.payment_state, ("paid", "in_payment"))
         self.assertEqual(len(bill.matched_payment_ids), 2)
         numbers = bill.matched_payment_ids.avidxchange_payment_id.mapped("check_number")
@@ -89,7 +89,7 @@ class TestPaymentImport(AvidxchangeCase):
         first = self.exported_bill(300.0, ref="A-1")
         second = self.exported_bill(200.0, ref="A-2")
         report = self.pay((first, 300.0), (second, 200.0), method="VirtualCard")
-        self.backend._import_payments()
+        self.run_stream("payment")
         payment = self.imported(report)
         self.assertEqual(payment.amount, 500.0)
         self.assertEqual(sorted(payment.odoo_payment_ids.mapped("amount")), [200.0, 300.0])
@@ -104,7 +104,7 @@ class TestPaymentImport(AvidxchangeCase):
         self.env.company.account_journal_early_pay_discount_gain_account_id = gain
         bill = self.exported_bill(100.0)
         self.pay((bill, 95.0, 5.0))
-        self.backend._import_payments()
+        self.run_stream("payment")
         odoo_payment = bill.matched_payment_ids
         self.assertEqual(odoo_payment.amount, 95.0)
         self.assertEqual(bill.amount_residual, 0.0)
@@ -114,19 +114,19 @@ class TestPaymentImport(AvidxchangeCase):
     def test_the_same_report_twice_posts_once(self):
         bill = self.exported_bill(80.0)
         report = self.pay((bill, 80.0))
-        self.backend._import_payments()
+        self.run_stream("payment")
         self.simulator.report_again(report["PaymentId"])
-        self.backend.payment_sync_mark = False  # read the whole history again too
-        self.backend._import_payments()
+        self.stream("payment").mark = False  # read the whole history again too
+        self.run_stream("payment")
         self.assertEqual(len(self.imported(report).odoo_payment_ids), 1)
         self.assertEqual(len(bill.matched_payment_ids), 1)
 
     def test_cleared_after_issued_posts_nothing_new(self):
         bill = self.exported_bill(80.0)
         report = self.pay((bill, 80.0))
-        self.backend._import_payments()
+        self.run_stream("payment")
         self.simulator.clear_payment(report["PaymentId"])
-        self.backend._import_payments()
+        self.run_stream("payment")
         payment = self.imported(report)
         self.assertEqual((payment.status, payment.state), ("Cleared", "posted"))
         self.assertTrue(payment.cleared_date)
@@ -135,10 +135,10 @@ class TestPaymentImport(AvidxchangeCase):
     def test_void_undoes_the_registered_payment(self):
         bill = self.exported_bill(80.0)
         report = self.pay((bill, 80.0))
-        self.backend._import_payments()
+        self.run_stream("payment")
         self.assertEqual(bill.amount_residual, 0.0)
         self.simulator.void_payment(report["PaymentId"])
-        self.backend._import_payments()
+        self.run_stream("payment")
         payment = self.imported(report)
         self.assertEqual((payment.status, payment.state), ("Void", "reversed"))
         self.assertEqual(payment.odoo_payment_ids.state, "canceled")
@@ -150,10 +150,10 @@ class TestPaymentImport(AvidxchangeCase):
     def test_pending_and_failed_payments_post_nothing(self):
         bill = self.exported_bill(80.0)
         pending = self.pay((bill, 80.0), status="Pending")
-        self.backend._import_payments()
+        self.run_stream("payment")
         self.assertEqual(self.imported(pending).state, "waiting")
         self.simulator.error_payment(pending["PaymentId"])
-        self.backend._import_payments()
+        self.run_stream("payment")
         self.assertEqual(self.imported(pending).state, "reversed")
         self.assertFalse(self.imported(pending).odoo_payment_ids)
         self.assertEqual(bill.payment_state, "not_paid")
@@ -161,13 +161,13 @@ class TestPaymentImport(AvidxchangeCase):
     def test_a_bad_report_is_marked_and_the_others_go_on(self):
         bill = self.exported_bill(50.0, ref="GOOD")
         other = self.bill(self.acme, 70.0, ref="PAID-BY-HAND")
-        self.backend._export_bills()
+        self.run_stream("bill")
         self.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=other.ids
         ).create({})._create_payments()
         bad = self.pay((other, 70.0))
         good = self.pay((bill, 50.0))
-        self.backend._import_payments()
+        self.run_stream("payment")
         self.assertEqual(self.imported(bad).state, "error")
         self.assertIn("already paid in Odoo", self.imported(bad).error_message)
         self.assertEqual(self.imported(good).state, "posted")
@@ -207,7 +207,7 @@ class TestPaymentImport(AvidxchangeCase):
                 {"GroupName": "Accounting Codes", "EnterpriseCodeValue": "CLEAR-9", "Amount": 60.0}
             ],
         )
-        self.backend._import_payments()
+        self.run_stream("payment")
         odoo_payment = bill.matched_payment_ids
         self.assertEqual(odoo_payment.journal_id, clearing_journal)
         self.assertEqual(odoo_payment.payment_method_line_id, method_line)
@@ -217,12 +217,12 @@ class TestPaymentImport(AvidxchangeCase):
         bill = self.exported_bill(80.0)
         self.pay((bill, 80.0))
         with self.assertRaises(RuntimeError), self.env.cr.savepoint():
-            self.backend._import_payments()
+            self.run_stream("payment")
             self.assertEqual(len(bill.matched_payment_ids), 1)
             raise RuntimeError("worker killed before commit")
         self.env.invalidate_all()
         self.assertFalse(bill.matched_payment_ids)
-        self.backend._import_payments()
+        self.run_stream("payment")
         self.assertEqual(len(bill.matched_payment_ids), 1)
 
     def test_scheduled_action(self):
@@ -239,12 +239,12 @@ class TestPaymentImport(AvidxchangeCase):
         bills = [self.exported_bill(10.0 + n, ref=f"S-{n}") for n in range(5)]
         for bill in bills:
             self.pay((bill, bill.amount_total))
-        self.assertEqual(self.backend._import_payments(batch_size=2), (2, 1))
-        self.assertFalse(self.backend.payment_sync_mark)  # the window is not done
-        self.assertEqual(self.backend._import_payments(batch_size=2), (2, 1))
-        self.assertEqual(self.backend._import_payments(batch_size=2), (1, 0))
-        self.assertTrue(self.backend.payment_sync_mark)
-        self.assertEqual(self.backend._import_payments(batch_size=2), (0, 0))
+        self.assertEqual(self.run_stream("payment", batch_size=2), (2, 1))
+        self.assertFalse(self.stream("payment").mark)  # the window is not done
+        self.assertEqual(self.run_stream("payment", batch_size=2), (2, 1))
+        self.assertEqual(self.run_stream("payment", batch_size=2), (1, 0))
+        self.assertTrue(self.stream("payment").mark)
+        self.assertEqual(self.run_stream("payment", batch_size=2), (0, 0))
         self.assertEqual([len(bill.matched_payment_ids) for bill in bills], [1] * 5)
         self.assertEqual([bill.amount_residual for bill in bills], [0.0] * 5)
 
@@ -252,7 +252,7 @@ class TestPaymentImport(AvidxchangeCase):
         self.env.company.account_journal_early_pay_discount_gain_account_id = False
         bill = self.exported_bill(100.0)
         report = self.pay((bill, 98.0, 2.0))
-        self.backend._import_payments()
+        self.run_stream("payment")
         payment = self.imported(report)
         self.assertEqual(payment.state, "error")
         self.assertIn("cash discount gain account", payment.error_message)
@@ -266,12 +266,12 @@ class TestPaymentImport(AvidxchangeCase):
     def test_a_bill_in_another_currency_is_paid_in_that_currency(self):
         eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
         bill = self.bill(self.acme, 100.0, ref="EUR-1", currency_id=eur.id)
-        self.backend._export_bills()
+        self.run_stream("bill")
         self.simulator.approve_invoice(bill.avidxchange_invoice_id)
         self.assertEqual(self.simulator.get_invoice(bill.avidxchange_invoice_id)["Currency"], "EUR")
         report = self.pay((bill, 100.0))
         self.assertEqual(report["Currency"], "EUR")
-        self.backend._import_payments()
+        self.run_stream("payment")
         odoo_payment = bill.matched_payment_ids
         self.assertEqual((odoo_payment.amount, odoo_payment.currency_id), (100.0, eur))
         self.assertEqual(bill.amount_residual, 0.0)
@@ -282,7 +282,7 @@ class TestPaymentImport(AvidxchangeCase):
             active_model="account.move", active_ids=bill.ids
         ).create({"amount": 30.0})._create_payments()  # paid in part by hand meanwhile
         report = self.pay((bill, 100.0))
-        self.backend._import_payments()
+        self.run_stream("payment")
         payment = self.imported(report)
         self.assertEqual(payment.state, "error")
         self.assertIn("more than its 70.0 still due", payment.error_message)

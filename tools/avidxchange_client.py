@@ -10,11 +10,14 @@ session, so there is no hand-written retry loop.
 
 Every exchange can be handed to a ``recorder`` callable as an :class:`Exchange`
 with redacted bodies; the audit trail of the Odoo side is built from those.
+What an exchange is *about* (an operation and a record, opaque to the client)
+is set around the calls with :meth:`AvidXchangeClient.recording`.
 Secrets (the client secret, tokens, the ``Authorization`` header) never reach a
 log record, an exchange or an exception message.
 """
 
 import base64
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -55,6 +58,8 @@ class Exchange:
     request_body: str | None
     response_body: str | None
     error: str | None = None
+    operation: str | None = None  # what the caller was doing (see ``recording``)
+    record: object = None  # what it concerns, opaque to the client
 
 
 @dataclasses.dataclass
@@ -161,6 +166,7 @@ class AvidXchangeClient:
         self.total_timeout = total_timeout
         self.page_size = max(1, min(int(page_size), const.PAGE_SIZE_MAX))
         self.recorder = recorder
+        self._about = (None, None)  # (operation, record) of the exchanges being made
         self._basic = "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode(
             "ascii"
         )
@@ -182,6 +188,17 @@ class AvidXchangeClient:
 
     def close(self):
         self._session.close()
+
+    @contextlib.contextmanager
+    def recording(self, operation, record=None):
+        """Record the exchanges made inside the block as ``operation`` on
+        ``record``; what was recorded before comes back after it."""
+        previous = self._about
+        self._about = (operation, record)
+        try:
+            yield self
+        finally:
+            self._about = previous
 
     def start_cycle(self):
         """Forget the token: each polling cycle starts with a fresh one."""
@@ -462,6 +479,8 @@ class AvidXchangeClient:
                     else None
                 ),
                 error=None if error is None else str(error),
+                operation=self._about[0],
+                record=self._about[1],
             )
         )
 

@@ -6,6 +6,8 @@ record in error with the message). Messages are written for an AP clerk and
 never carry a secret, a token or a raw token-endpoint body.
 """
 
+from odoo.exceptions import UserError
+
 
 class AvidXchangeError(Exception):
     """Base class. ``status`` is the HTTP status when there was an answer."""
@@ -45,3 +47,46 @@ class PermanentError(AvidXchangeError):
 class InvalidResponseError(AvidXchangeError):
     """The answer is not what the contract promises: not JSON, or a field the
     contract guarantees is missing."""
+
+
+def clerk_message(error, env, *, base_url=None, company=None):
+    """``error`` in words an AP clerk can act on.
+
+    ``env`` translates (to the user's language); ``base_url`` and
+    ``company`` (the AvidXchange company id) name what to check. An error that
+    is not one of ours is a bug: its text may hold anything, so only its kind
+    is named and the details stay in the server log.
+    """
+    if isinstance(error, UserError):  # a configuration problem, already in words
+        return error.args[0]
+    if isinstance(error, CredentialsRejectedError):
+        return env._(
+            "AvidXchange refused the client id and secret. Check them, and the "
+            "environment (sandbox or production) they were issued for."
+        )
+    if isinstance(error, PermanentError) and error.status in (403, 404):
+        return env._(
+            "The credentials are valid, but AvidXchange company id %(company)s is not "
+            "one this API client may use (HTTP %(status)s). Check the company id.",
+            company=company,
+            status=error.status,
+        )
+    if isinstance(error, RetryableError) and error.status is None:
+        return env._(
+            "AvidXchange could not be reached at %(url)s: %(error)s Check the URL and "
+            "the server's network access.",
+            url=base_url,
+            error=str(error),
+        )
+    if isinstance(error, InvalidResponseError):
+        return env._(
+            "The server at %(url)s answered, but not as AvidXchange does: %(error)s",
+            url=base_url,
+            error=str(error),
+        )
+    if isinstance(error, AvidXchangeError):
+        return str(error)
+    return env._(
+        "An unexpected error (%s) stopped this run; the server log has the details.",
+        type(error).__name__,
+    )

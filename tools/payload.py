@@ -3,6 +3,8 @@
 import hashlib
 import json
 
+from odoo.tools import float_round
+
 
 def compact(values, booleans=()):
     """Leave out optional values that are empty.
@@ -21,3 +23,8 @@ def _is_empty(value):
 def fingerprint(payload):
     """A stable fingerprint of a body, to tell whether it changed since sent."""
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def money(amount, currency):
+    """A JSON number with the currency's precision (two decimals at most)."""
+    return float_round(amount, precision_digits=min(currency.decimal_places, 2))

@@ -1,0 +1,156 @@
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Domain
+
+from ..tools.exceptions import AvidXchangeError
+from ..tools.payload import fingerprint
+from ..tools.states import LINK_STATES
+
+_logger = logging.getLogger(__name__)
+
+# ``write_date`` is the start of the writing transaction, and a long one
+# commits late: a stream looks back this far before its mark.
+MARK_OVERLAP = timedelta(minutes=10)
+
+
+class AvidxchangeLinkMixin(models.AbstractModel):
+    """What every record Odoo sends to AvidXchange shares: the binding to one
+    connection, the export state, the last error and the hash of what was
+    last attempted, "export now", and the replay hook of the audit trail.
+
+    A link model names the Odoo record it binds (``_avidxchange_record_field``)
+    and implements ``_prepare_payload()`` (the body AvidXchange gets),
+    ``_export(client)`` (send these links, marking each exported or in error)
+    and ``_avidxchange_stream_batch(stream, batch_size)`` (its stream's
+    "what changed" and "send it").
+    """
+
+    _name = "avidxchange.link.mixin"
+    _description = "AvidXchange Link"
+    _check_company_auto = True
+    _avidxchange_record_field = None
+
+    backend_id = fields.Many2one(
+        "avidxchange.backend",
+        string="Connection",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        check_company=True,
+    )
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    state = fields.Selection(LINK_STATES, default="pending", required=True, index=True)
+    error_message = fields.Text(readonly=True)
+    payload_hash = fields.Char(readonly=True, copy=False)
+    last_export_at = fields.Datetime(string="Last Attempt", readonly=True, copy=False)
+
+    # === ACTION METHODS === #
+
+    def action_export_now(self):
+        """Send these records now, failed ones included; when the connection
+        itself fails, say why."""
+        for backend, links in self._avidxchange_to_resend().grouped("backend_id").items():
+            links.write({"state": "pending", "payload_hash": False})
+            try:
+                links._avidxchange_send()
+            except (AvidXchangeError, UserError) as error:
+                _logger.warning("AvidXchange export for %s stopped: %s", backend.name, error)
+                raise UserError(backend._explain(error)) from None
+        return True
+
+    # === BUSINESS METHODS === #
+
+    def _avidxchange_replay(self):
+        """The audit trail's replay: the normal export, now."""
+        return self.action_export_now()
+
+    @api.model
+    def _avidxchange_send_waiting(self, backend, batch_size):
+        """Send up to ``batch_size`` links of ``backend`` waiting for export
+        (skipping those another transaction holds); returns ``(sent, still
+        waiting)``."""
+        waiting = [("backend_id", "=", backend.id), ("state", "=", "pending")]
+        links = self.search(waiting, limit=batch_size).try_lock_for_update()
+        if links:
+            links._avidxchange_send()
+        return len(links), self.search_count(waiting)
+
+    def _avidxchange_send(self):
+        """Send these links of one connection with one client. Errors that
+        concern the whole connection (credentials, outage, settings) are
+        raised; a record AvidXchange refuses is marked and the rest go on."""
+        backend = self.backend_id
+        with backend._get_client() as client:
+            self.with_company(backend.company_id)._export(client)
+
+    def _queue(self):
+        """Mark for export the links whose record changed since the last attempt."""
+        for link in self:
+            if link.state != "pending" and link.payload_hash != link._payload_hash(False):
+                link.state = "pending"
+
+    def _mark_synced(self, payload, **values):
+        self.write(
+            {
+                "state": "synced",
+                "payload_hash": fingerprint(payload),
+                "error_message": False,
+                "last_export_at": fields.Datetime.now(),
+                **values,
+            }
+        )
+
+    def _mark_error(self, error, payload_hash=False):
+        message = error.args[0] if isinstance(error, UserError) else str(error)
+        self.write(
+            {
+                "state": "error",
+                "error_message": message,
+                "payload_hash": payload_hash,
+                "last_export_at": fields.Datetime.now(),
+            }
+        )
+
+    @api.model
+    def _avidxchange_link_model(self, res_model):
+        """The name of the link model that binds records of ``res_model``, or
+        None: lets the audit trail replay an exchange about a vendor, a bill,
+        an order or an account through its link."""
+        for name in self.env.registry.descendants([self._name], "_inherit"):
+            Link = self.env[name]
+            field = Link._avidxchange_record_field
+            if field and Link._fields[field].comodel_name == res_model:
+                return name
+        return None
+
+    @api.model
+    def _avidxchange_links_of(self, backend, records):
+        return self.search(
+            [("backend_id", "=", backend.id), (self._avidxchange_record_field, "in", records.ids)]
+        )
+
+    @api.model
+    def _avidxchange_written_since(self, domain, mark, field="write_date"):
+        """``domain`` narrowed to records written since the high-water
+        ``mark``, looking back ``MARK_OVERLAP``. Records seen twice cost a
+        hash, not a request."""
+        if not mark:
+            return domain
+        return Domain.AND([domain, [(field, ">=", mark - MARK_OVERLAP)]])
+
+    # === PRIVATE HELPERS === #
+
+    def _avidxchange_to_resend(self):
+        """The links "export now" sends again (all of them, by default)."""
+        return self
+
+    def _payload_hash(self, raise_error=True):
+        try:
+            return fingerprint(self._prepare_payload())
+        except UserError:
+            if raise_error:
+                raise
+            return False

@@ -1,0 +1,245 @@
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+
+from ..tools.exceptions import AvidXchangeError
+from ..tools.states import STREAM_KINDS
+
+_logger = logging.getLogger(__name__)
+
+# kind: (the model that owns its "what changed" and "send it",
+#        minutes between runs, records per batch)
+STREAM_SETUP = {
+    "gl_code": ("avidxchange.account.link", 60, 200),
+    "vendor": ("avidxchange.partner.link", 60, 100),
+    "purchase_order": ("avidxchange.purchase.link", 30, 50),
+    "bill": ("avidxchange.invoice.link", 30, 50),
+    "payment": ("avidxchange.payment", 15, 50),
+}
+# After this many failures in a row a stream waits longer before it tries
+# again (twice the interval, then four times...), at most a day.
+BREAKER_THRESHOLD = 3
+BREAKER_MAX_WAIT = timedelta(days=1)
+
+
+class AvidxchangeStream(models.Model):
+    """One direction of one kind of record for one connection: vendors, GL
+    codes, purchase orders and bills out, payments in.
+
+    A stream holds what only it writes: how far it has read (its high-water
+    mark), when it last ran and succeeded, how many records wait, its last
+    error and its failures in a row. The scheduled actions run every due
+    stream of every active connection, each committing only its own row, so
+    two of them never write the same row and one stream's failure, whatever
+    it is, stops neither the others nor another company's connection.
+    """
+
+    _name = "avidxchange.stream"
+    _description = "AvidXchange Sync Stream"
+    _check_company_auto = True
+    _order = "backend_id, sequence, id"
+
+    backend_id = fields.Many2one(
+        "avidxchange.backend",
+        string="Connection",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        check_company=True,
+    )
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    kind = fields.Selection(STREAM_KINDS, required=True, readonly=True)
+    sequence = fields.Integer(compute="_compute_sequence", store=True)
+    interval = fields.Integer(
+        string="Every (min)", required=True, default=30, help="Minutes between two runs."
+    )
+    mark = fields.Datetime(
+        string="Changed Since",
+        copy=False,
+        help="High-water mark: records changed after this moment are looked at in the next "
+        "run (for payments, AvidXchange's own time stamps). Clear it to look at every record "
+        "again: nothing already sent is sent twice.",
+    )
+    last_run_at = fields.Datetime(string="Last Run", readonly=True, copy=False)
+    last_success_at = fields.Datetime(string="Last Success", readonly=True, copy=False)
+    next_run_at = fields.Datetime(
+        string="Next Run",
+        compute="_compute_next_run_at",
+        store=True,
+        help="Due from then on. A stream that keeps failing waits longer each time.",
+    )
+    pending_count = fields.Integer(string="Waiting", readonly=True, copy=False)
+    last_error = fields.Text(readonly=True, copy=False)
+    failure_count = fields.Integer(string="Failures in a Row", readonly=True, copy=False)
+    health = fields.Selection(
+        [("new", "Not run yet"), ("ok", "OK"), ("failing", "Failing"), ("paused", "Backing off")],
+        compute="_compute_health",
+    )
+
+    _backend_kind_uniq = models.Constraint(
+        "UNIQUE(backend_id, kind)", "A connection has one stream of each kind."
+    )
+
+    # === COMPUTE METHODS === #
+
+    @api.depends("kind")
+    def _compute_sequence(self):
+        order = [kind for kind, _label in STREAM_KINDS]
+        for stream in self:
+            stream.sequence = order.index(stream.kind) if stream.kind in order else len(order)
+
+    @api.depends("last_run_at", "interval", "failure_count", "pending_count")
+    def _compute_next_run_at(self):
+        for stream in self:
+            if not stream.last_run_at:
+                stream.next_run_at = False
+                continue
+            if stream.pending_count and not stream.failure_count:
+                stream.next_run_at = stream.last_run_at  # a backlog goes on at the next tick
+                continue
+            wait = timedelta(minutes=stream.interval)
+            if stream.failure_count >= BREAKER_THRESHOLD:
+                doublings = min(stream.failure_count - BREAKER_THRESHOLD + 1, 16)
+                wait = min(wait * 2**doublings, max(BREAKER_MAX_WAIT, wait))
+            stream.next_run_at = stream.last_run_at + wait
+
+    @api.depends("last_run_at", "failure_count")
+    def _compute_health(self):
+        for stream in self:
+            if stream.failure_count >= BREAKER_THRESHOLD:
+                stream.health = "paused"
+            elif stream.failure_count:
+                stream.health = "failing"
+            else:
+                stream.health = "ok" if stream.last_run_at else "new"
+
+    @api.depends("kind", "backend_id")
+    def _compute_display_name(self):
+        labels = dict(self._fields["kind"]._description_selection(self.env))
+        for stream in self:
+            stream.display_name = f"{stream.backend_id.name} · {labels.get(stream.kind, '')}"
+
+    # === CONSTRAINT METHODS === #
+
+    @api.constrains("interval")
+    def _check_interval(self):
+        if any(stream.interval < 1 for stream in self):
+            raise ValidationError(self.env._("Sync intervals are whole minutes, at least 1."))
+
+    # === ACTION METHODS === #
+
+    def action_run_now(self):
+        """Run one batch of this stream now, and say how it went."""
+        self.ensure_one()
+        done, left = self._run_batch()
+        if self.failure_count:
+            message, kind = self.last_error, "danger"
+        else:
+            message = self.env._("%(done)s done, %(left)s waiting.", done=done, left=left)
+            kind = "success"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": self.display_name, "message": message, "type": kind},
+        }
+
+    # === CRON METHODS === #
+
+    @api.model
+    def _cron_run(self, kinds):
+        """Run every due stream of ``kinds`` of every active connection.
+
+        Each stream runs batch after batch and commits after each, so a crash
+        loses at most the batch in flight (sent again, idempotently, next
+        time). Whatever one stream raises is noted on it and the next one runs.
+        """
+        remaining = 0
+        for stream in self.search(self._due_domain(kinds)):
+            remaining += stream.with_company(stream.company_id)._run()
+        self.env["ir.cron"]._commit_progress(remaining=remaining)
+
+    @api.model
+    def _due_domain(self, kinds, now=None):
+        now = now or fields.Datetime.now()
+        return Domain.AND(
+            [
+                [("kind", "in", kinds), ("backend_id.state", "=", "active")],
+                Domain("next_run_at", "=", False) | Domain("next_run_at", "<=", now),
+            ]
+        )
+
+    # === BUSINESS METHODS === #
+
+    def _run(self):
+        """Run this stream to the end of its work or of the cron's time, one
+        committed batch at a time; returns how many records still wait."""
+        self.ensure_one()
+        Cron = self.env["ir.cron"]
+        while True:
+            if not self.try_lock_for_update():
+                return 0  # another worker runs this stream right now
+            try:
+                with self.env.cr.savepoint():
+                    done, left = self._run_batch()
+            except Exception as error:
+                _logger.exception("AvidXchange stream %s failed unexpectedly", self.display_name)
+                self._note_failure(error)
+                done, left = 0, 0
+            time_left = Cron._commit_progress(done)
+            if not left or not done or time_left <= 0:
+                return left
+
+    def _run_batch(self, batch_size=None):
+        """One batch of this stream; returns ``(done, still waiting)``.
+
+        A failure that concerns the whole connection (credentials, an outage,
+        a setting) is noted on the stream and ends the run: ``(0, 0)``, so the
+        cron stops hammering a service that is down until the next run.
+        """
+        self.ensure_one()
+        model, _interval, default_size = STREAM_SETUP[self.kind]
+        stream = self.sudo()
+        stream.last_run_at = fields.Datetime.now()
+        try:
+            done, left = self.env[model]._avidxchange_stream_batch(
+                stream, batch_size or default_size
+            )
+        except (AvidXchangeError, UserError) as error:
+            _logger.warning("AvidXchange stream %s stopped: %s", self.display_name, error)
+            self._note_failure(error)
+            return 0, 0
+        stream.write(
+            {
+                "last_success_at": stream.last_run_at,
+                "pending_count": left,
+                "last_error": False,
+                "failure_count": 0,
+            }
+        )
+        return done, left
+
+    def _avidxchange_replay(self):
+        """The audit trail's replay of an exchange the stream made (a page of
+        payments, a batch of GL codes): run the stream once more."""
+        return self._run_batch()
+
+    def _note_failure(self, error):
+        stream = self.sudo()
+        stream.write(
+            {
+                "last_run_at": fields.Datetime.now(),
+                "last_error": self.backend_id._explain(error),
+                "failure_count": stream.failure_count + 1,
+            }
+        )
+
+    @api.model
+    def _default_values(self, backend):
+        """The values of a new connection's streams."""
+        return [
+            {"backend_id": backend.id, "kind": kind, "interval": STREAM_SETUP[kind][1]}
+            for kind, _label in STREAM_KINDS
+        ]

@@ -1,0 +1,243 @@
+"""A connection syncs through streams: each due on its own schedule, each
+writing only its own row, each failing on its own."""
+
+from datetime import timedelta
+from unittest.mock import patch
+
+from cryptography.fernet import Fernet
+
+from odoo import SUPERUSER_ID, api, fields
+from odoo.modules.registry import Registry
+from odoo.tests import BaseCase, get_db_name, tagged
+
+from .common import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    COMPANY_ID,
+    STREAM_LOGGER,
+    AvidxchangeCase,
+    SimulatorMixin,
+    fernet_keys,
+)
+
+KINDS = ["gl_code", "vendor", "purchase_order", "bill", "payment"]
+CRONS = {
+    "account_avidxchange.ir_cron_avidxchange_export_vendors": ["gl_code", "vendor"],
+    "account_avidxchange.ir_cron_avidxchange_export_bills": ["purchase_order", "bill"],
+    "account_avidxchange.ir_cron_avidxchange_import_payments": ["payment"],
+}
+
+
+@tagged("post_install", "-at_install")
+class TestStreamSchedule(AvidxchangeCase):
+    def due(self, now):
+        Stream = self.env["avidxchange.stream"]
+        return Stream.search(Stream._due_domain(KINDS, now)).filtered(
+            lambda stream: stream.backend_id == self.backend
+        )
+
+    def test_a_connection_has_one_stream_of_each_kind(self):
+        self.assertEqual(self.backend.stream_ids.mapped("kind"), KINDS)
+        self.assertEqual(self.stream("payment").interval, 15)
+        self.assertEqual(self.stream("vendor").interval, 60)
+
+    def test_a_stream_is_due_when_its_interval_has_passed(self):
+        now = fields.Datetime.now()
+        self.assertFalse(self.due(now), "an inactive connection has nothing due")
+        self.backend.action_activate()
+        self.assertEqual(self.due(now), self.backend.stream_ids, "never run: due at once")
+        vendors = self.stream("vendor")
+        vendors.sudo().last_run_at = now - timedelta(minutes=59)
+        self.assertNotIn(vendors, self.due(now))
+        self.assertIn(vendors, self.due(now + timedelta(minutes=1)))
+        vendors.interval = 30  # a connection's own schedule, changed on the stream
+        self.assertIn(vendors, self.due(now))
+        vendors.interval = 60
+        vendors.sudo().pending_count = 3  # a backlog goes on at the next tick
+        self.assertIn(vendors, self.due(now))
+
+    def test_the_scheduled_actions_stay_active_and_do_nothing_without_a_connection(self):
+        for xmlid in CRONS:
+            cron = self.env.ref(xmlid)
+            self.assertTrue(cron.active)
+            with self.enter_registry_test_mode():
+                cron.method_direct_trigger()
+            self.assertTrue(cron.active)
+        self.assertEqual(self.simulator.count(), 0)
+        self.assertFalse(self.backend.stream_ids.filtered("last_run_at"))
+
+    def test_each_scheduled_action_runs_its_own_streams_when_due(self):
+        self.backend.action_activate()
+        ran = []
+        for xmlid, kinds in CRONS.items():
+            with self.enter_registry_test_mode():
+                self.env.ref(xmlid).method_direct_trigger()
+            self.env.invalidate_all()
+            ran += kinds
+            streams_run = self.backend.stream_ids.filtered("last_run_at")
+            self.assertEqual(set(streams_run.mapped("kind")), set(ran))
+        self.assertEqual(self.backend.stream_ids.mapped("failure_count"), [0] * len(KINDS))
+        payments = self.simulator.count("GET", "/payments")
+        with self.enter_registry_test_mode():  # not due again before its interval has passed
+            self.env.ref(
+                "account_avidxchange.ir_cron_avidxchange_import_payments"
+            ).method_direct_trigger()
+        self.assertEqual(self.simulator.count("GET", "/payments"), payments)
+
+    def test_a_stream_that_keeps_failing_waits_longer(self):
+        payments = self.stream("payment").sudo()
+        now = fields.Datetime.now()
+        payments.write({"last_run_at": now, "failure_count": 2})
+        self.assertEqual(payments.next_run_at, now + timedelta(minutes=15))
+        self.assertEqual(payments.health, "failing")
+        payments.failure_count = 3
+        self.assertEqual(payments.next_run_at, now + timedelta(minutes=30))
+        self.assertEqual(payments.health, "paused")
+        payments.failure_count = 4
+        self.assertEqual(payments.next_run_at, now + timedelta(minutes=60))
+        payments.failure_count = 40
+        self.assertEqual(payments.next_run_at, now + timedelta(days=1))
+
+    def test_failures_count_up_and_a_success_resets_them(self):
+        self.backend.max_attempts = 1
+        self.simulator.fail_next(2, status=503, path="/invoices")
+        with self.assertLogs(STREAM_LOGGER, "WARNING"):
+            self.assertEqual(self.run_stream("payment"), (0, 0))
+            self.assertEqual(self.run_stream("payment"), (0, 0))
+        payments = self.stream("payment")
+        self.assertEqual(payments.failure_count, 2)
+        self.assertIn("HTTP 503", payments.last_error)
+        self.assertFalse(payments.last_success_at)
+        self.run_stream("payment")
+        self.assertEqual((payments.failure_count, payments.last_error), (0, False))
+        self.assertEqual(payments.last_success_at, payments.last_run_at)
+
+    def test_run_now_says_how_it_went(self):
+        self.vendor("Acme Steel")
+        action = self.stream("vendor").action_run_now()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn("1 done, 0 waiting", action["params"]["message"])
+
+
+@tagged("post_install", "-at_install")
+class TestStreamIsolation(AvidxchangeCase):
+    """Whatever one stream raises stays on that stream."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_company = cls.setup_other_company()["company"]
+        cls.other_backend = (
+            cls.env["avidxchange.backend"]
+            .with_company(cls.other_company)
+            .create(
+                cls._backend_values(
+                    name="Other company",
+                    company_id=cls.other_company.id,
+                    journal_id=False,
+                )
+            )
+        )
+
+    def test_an_unexpected_error_stops_only_its_own_stream(self):
+        mine = self.vendor("Mine")
+        theirs = self.vendor("Theirs", company_id=self.other_company.id)
+        theirs.with_company(self.other_company).avidxchange_enabled = True
+        (self.backend | self.other_backend).write({"state": "active"})
+        PartnerLink = type(self.env["avidxchange.partner.link"])
+        original = PartnerLink._avidxchange_stream_batch
+
+        def broken_for_mine(links, stream, batch_size):
+            result = original(links, stream, batch_size)
+            if stream.backend_id == self.backend:
+                raise ZeroDivisionError("a bug in one stream, after its work")
+            return result
+
+        cron = self.env.ref("account_avidxchange.ir_cron_avidxchange_export_vendors")
+        with (
+            patch.object(PartnerLink, "_avidxchange_stream_batch", broken_for_mine),
+            self.enter_registry_test_mode(),
+            self.assertLogs(STREAM_LOGGER, "ERROR") as logs,
+        ):
+            cron.method_direct_trigger()
+        self.env.invalidate_all()
+        self.assertIn("ZeroDivisionError", "\n".join(logs.output))
+        broken = self.stream("vendor")
+        self.assertEqual(broken.failure_count, 1)
+        self.assertIn("unexpected error (ZeroDivisionError)", broken.last_error)
+        self.assertNotIn("a bug in one stream", broken.last_error)  # details stay in the log
+        self.assertFalse(mine.avidxchange_link_ids, "its batch was rolled back")
+        self.assertTrue(self.stream("gl_code").last_success_at, "the next stream ran")
+        self.assertEqual(self.stream("vendor", self.other_backend).failure_count, 0)
+        self.assertEqual(theirs.with_company(self.other_company).avidxchange_state, "synced")
+
+
+@tagged("post_install", "-at_install")
+class TestStreamsRunTogether(SimulatorMixin, BaseCase):
+    """Two streams of one connection, in two transactions at once, as two
+    scheduled actions run them: neither waits for nor breaks the other.
+
+    Real cursors need committed data: the connection and its vendor are
+    committed in the main company and deleted afterwards.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        cls.startClassPatcher(fernet_keys(Fernet.generate_key().decode()))
+
+    def setUp(self):
+        super().setUp()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env.ref("base.main_company")
+            backend = env["avidxchange.backend"].create(
+                {
+                    "name": "Concurrency",
+                    "company_id": company.id,
+                    "base_url": self.simulator.base_url,
+                    "token_url": self.simulator.token_url,
+                    "client_id": CLIENT_ID,
+                    "client_secret": CLIENT_SECRET,
+                    "avidxchange_company_id": COMPANY_ID,
+                    "read_timeout": 5,
+                }
+            )
+            vendor = (
+                env["res.partner"]
+                .with_company(company)
+                .create(
+                    {"name": "Concurrent Steel", "is_company": True, "avidxchange_enabled": True}
+                )
+            )
+            self.backend_id, self.vendor_id = backend.id, vendor.id
+        self.addCleanup(self._delete_committed_data)
+
+    def _delete_committed_data(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["avidxchange.backend"].browse(self.backend_id).unlink()
+            env["res.partner"].browse(self.vendor_id).unlink()
+
+    def stream_in(self, cr, kind):
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        return env["avidxchange.backend"].browse(self.backend_id)._stream(kind)
+
+    def test_two_streams_of_one_connection_run_at_the_same_time(self):
+        with self.registry.cursor() as cr_vendors, self.registry.cursor() as cr_payments:
+            # A lock wait would otherwise hang this single-threaded test.
+            cr_payments.execute("SET lock_timeout = '5s'")
+            vendors = self.stream_in(cr_vendors, "vendor")
+            payments = self.stream_in(cr_payments, "payment")
+            self.assertEqual(vendors._run_batch(), (1, 0))  # not committed yet
+            self.assertEqual(payments._run_batch(), (0, 0))
+            cr_payments.commit()
+            cr_vendors.commit()
+        with self.registry.cursor() as cr:
+            for kind in ("vendor", "payment"):
+                stream = self.stream_in(cr, kind)
+                self.assertEqual(stream.failure_count, 0, kind)
+                self.assertTrue(stream.last_success_at, kind)
+            self.assertEqual(self.stream_in(cr, "vendor").backend_id.state, "draft")
+        self.assertEqual(self.simulator.count("PUT", "/vendors/*"), 1)

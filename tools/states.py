@@ -1,0 +1,25 @@
+"""Selections that several models share, kept out of the models so that any
+model can use them without importing a sibling model."""
+
+from .. import const
+
+# The export state of a record that goes to AvidXchange (vendors, GL codes,
+# purchase orders, bills).
+LINK_STATES = [
+    ("pending", "To export"),
+    ("synced", "Exported"),
+    ("error", "Error"),
+]
+
+# An exported bill's status in AvidXchange's approval workflow.
+INVOICE_STATUSES = [(status, status) for status in const.INVOICE_STATUSES]
+
+# The streams of a connection: one direction of one kind of record each,
+# in the order a cycle runs them (codes, vendors and orders before bills).
+STREAM_KINDS = [
+    ("gl_code", "GL Codes"),
+    ("vendor", "Vendors"),
+    ("purchase_order", "Purchase Orders"),
+    ("bill", "Bills"),
+    ("payment", "Payments"),
+]
