@@ -1,0 +1,56 @@
+"""Checks after ``-u`` to 19.0.1.1.0 (run by scripts/upgrade_check.sh in ``odoo-bin
+shell``): what release 19.0.1.0.0 made is all there, in the new shape, and the
+upgraded connection syncs on without sending anything twice. Exits non-zero, naming
+the check, when one fails."""
+
+import json
+import os
+import sys
+import urllib.request
+
+env = env  # noqa: F821, PLW0127 - provided by odoo-bin shell
+sim = os.environ["AVX_SIM_URL"]
+failures = []
+
+
+def check(what, ok):
+    print(f"check: {what}: {'ok' if ok else 'FAILED'}")
+    if not ok:
+        failures.append(what)
+
+
+backend = env["avidxchange.backend"].search([("name", "=", "Upgrade check")])
+bills = env["account.move"].search([("ref", "like", "UPG-")], order="id")
+streams = {stream.kind: stream for stream in backend.stream_ids}
+check(
+    "one stream of each kind",
+    sorted(streams) == sorted(["gl_code", "vendor", "purchase_order", "bill", "payment"]),
+)
+check("marks kept", all(streams[kind].mark for kind in ("vendor", "bill", "payment")))
+check(
+    "intervals kept",
+    [streams[kind].interval for kind in ("gl_code", "vendor", "purchase_order", "bill", "payment")]
+    == [45, 45, 20, 20, 5],
+)
+crons = env["ir.cron"].search([("cron_name", "like", "AvidXchange")])
+check(
+    "scheduled actions run the streams",
+    len(crons) == 3
+    and all(c.model_id.model == "avidxchange.stream" and c.active for c in crons)
+    and all("_cron_run(" in c.code for c in crons),
+)
+check("bill links kept", len(env["avidxchange.invoice.link"].search([])) == 2)
+check("imported payments kept", len(env["avidxchange.payment"].search([])) == 1)
+check("residuals unchanged", bills.mapped("amount_residual") == [0.0, 20.0])
+check("stored bill state filled", bills.mapped("avidxchange_state") == ["synced", "synced"])
+check("stored bill status filled", bills.mapped("avidxchange_status") == ["Paid", "Received"])
+
+for kind in ("gl_code", "vendor", "purchase_order", "bill", "payment"):
+    streams[kind]._run_batch()
+check("streams run cleanly", not any(stream.failure_count for stream in backend.stream_ids))
+with urllib.request.urlopen(f"{sim}/_sim/invoices") as answer:
+    invoices = json.loads(answer.read())["result"]
+check("no bill sent twice", len(invoices) == 2)
+check("no payment registered twice", len(bills[0].matched_payment_ids) == 1)
+env.cr.rollback()
+sys.exit(1 if failures else 0)
