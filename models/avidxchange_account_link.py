@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 
 from .. import const
+from ..tools.exceptions import InvalidResponseError, PermanentError
+from ..tools.locks import create_unless_taken, lock_available
 from ..tools.payload import fingerprint
 
 
@@ -40,37 +42,47 @@ class AvidxchangeAccountLink(models.Model):
         linked = self.search([("backend_id", "=", backend.id)])
         domain = self._avidxchange_written_since([("id", "in", linked.account_id.ids)], stream.mark)
         changed = self.env["account.account"].with_context(active_test=False).search(domain)
-        linked.filtered(lambda link: link.account_id in changed).with_company(
-            backend.company_id
-        )._queue()
-        stream.mark = now
+        links = linked.filtered(lambda link: link.account_id in changed)
+        locked = lock_available(links)
+        locked.with_company(backend.company_id)._queue()
+        if locked == links:
+            stream.mark = now
         return self._avidxchange_send_waiting(backend, batch_size)
 
     @api.model
     def _export_accounts(self, backend, accounts, client):
-        """Before a bill: send the codes of ``accounts`` that AvidXchange lacks
-        or that changed, in one batch. Codes the GL code stream is sending
-        right now are left to it."""
+        """Before bills: send the codes of ``accounts`` that AvidXchange lacks
+        or that changed, in one batch. Returns the accounts whose codes the
+        GL code stream holds right now: their bills wait for the next run."""
         existing = self.sudo().search(
             [("backend_id", "=", backend.id), ("account_id", "in", accounts.ids)]
         )
+        locked = lock_available(existing)
         missing = accounts - existing.account_id
-        links = existing.try_lock_for_update() | self.sudo().create(
-            [{"backend_id": backend.id, "account_id": account.id} for account in missing]
+        created = create_unless_taken(
+            self.sudo(), [{"backend_id": backend.id, "account_id": a.id} for a in missing]
         )
-        links = links.with_company(backend.company_id)
+        links = (locked | created).with_company(backend.company_id)
         links._queue()
         links.filtered(lambda link: link.state == "pending")._export(client)
+        return accounts - links.account_id
 
     def _export(self, client):
-        """Send these codes in one batch; each succeeds or fails on its own."""
+        """Send these codes in one batch; each succeeds or fails on its own,
+        and a batch AvidXchange refuses whole marks them all in error (they
+        go again when they change, or when the failed exchange is replayed)."""
         to_send = self.filtered(lambda link: link.account_id.code)
         if not to_send:
             return
         payloads = [link._prepare_payload() for link in to_send]
         # a batch concerns many accounts: its exchange belongs to the stream
-        with client.recording("code_export", self.backend_id._stream("gl_code")):
-            results = client.put_enterprise_codes(payloads)
+        try:
+            with client.recording("code_export", self.backend_id._stream("gl_code")):
+                results = client.put_enterprise_codes(payloads)
+        except (PermanentError, InvalidResponseError) as error:
+            for link, payload in zip(to_send, payloads, strict=True):
+                link._mark_error(error, payload_hash=fingerprint(payload))
+            return
         now = fields.Datetime.now()
         for link, payload, result in zip(to_send, payloads, results, strict=True):
             link.write(

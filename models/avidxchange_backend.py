@@ -139,6 +139,10 @@ class AvidxchangeBackend(models.Model):
     )
     exchange_log_count = fields.Integer(compute="_compute_exchange_log_count")
     stream_ids = fields.One2many("avidxchange.stream", "backend_id", string="Streams")
+    failing_stream_count = fields.Integer(
+        compute="_compute_failing_stream_count",
+        help="Streams whose last run failed: their last error says why.",
+    )
 
     _company_uniq = models.Constraint(
         "UNIQUE(company_id)", "A company has one AvidXchange connection at most."
@@ -174,6 +178,11 @@ class AvidxchangeBackend(models.Model):
         ready = bool(configured_keys(config))
         for backend in self:
             backend.encryption_ready = ready
+
+    @api.depends("stream_ids.failure_count")
+    def _compute_failing_stream_count(self):
+        for backend in self:
+            backend.failing_stream_count = len(backend.stream_ids.filtered("failure_count"))
 
     def _compute_exchange_log_count(self):
         counts = dict(

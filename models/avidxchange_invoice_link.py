@@ -1,20 +1,11 @@
-import logging
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .. import const
-from ..tools.exceptions import (
-    AuthenticationError,
-    AvidXchangeError,
-    InvalidResponseError,
-    PermanentError,
-    RetryableError,
-)
+from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
+from ..tools.locks import lock_available
 from ..tools.payload import compact, money
 from ..tools.states import INVOICE_STATUSES
-
-_logger = logging.getLogger(__name__)
 
 
 class AvidxchangeInvoiceLink(models.Model):
@@ -81,9 +72,12 @@ class AvidxchangeInvoiceLink(models.Model):
         bills = self.env["account.move"].with_company(backend.company_id).search(domain)
         Link = self.sudo()
         links = Link.search([("backend_id", "=", backend.id), ("move_id", "in", bills.ids)])
-        for link in links.filtered(lambda link: link.state == "error"):
-            if link.move_id.write_date > link.last_export_at:
-                link.state = "pending"
+        # Changed since its failed attempt: written after the link was. Both
+        # stamps are the writing transactions' starts (ours writes the bill's
+        # stored state too, with the very same stamp).
+        failed = links.filtered(lambda link: link.state == "error")
+        changed = failed.filtered(lambda link: link.move_id.write_date > link.write_date)
+        lock_available(changed).state = "pending"
         new_bills = bills - links.move_id
         if new_bills:
             Link.create([{"backend_id": backend.id, "move_id": bill.id} for bill in new_bills])
@@ -110,31 +104,39 @@ class AvidxchangeInvoiceLink(models.Model):
 
     def _export(self, client):
         """Submit each bill (its GL codes, vendor and purchase orders first);
-        mark it exported or in error.
+        mark it exported or in error. Returns the bills left waiting: those
+        whose vendor or GL codes another stream is sending right now.
 
         Errors that concern every bill alike (credentials, AvidXchange down)
         stop the batch and leave the rest pending for the next cycle.
         """
         backend = self.backend_id  # one connection's links: see _avidxchange_send
-        PurchaseLink = self.env["avidxchange.purchase.link"]
-        self._export_gl_codes(client)
-        vendor_links = {
-            vendor_link.partner_id: vendor_link
-            for vendor_link in self.env["avidxchange.partner.link"]._link_vendors(
-                backend, self.move_id.partner_id
-            )
-        }
+        moves = self.move_id
+        # What the batch writes besides its bills is locked before the first
+        # request: a lock refused later would roll back requests already made.
+        vendor_links = lock_available(
+            self.env["avidxchange.partner.link"]._link_vendors(backend, moves.partner_id)
+        )
+        vendor_by_partner = {vendor_link.partner_id: vendor_link for vendor_link in vendor_links}
+        order_links = self.env["avidxchange.purchase.link"]._link_orders(
+            backend, moves.invoice_line_ids.purchase_line_id.order_id
+        )
+        busy_accounts = self._export_gl_codes(client)
+        waiting = self.browse()
         for link in self:
+            move = link.move_id
+            vendor_link = vendor_by_partner.get(move.partner_id.commercial_partner_id)
+            if not vendor_link or move.line_ids.account_id & busy_accounts:
+                waiting |= link
+                continue
             try:
-                vendor_link = vendor_links[link.move_id.partner_id.commercial_partner_id]
-                if not vendor_link.try_lock_for_update():
-                    continue  # the vendor stream is sending it: the bill waits for the next run
                 vendor_code = link._ensure_vendor(vendor_link, client)
-                orders = link.move_id.invoice_line_ids.purchase_line_id.order_id
-                if orders:
-                    PurchaseLink._export_orders(backend, orders, client)
+                orders = move.invoice_line_ids.purchase_line_id.order_id
+                order_links.filtered(lambda o, orders=orders: o.order_id in orders)._export_changed(
+                    client
+                )
                 payload = link._prepare_payload(vendor_code)
-                with client.recording("bill_export", link.move_id):
+                with client.recording("bill_export", move):
                     answer, known = client.submit_invoice(payload)
             except (AuthenticationError, RetryableError) as error:
                 link.error_message = str(error)
@@ -148,28 +150,27 @@ class AvidxchangeInvoiceLink(models.Model):
                 avidxchange_id=answer["Id"],
                 avidxchange_status=status if status in const.INVOICE_STATUSES else False,
             )
-            link.move_id._message_log(
+            move._message_log(
                 body=self.env._(
                     "AvidXchange already had this bill: linked to its invoice %s.", answer["Id"]
                 )
                 if known
                 else self.env._("Submitted to AvidXchange as invoice %s.", answer["Id"])
             )
+        return waiting
 
     def _export_gl_codes(self, client):
         """The accounts these bills are coded with, as enterprise codes, first.
+        Returns the accounts the GL code stream holds right now.
 
-        A refused batch is no reason to hold the bills back: AvidXchange then
+        A refused code is no reason to hold the bills back: AvidXchange then
         refuses a bill whose code it lacks, with a reason on that bill.
         """
         accounts = self.move_id.line_ids.filtered(
             lambda line: line.display_type in ("product", "tax")
         ).account_id
-        backend = self.backend_id  # one connection's links: see _avidxchange_send
-        try:
-            self.env["avidxchange.account.link"]._export_accounts(backend, accounts, client)
-        except (PermanentError, InvalidResponseError) as error:
-            _logger.warning("AvidXchange did not take the GL codes: %s", error)
+        AccountLink = self.env["avidxchange.account.link"]
+        return AccountLink._export_accounts(self.backend_id, accounts, client)
 
     def _ensure_vendor(self, vendor_link, client):
         """AvidXchange refuses a bill of an unknown vendor: export it first."""

@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from odoo.fields import Domain
 
 from ..tools.exceptions import AvidXchangeError
+from ..tools.locks import lock_available
 from ..tools.payload import fingerprint
 from ..tools.states import LINK_STATES
 
@@ -23,9 +24,14 @@ class AvidxchangeLinkMixin(models.AbstractModel):
 
     A link model names the Odoo record it binds (``_avidxchange_record_field``)
     and implements ``_prepare_payload()`` (the body AvidXchange gets),
-    ``_export(client)`` (send these links, marking each exported or in error)
-    and ``_avidxchange_stream_batch(stream, batch_size)`` (its stream's
-    "what changed" and "send it").
+    ``_export(client)`` (send these links, marking each exported or in error,
+    and return those it had to leave waiting) and
+    ``_avidxchange_stream_batch(stream, batch_size)`` (its stream's "what
+    changed" and "send it").
+
+    Two streams may want the same link at once (a bill's export sends its
+    vendor while the vendor stream runs): a link is written only by the
+    transaction that could lock it; the other one leaves it for later.
     """
 
     _name = "avidxchange.link.mixin"
@@ -53,6 +59,12 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         """Send these records now, failed ones included; when the connection
         itself fails, say why."""
         for backend, links in self._avidxchange_to_resend().grouped("backend_id").items():
+            if lock_available(links) != links:
+                raise UserError(
+                    self.env._(
+                        "AvidXchange is being sent these records right now: try again in a minute."
+                    )
+                )
             links.write({"state": "pending", "payload_hash": False})
             try:
                 links._avidxchange_send()
@@ -73,21 +85,30 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         (skipping those another transaction holds); returns ``(sent, still
         waiting)``."""
         waiting = [("backend_id", "=", backend.id), ("state", "=", "pending")]
-        links = self.search(waiting, limit=batch_size).try_lock_for_update()
-        if links:
-            links._avidxchange_send()
-        return len(links), self.search_count(waiting)
+        links = lock_available(self.search(waiting, limit=batch_size))
+        left_waiting = links._avidxchange_send() if links else links
+        return len(links - left_waiting), self.search_count(waiting)
+
+    @api.model
+    def _avidxchange_requeue_failed(self, backend):
+        """Queue again the links of ``backend`` in error (a replay of their
+        stream's failed exchange)."""
+        failed = self.search([("backend_id", "=", backend.id), ("state", "=", "error")])
+        lock_available(failed).state = "pending"
 
     def _avidxchange_send(self):
-        """Send these links of one connection with one client. Errors that
-        concern the whole connection (credentials, outage, settings) are
-        raised; a record AvidXchange refuses is marked and the rest go on."""
+        """Send these links of one connection with one client; returns those
+        left waiting. Errors that concern the whole connection (credentials,
+        outage, settings) are raised; a record AvidXchange refuses is marked
+        and the rest go on."""
         backend = self.backend_id
         with backend._get_client() as client:
-            self.with_company(backend.company_id)._export(client)
+            left_waiting = self.with_company(backend.company_id)._export(client)
+        return self.browse() if left_waiting is None else left_waiting.with_env(self.env)
 
     def _queue(self):
-        """Mark for export the links whose record changed since the last attempt."""
+        """Mark for export the links whose record changed since the last
+        attempt (the caller holds their locks)."""
         for link in self:
             if link.state != "pending" and link.payload_hash != link._payload_hash(False):
                 link.state = "pending"

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
+from ..tools.locks import create_unless_taken, lock_available
 from ..tools.payload import compact
 
 
@@ -50,27 +51,32 @@ class AvidxchangePartnerLink(models.Model):
     @api.model
     def _avidxchange_stream_batch(self, stream, batch_size):
         """Queue the in-scope vendors written since the mark, then send up to
-        ``batch_size`` waiting ones; returns ``(sent, still waiting)``."""
+        ``batch_size`` waiting ones; returns ``(sent, still waiting)``. The
+        mark stays where it is while a link is busy elsewhere, so its change
+        is seen by the next run."""
         backend = stream.backend_id
         now = fields.Datetime.now()
         domain = self._avidxchange_written_since(self._scope_domain(backend), stream.mark)
         Partner = self.env["res.partner"].with_company(backend.company_id)
         partners = Partner.with_context(active_test=False).search(domain)  # archiving is news
-        self._link_vendors(backend, partners)._queue()
-        stream.mark = now
+        links = self._link_vendors(backend, partners)
+        locked = lock_available(links)
+        locked._queue()
+        if locked == links:
+            stream.mark = now
         return self._avidxchange_send_waiting(backend, batch_size)
 
     @api.model
     def _link_vendors(self, backend, partners):
-        """The links of ``partners`` (commercial entities), created as needed."""
+        """The links of ``partners`` (commercial entities), created as needed
+        (but for those another stream has just created: see ``create_unless_taken``)."""
         Link = self.sudo()
         partners = partners.commercial_partner_id
         links = Link.search([("backend_id", "=", backend.id), ("partner_id", "in", partners.ids)])
         missing = partners - links.partner_id
-        if missing:
-            links |= Link.create(
-                [{"backend_id": backend.id, "partner_id": partner.id} for partner in missing]
-            )
+        links |= create_unless_taken(
+            Link, [{"backend_id": backend.id, "partner_id": partner.id} for partner in missing]
+        )
         return links.sudo(False)
 
     @api.model

@@ -140,6 +140,11 @@ class AvidxchangePayment(models.Model):
         return self.action_retry()
 
     @api.model
+    def _avidxchange_requeue_failed(self, backend):
+        """Nothing to queue: a payment in error is retried from its own record,
+        and its report comes again whenever AvidXchange changes it."""
+
+    @api.model
     def _import_reports(self, backend, reports, limit):
         """Store and apply up to ``limit`` reports that are new or changed; a
         report seen before (same fingerprint) is skipped. Returns

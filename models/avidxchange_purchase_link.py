@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
+from ..tools.locks import create_unless_taken, lock_available
 from ..tools.payload import compact, money
 
 
@@ -46,25 +47,30 @@ class AvidxchangePurchaseLink(models.Model):
                 [("id", "in", linked.order_id.ids)], stream.mark, field="order_line.write_date"
             )
         )
-        linked.filtered(lambda link: link.order_id in changed)._queue()
-        stream.mark = now
+        links = linked.filtered(lambda link: link.order_id in changed)
+        locked = lock_available(links)
+        locked._queue()
+        if locked == links:
+            stream.mark = now
         return self._avidxchange_send_waiting(backend, batch_size)
 
     @api.model
-    def _export_orders(self, backend, orders, client):
-        """Before a bill: send its orders that AvidXchange lacks or that
-        changed. Orders the stream is sending right now are left to it."""
+    def _link_orders(self, backend, orders):
+        """The links of ``orders`` this transaction may send, created as
+        needed; those the stream is sending right now are left to it."""
         existing = self.sudo().search(
             [("backend_id", "=", backend.id), ("order_id", "in", orders.ids)]
         )
-        links = existing.try_lock_for_update() | self.sudo().create(
-            [
-                {"backend_id": backend.id, "order_id": order.id}
-                for order in orders - existing.order_id
-            ]
+        missing = orders - existing.order_id
+        return lock_available(existing) | create_unless_taken(
+            self.sudo(), [{"backend_id": backend.id, "order_id": order.id} for order in missing]
         )
-        links._queue()
-        links.filtered(lambda link: link.state != "synced")._export(client)
+
+    def _export_changed(self, client):
+        """Before a bill: send its orders that AvidXchange lacks, that changed,
+        or that it refused last time."""
+        self._queue()
+        self.filtered(lambda link: link.state != "synced")._export(client)
 
     def _export(self, client):
         """Send each order. A refused order is marked with the reason; its

@@ -2,10 +2,11 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 
 from ..tools.exceptions import AvidXchangeError
+from ..tools.locks import lock_available
 from ..tools.states import STREAM_KINDS
 
 _logger = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ STREAM_SETUP = {
 # again (twice the interval, then four times...), at most a day.
 BREAKER_THRESHOLD = 3
 BREAKER_MAX_WAIT = timedelta(days=1)
+MANAGER = "account_avidxchange.group_avidxchange_manager"
 
 
 class AvidxchangeStream(models.Model):
@@ -134,7 +136,9 @@ class AvidxchangeStream(models.Model):
     def action_run_now(self):
         """Run one batch of this stream now, and say how it went."""
         self.ensure_one()
-        done, left = self._run_batch()
+        if not self.env.user.has_group(MANAGER):
+            raise AccessError(self.env._("Only AvidXchange administrators can run a stream."))
+        done, left = self._run_now()
         if self.failure_count:
             message, kind = self.last_error, "danger"
         else:
@@ -179,8 +183,9 @@ class AvidxchangeStream(models.Model):
         self.ensure_one()
         Cron = self.env["ir.cron"]
         while True:
-            if not self.try_lock_for_update():
-                return 0  # another worker runs this stream right now
+            if not lock_available(self):
+                return 0  # another transaction runs or changed this stream: next tick
+
             try:
                 with self.env.cr.savepoint():
                     done, left = self._run_batch()
@@ -221,10 +226,19 @@ class AvidxchangeStream(models.Model):
         )
         return done, left
 
+    def _run_now(self):
+        """One batch at a user's request (not the cron's): never alongside
+        another run of the same stream."""
+        if not lock_available(self):
+            raise UserError(self.env._("This stream is running right now: try again in a minute."))
+        return self._run_batch()
+
     def _avidxchange_replay(self):
         """The audit trail's replay of an exchange the stream made (a page of
-        payments, a batch of GL codes): run the stream once more."""
-        return self._run_batch()
+        payments, a batch of GL codes): queue its failed records again and
+        run the stream once more."""
+        self.env[STREAM_SETUP[self.kind][0]]._avidxchange_requeue_failed(self.backend_id)
+        return self._run_now()
 
     def _note_failure(self, error):
         stream = self.sudo()

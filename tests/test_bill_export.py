@@ -1,11 +1,12 @@
 """Posted vendor bills flow to AvidXchange once, their vendor first."""
 
+from datetime import timedelta
+
 from odoo import Command
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from .common import COMPANY_ID, AvidxchangeCase
-
-INVOICE_LINK_LOGGER = "odoo.addons.account_avidxchange.models.avidxchange_invoice_link"
 
 
 @tagged("post_install", "-at_install")
@@ -162,6 +163,40 @@ class TestBillExport(AvidxchangeCase):
         self.assertIn("vendor could not be exported", bill.avidxchange_error)
         self.assertEqual(self.simulator.count("POST", "/invoices"), 0)
 
+    def test_a_bill_in_error_is_sent_again_only_when_someone_changes_it(self):
+        bill = self.bill(self.vendor(), 75.0)
+        self.simulator.fail_next(1, status=422, path="/invoices")
+        self.run_stream("bill")
+        link = bill.avidxchange_link_ids
+        self.assertEqual(link.state, "error")
+        # As a real run stamps them: the transaction that wrote the error began at
+        # `began` (to the microsecond) and wrote the bill's stored state too; the
+        # attempt's time is to the second, so earlier within that second.
+        began = link.last_export_at.replace(microsecond=500000)
+        self.set_write_date(bill, began)
+        self.set_write_date(link, began)
+        self.stream("bill").mark = False  # look at every bill again
+        self.run_stream("bill")
+        self.assertEqual(link.state, "error", "nobody changed the bill: it is not sent again")
+        self.assertEqual(self.simulator.count("POST", "/invoices"), 1)
+        bill.ref = "INV-0042-B"  # somebody does, in a later transaction
+        self.set_write_date(bill, began + timedelta(minutes=1))
+        self.run_stream("bill")
+        self.assertEqual(link.state, "synced")
+        self.assertEqual(self.simulator.count("POST", "/invoices"), 2)
+
+    def set_write_date(self, record, moment):
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE %s SET write_date = %s WHERE id = %s",
+                SQL.identifier(record._table),
+                moment,
+                record.id,
+            )
+        )
+        self.env.invalidate_all()
+
     def test_scheduled_action(self):
         bill = self.bill(self.vendor(), 42.0)
         self.backend.action_activate()
@@ -242,14 +277,18 @@ class TestBillExport(AvidxchangeCase):
     def test_replay_of_a_refused_gl_code_batch(self):
         bill = self.bill(self.vendor(), 100.0)
         self.simulator.fail_next(1, status=400, path="/enterpriseCodes")
-        with self.assertLogs(INVOICE_LINK_LOGGER, "WARNING"):
-            self.run_stream("bill")
+        self.run_stream("bill")
         self.assertEqual(bill.avidxchange_state, "synced")  # the bill did not wait for its codes
         failed = self.exchanges(operation="code_export", state="failed")
         gl_codes = self.stream("gl_code")
         self.assertEqual((failed.res_model, failed.res_id), ("avidxchange.stream", gl_codes.id))
         links = self.env["avidxchange.account.link"].search([("backend_id", "=", self.backend.id)])
-        self.assertEqual(set(links.mapped("state")), {"pending"})
+        self.assertEqual(set(links.mapped("state")), {"error"})
+        self.assertIn("HTTP 400", links[0].error_message)
+        # a refused batch is not sent again and again, and the stream stays healthy
+        self.assertEqual(self.run_stream("gl_code"), (0, 0))
+        self.assertEqual(gl_codes.failure_count, 0)
+        self.assertEqual(self.simulator.count("PUT", "/enterpriseCodes"), 1)
         failed.action_replay()
         self.assertEqual(set(links.mapped("state")), {"synced"})
         replay = self.exchanges(replay_of_id=failed.id, method="PUT")

@@ -6,7 +6,8 @@ from unittest.mock import patch
 
 from cryptography.fernet import Fernet
 
-from odoo import SUPERUSER_ID, api, fields
+from odoo import SUPERUSER_ID, Command, api, fields
+from odoo.exceptions import AccessError
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, get_db_name, tagged
 
@@ -118,6 +119,31 @@ class TestStreamSchedule(AvidxchangeCase):
         self.assertEqual(action["params"]["type"], "success")
         self.assertIn("1 done, 0 waiting", action["params"]["message"])
 
+    def test_only_administrators_run_a_stream_by_hand(self):
+        clerk = self.env["res.users"].create(
+            {
+                "name": "AP clerk",
+                "login": "avx-clerk",
+                "company_id": self.env.company.id,
+                "company_ids": [(6, 0, self.env.company.ids)],
+                "group_ids": [
+                    (6, 0, [self.env.ref("account_avidxchange.group_avidxchange_user").id])
+                ],
+            }
+        )
+        self.vendor("Acme Steel")
+        with self.assertRaises(AccessError):
+            self.stream("vendor").with_user(clerk).action_run_now()
+        self.assertEqual(self.simulator.count(), 0)
+
+    def test_the_connection_says_when_its_streams_fail(self):
+        self.assertFalse(self.backend.failing_stream_count)
+        self.backend.max_attempts = 1
+        self.simulator.fail_next(1, status=503, path="/invoices")
+        with self.assertLogs(STREAM_LOGGER, "WARNING"):
+            self.run_stream("payment")
+        self.assertEqual(self.backend.failing_stream_count, 1)
+
 
 @tagged("post_install", "-at_install")
 class TestStreamIsolation(AvidxchangeCase):
@@ -223,6 +249,83 @@ class TestStreamsRunTogether(SimulatorMixin, BaseCase):
     def stream_in(self, cr, kind):
         env = api.Environment(cr, SUPERUSER_ID, {})
         return env["avidxchange.backend"].browse(self.backend_id)._stream(kind)
+
+    def test_a_row_another_transaction_changed_is_skipped_not_fatal(self):
+        """Under Odoo's repeatable read, locking a row that a transaction
+        committed after ours began fails; the stream skips it and goes on."""
+        with self.registry.cursor() as cr_cron, self.registry.cursor() as cr_user:
+            vendors = self.stream_in(cr_cron, "vendor")
+            self.assertTrue(vendors.interval)  # the cron's transaction has begun
+            self.stream_in(cr_user, "vendor").interval = 5  # a manager edits the stream
+            cr_user.commit()
+            self.assertEqual(vendors._run(), 0, "skipped, no exception")
+            self.assertFalse(vendors.last_run_at)
+            cr_cron.execute("SELECT 1")  # the transaction is still usable
+        with self.registry.cursor() as cr:
+            self.assertEqual(self.stream_in(cr, "vendor").interval, 5)
+
+    def committed_bill(self):
+        """A posted bill of the vendor, committed (and deleted after the test)."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            bill = env["account.move"].create(
+                {
+                    "move_type": "in_invoice",
+                    "company_id": env.ref("base.main_company").id,
+                    "partner_id": self.vendor_id,
+                    "invoice_date": "2026-11-20",
+                    "ref": "CONCURRENT-1",
+                    "invoice_line_ids": [
+                        Command.create({"name": "Steel", "price_unit": 90.0, "tax_ids": []})
+                    ],
+                }
+            )
+            bill.action_post()
+            bill_id = bill.id
+
+        def delete_bill():
+            with self.registry.cursor() as cr:
+                bill = api.Environment(cr, SUPERUSER_ID, {})["account.move"].browse(bill_id)
+                bill.button_draft()
+                bill.with_context(force_delete=True).unlink()
+
+        self.addCleanup(delete_bill)
+        return bill_id
+
+    def test_a_vendor_busy_in_another_stream_leaves_its_bill_waiting(self):
+        bill_id = self.committed_bill()
+        # 1. The vendor stream creates the vendor's link while a bill run is under way:
+        #    the bill run cannot see that link and may not create it twice.
+        with self.registry.cursor() as cr_bills, self.registry.cursor() as cr_vendors:
+            bills = self.stream_in(cr_bills, "bill")
+            self.assertTrue(bills.interval)  # the bill run's transaction has begun
+            self.assertEqual(self.stream_in(cr_vendors, "vendor")._run_batch(), (1, 0))
+            cr_vendors.commit()
+            self.assertEqual(bills._run_batch(), (0, 1), "the bill waits, nothing fails")
+            self.assertEqual(bills.failure_count, 0)
+            cr_bills.commit()
+        # 2. The vendor changes and the vendor stream sends it again while a bill run
+        #    is under way: the bill run may not lock the vendor's link.
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["res.partner"].browse(
+                self.vendor_id
+            ).email = "ap@concurrent.example"
+        with self.registry.cursor() as cr_bills, self.registry.cursor() as cr_vendors:
+            bills = self.stream_in(cr_bills, "bill")
+            self.assertTrue(bills.interval)
+            self.assertEqual(self.stream_in(cr_vendors, "vendor")._run_batch(), (1, 0))
+            cr_vendors.commit()
+            self.assertEqual(bills._run_batch(), (0, 1))
+            self.assertEqual(bills.failure_count, 0)
+            cr_bills.commit()
+        self.assertEqual(self.simulator.count("POST", "/invoices"), 0)
+        # 3. The next run sends it.
+        with self.registry.cursor() as cr:
+            self.assertEqual(self.stream_in(cr, "bill")._run_batch(), (1, 0))
+            bill = api.Environment(cr, SUPERUSER_ID, {})["account.move"].browse(bill_id)
+            self.assertEqual(bill.avidxchange_state, "synced")  # committed on leaving
+        self.assertEqual(self.simulator.count("POST", "/invoices"), 1)
+        self.assertEqual(self.simulator.count("PUT", "/vendors/*"), 2)
 
     def test_two_streams_of_one_connection_run_at_the_same_time(self):
         with self.registry.cursor() as cr_vendors, self.registry.cursor() as cr_payments:

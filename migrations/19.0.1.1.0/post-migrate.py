@@ -87,20 +87,34 @@ def _old_backend_settings(cr):
 
 
 def _point_crons_at_streams(env):
+    """By SQL: ``ir.cron.write`` refuses a cron that a worker is running, and
+    that must not stop an upgrade."""
     model = env["ir.model"]._get("avidxchange.stream")
     for xmlid, (name, code) in CRONS.items():
         cron = env.ref(f"account_avidxchange.{xmlid}", raise_if_not_found=False)
-        if cron:
-            cron.write(
-                {
-                    "name": name,
-                    "model_id": model.id,
-                    "code": code,
-                    "interval_number": 1,
-                    "interval_type": "minutes",
-                    "active": True,
-                }
-            )
+        if not cron:
+            continue
+        env.cr.execute(
+            """
+            UPDATE ir_act_server
+               SET name = jsonb_build_object('en_US', %(name)s::text), code = %(code)s,
+                   model_id = %(model)s
+             WHERE id = %(action)s;
+            UPDATE ir_cron
+               SET cron_name = %(name)s, active = TRUE, interval_number = 1,
+                   interval_type = 'minutes'
+             WHERE id = %(cron)s;
+            """,
+            {
+                "name": name,
+                "code": code,
+                "model": model.id,
+                "action": cron.ir_actions_server_id.id,
+                "cron": cron.id,
+            },
+        )
+    env["ir.cron"].invalidate_model()
+    env["ir.actions.server"].invalidate_model()
 
 
 def _move_payment_page_exchanges(env):
