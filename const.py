@@ -50,11 +50,29 @@ INVOICE_STATUSES = (
     "Void",
 )
 
-PAYMENT_STATUS_PENDING = "Pending"
-PAYMENT_STATUS_ISSUED = "Issued"
-PAYMENT_STATUS_CLEARED = "Cleared"
-PAYMENT_STATUS_VOID = "Void"
-PAYMENT_STATUS_ERROR = "Error"
+# What a payment's status means for the books: every description we know
+# falls in one of four categories. A description not listed needs a person's
+# attention; it is never read as "nothing happened".
+PAYMENT_NOT_PAID_YET = "not_paid_yet"
+PAYMENT_PAID = "paid"  # paid out: registered in Odoo
+PAYMENT_CLEARED = "cleared"  # final
+PAYMENT_UNDONE = "undone"  # void or failed: what was registered is undone
+PAYMENT_STATUS_CATEGORIES = {  # [assumed: which descriptions the API returns]
+    "Pending": PAYMENT_NOT_PAID_YET,
+    "Pending Approval": PAYMENT_NOT_PAID_YET,
+    "Held": PAYMENT_NOT_PAID_YET,
+    "Processing": PAYMENT_NOT_PAID_YET,
+    "Debit Requested": PAYMENT_NOT_PAID_YET,
+    "Funds Received": PAYMENT_NOT_PAID_YET,
+    "Issued": PAYMENT_PAID,
+    "Sent to Check Printer": PAYMENT_PAID,
+    "Issued to Supplier": PAYMENT_PAID,
+    "ACH Credit Issued": PAYMENT_PAID,
+    "VCC Processing": PAYMENT_PAID,
+    "Cleared": PAYMENT_CLEARED,
+    "Void": PAYMENT_UNDONE,
+    "Error": PAYMENT_UNDONE,
+}
 
 # API value: label
 PAYMENT_METHODS = {
@@ -65,6 +83,9 @@ PAYMENT_METHODS = {
 }
 
 GL_ACCOUNT_CODE_GROUP = "Accounting Codes"
+
+# Money travels as JSON numbers with at most this many decimals.
+MONEY_DECIMALS = 2
 
 # === ERRORS, RETRIES AND TIMEOUTS === #
 

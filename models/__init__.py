@@ -9,6 +9,7 @@ from . import avidxchange_account_link
 from . import avidxchange_invoice_link
 from . import avidxchange_purchase_link
 from . import avidxchange_payment
+from . import avidxchange_payment_targets
 from . import res_partner
 from . import account_move
 from . import account_payment

@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..tools.payment_report import ReportError, parse_report
 from ..tools.redaction import redacted_text
 
 _logger = logging.getLogger(__name__)
@@ -114,13 +115,13 @@ class AvidxchangeExchangeLog(models.Model):
         Backend = self.env["avidxchange.backend"].with_context(active_test=False)
         for days, backends in Backend._read_group([], ["log_retention_days"], ["id:recordset"]):
             limit = fields.Datetime.now() - timedelta(days=days)
-            self.search(
+            self.sudo().search(
                 [
                     ("backend_id", "in", backends.ids),
                     ("state", "=", "success"),
                     ("create_date", "<", limit),
                 ]
-            ).unlink()
+            ).unlink()  # the trail is read-only to users; housekeeping is the system's
 
     # === BUSINESS METHODS === #
 
@@ -169,6 +170,40 @@ class AvidxchangeExchangeLog(models.Model):
                 "res_model": payment._name,
                 "res_id": payment.id,
                 "replay_of_id": self.env.context.get("avidxchange_replay_of") or False,
+            }
+        )
+
+    @api.model
+    def _log_unusable_report(self, backend, item):
+        """A failed entry for a payment list item that cannot become a payment
+        (not an object, no PaymentId), about the payment stream; once per
+        such item, however often the window is read again."""
+        try:
+            parse_report(item)
+        except ReportError as error:
+            problems = str(error)
+        body = redacted_text(item) if isinstance(item, dict | list) else repr(item)[:500]
+        stream = backend._stream("payment")
+        domain = [
+            ("backend_id", "=", backend.id),
+            ("operation", "=", "payment_import"),
+            ("res_model", "=", stream._name),
+            ("response_body", "=", body),
+        ]
+        if self.search_count(domain, limit=1):
+            return self.browse()
+        return self.sudo().create(
+            {
+                "backend_id": backend.id,
+                "operation": "payment_import",
+                "endpoint": self.env._("Payment report without a PaymentId"),
+                "response_body": body,
+                "state": "failed",
+                "error_message": self.env._(
+                    "AvidXchange listed a payment this connector cannot read: %s", problems
+                ),
+                "res_model": stream._name,
+                "res_id": stream.id,
             }
         )
 

@@ -8,20 +8,20 @@ from odoo.tools import float_compare, float_is_zero
 
 from .. import const
 from ..tools.payload import fingerprint
+from ..tools.payment_report import ReportError, parse_report, payment_id_of
+from ..tools.redaction import redact
 
 _logger = logging.getLogger(__name__)
 
-PAYMENT_STATUSES = [
-    (const.PAYMENT_STATUS_PENDING, "Pending"),
-    (const.PAYMENT_STATUS_ISSUED, "Issued"),
-    (const.PAYMENT_STATUS_CLEARED, "Cleared"),
-    (const.PAYMENT_STATUS_VOID, "Void"),
-    (const.PAYMENT_STATUS_ERROR, "Error"),
-]
 # AvidXchange stamps payments with its own clock: read a little before the mark.
 WINDOW_OVERLAP = timedelta(minutes=10)
-PAID_STATUSES = {const.PAYMENT_STATUS_ISSUED, const.PAYMENT_STATUS_CLEARED}
-UNDONE_STATUSES = {const.PAYMENT_STATUS_VOID, const.PAYMENT_STATUS_ERROR}
+STATUS_CATEGORIES = [
+    (const.PAYMENT_NOT_PAID_YET, "Not paid yet"),
+    (const.PAYMENT_PAID, "Paid"),
+    (const.PAYMENT_CLEARED, "Cleared"),
+    (const.PAYMENT_UNDONE, "Void or failed"),
+]
+PAID_CATEGORIES = {const.PAYMENT_PAID, const.PAYMENT_CLEARED}
 
 
 class AvidxchangePayment(models.Model):
@@ -29,13 +29,17 @@ class AvidxchangePayment(models.Model):
 
     AvidXchange reports a payment again whenever it changes (Issued, then
     Cleared, or Void), and may report the same thing twice. Each report goes
-    through :meth:`_apply_report`, which decides from the reported status and
-    what is already posted:
+    through :meth:`_apply_report`: it is checked first (``parse_report``, then
+    its currency, bills and vendor here), and a report that fails a check
+    needs a person's attention, says why, and posts nothing. Otherwise the
+    status's category and what is already posted decide:
 
-    - Issued or Cleared, nothing posted yet: register one native Odoo payment
+    - paid or cleared, nothing posted yet: register one native Odoo payment
       per paid bill, reconciled with it (discounts written off);
-    - Void or Error after posting: cancel those payments, which frees the bills;
+    - void or failed after posting: cancel those payments, which frees the bills;
     - anything else, or the same report again: nothing to post.
+
+    Imported payments are read-only to every user: only the import writes them.
     """
 
     _name = "avidxchange.payment"
@@ -49,7 +53,8 @@ class AvidxchangePayment(models.Model):
     )
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     payment_ref = fields.Char(string="AvidXchange Payment ID", required=True, readonly=True)
-    status = fields.Selection(PAYMENT_STATUSES, readonly=True)
+    status = fields.Char(string="AvidXchange Status", readonly=True)
+    status_category = fields.Selection(STATUS_CATEGORIES, string="Meaning", readonly=True)
     method = fields.Selection(
         list(const.PAYMENT_METHODS.items()), string="Payment Method", readonly=True
     )
@@ -60,14 +65,16 @@ class AvidxchangePayment(models.Model):
     payment_date = fields.Date(readonly=True)
     cleared_date = fields.Date(readonly=True)
     gl_posting_codes = fields.Char(string="GL Posting Codes", readonly=True)
-    last_report = fields.Text(readonly=True, help="The last report, as AvidXchange sent it.")
+    last_report = fields.Text(
+        readonly=True, help="The last report, as AvidXchange sent it (bank details masked)."
+    )
     report_hash = fields.Char(readonly=True, copy=False)
     state = fields.Selection(
         [
             ("waiting", "Not paid yet"),
             ("posted", "Registered"),
             ("reversed", "Cancelled"),
-            ("error", "Error"),
+            ("error", "Needs attention"),
         ],
         default="waiting",
         required=True,
@@ -103,7 +110,7 @@ class AvidxchangePayment(models.Model):
 
     def action_retry(self):
         """Apply the last report again, e.g. after fixing a mapping."""
-        for payment in self.filtered(lambda p: p.state == "error"):
+        for payment in self.filtered(lambda p: p.state == "error" and p.last_report):
             payment._apply_report(json.loads(payment.last_report))
         return True
 
@@ -145,83 +152,103 @@ class AvidxchangePayment(models.Model):
         and its report comes again whenever AvidXchange changes it."""
 
     @api.model
-    def _import_reports(self, backend, reports, limit):
+    def _import_reports(self, backend, items, limit):
         """Store and apply up to ``limit`` reports that are new or changed; a
         report seen before (same fingerprint) is skipped. Returns
-        ``(applied, more)``, ``more`` when reports were left for another slice."""
-        refs = [report.get("PaymentId") for report in reports if report.get("PaymentId")]
+        ``(applied, more)``, ``more`` when reports were left for another slice.
+
+        An item that cannot even be told apart (not an object, no PaymentId)
+        cannot become a payment record: it is kept in the audit trail, once."""
+        refs = [payment_id_of(item) for item in items]
         known = {
             payment.payment_ref: payment
             for payment in self.search(
-                [("backend_id", "=", backend.id), ("payment_ref", "in", refs)]
+                [("backend_id", "=", backend.id), ("payment_ref", "in", [r for r in refs if r])]
             )
         }
         applied = 0
-        for report in reports:
-            ref = report.get("PaymentId")
-            if not ref:
-                _logger.warning("AvidXchange sent a payment report without PaymentId: skipped.")
+        for item, ref in zip(items, refs, strict=True):
+            if ref is None:
+                self.env["avidxchange.exchange.log"]._log_unusable_report(backend, item)
                 continue
             payment = known.get(ref)
-            if payment and payment.report_hash == fingerprint(report):
+            if payment and payment.report_hash == fingerprint(item):
                 continue  # the same report again
             if applied == limit:
                 return applied, True
             if not payment:
-                payment = known[ref] = self.create({"backend_id": backend.id, "payment_ref": ref})
-            payment._apply_report(report)
+                payment = known[ref] = self.sudo().create(
+                    {"backend_id": backend.id, "payment_ref": ref}
+                )
+            payment.with_env(self.env)._apply_report(item)
             applied += 1
         return applied, False
 
-    def _apply_report(self, report):
+    def _apply_report(self, item):
         self.ensure_one()
-        digest = fingerprint(report)
-        self.write(self._prepare_values(report))
-        status = self.status
+        payment = self.sudo()  # read-only to users: the import alone writes it
+        values = {"report_hash": fingerprint(item), "last_report": _report_text(item)}
         try:
-            with self.env.cr.savepoint():
-                if status in PAID_STATUSES and self.state in ("waiting", "error"):
-                    self._register_payments(report)
-                elif status in UNDONE_STATUSES and self.state == "posted":
-                    self._cancel_payments()
-                elif status in UNDONE_STATUSES:
-                    self.state = "reversed"  # nothing was posted: nothing to undo
-                self.error_message = False
-        except UserError as error:
-            self.write({"state": "error", "error_message": error.args[0]})
-            _logger.info("AvidXchange payment %s not registered: %s", self.payment_ref, error)
-        self.report_hash = digest
-        self.env["avidxchange.exchange.log"]._log_report(self, report, self.error_message)
+            report = parse_report(item)
+        except ReportError as error:
+            payment.write({**values, "state": "error", "error_message": str(error)})
+        else:
+            payment.write({**values, **self._prepare_values(report)})
+            try:
+                with self.env.cr.savepoint():
+                    self._apply(report)
+                    payment.error_message = False
+            except UserError as error:
+                payment.write({"state": "error", "error_message": error.args[0]})
+        if self.state == "error":
+            _logger.info(
+                "AvidXchange payment %s needs attention: %s", self.payment_ref, self.error_message
+            )
+        self.env["avidxchange.exchange.log"]._log_report(self, item, self.error_message)
+
+    def _apply(self, report):
+        """What ``report``'s status means, given what is posted already."""
+        payment = self.sudo()
+        if report.category in PAID_CATEGORIES and self.state in ("waiting", "error"):
+            self._register_payments(report)
+        elif report.category == const.PAYMENT_UNDONE and self.state == "posted":
+            self._cancel_payments()
+        elif report.category == const.PAYMENT_UNDONE:
+            payment.state = "reversed"  # nothing was posted: nothing to undo
+        elif self.state == "error":
+            payment.state = "waiting"  # a sound report after a wrong one: not paid yet
 
     def _register_payments(self, report):
-        """One Odoo payment per paid bill, reconciled with it."""
-        allocations = report.get("Invoices") or []
-        if not allocations:
-            raise UserError(self.env._("The payment names no invoice."))
-        bills = self._find_bills(allocations)
-        missing = [
-            a.get("Id") or a.get("ExternalInvoiceId")
-            for a in allocations
-            if a.get("Id") not in bills
-        ]
+        """One Odoo payment per paid bill, reconciled with it: once the bills
+        are known, of one vendor, and in the payment's currency."""
+        bills = self._find_bills(report.allocations)
+        missing = [a.label for a in report.allocations if a not in bills]
         if missing:
             raise UserError(
                 self.env._(
                     "AvidXchange paid invoice(s) %s, which no exported Odoo bill matches.",
-                    ", ".join(str(m) for m in missing),
+                    ", ".join(missing),
                 )
             )
+        moves = self.env["account.move"].union(*bills.values())
+        if len(moves.commercial_partner_id) > 1:
+            raise UserError(
+                self.env._(
+                    "One AvidXchange payment pays bills of several vendors (%s): check it in "
+                    "AvidXchange.",
+                    ", ".join(moves.commercial_partner_id.mapped("display_name")),
+                )
+            )
+        currency = self._get_currency(report.currency, moves)
         journal, outstanding_account = self._get_journal(report)
         method_line = self._get_method_line(journal)
-        currency = self.currency_id or journal.currency_id or self.company_id.currency_id
         payments = self.env["account.payment"]
-        for allocation in allocations:
-            bill = bills[allocation["Id"]]
+        for allocation in report.allocations:
             payments |= self._register_allocation(
-                bill, allocation, journal, method_line, currency, outstanding_account
+                bills[allocation], allocation, journal, method_line, currency, outstanding_account
             )
-        payments.avidxchange_payment_id = self
-        self.state = "posted"
+        payments.sudo().avidxchange_payment_id = self
+        self.sudo().state = "posted"
         for payment in payments:
             for bill in payment.reconciled_bill_ids:
                 bill._message_log(
@@ -234,8 +261,7 @@ class AvidxchangePayment(models.Model):
                 )
 
     def _register_allocation(self, bill, allocation, journal, method_line, currency, account):
-        paid = float(allocation.get("AmountPaid") or 0.0)
-        discount = float(allocation.get("Discount") or 0.0)
+        paid, discount = allocation.paid, allocation.discount
         if bill.payment_state in ("paid", "in_payment", "reversed"):
             raise UserError(
                 self.env._("Bill %s is already paid in Odoo: nothing registered.", bill.name)
@@ -294,7 +320,7 @@ class AvidxchangePayment(models.Model):
         payments = self.odoo_payment_ids.filtered(lambda p: p.state != "canceled")
         bills = payments.reconciled_bill_ids
         payments.action_cancel()
-        self.state = "reversed"
+        self.sudo().state = "reversed"
         for bill in bills:
             bill._message_log(
                 body=self.env._(
@@ -308,74 +334,29 @@ class AvidxchangePayment(models.Model):
     # === PRIVATE HELPERS === #
 
     def _prepare_values(self, report):
-        method = (report.get("PaymentMethod") or {}).get("Description")
-        status = (report.get("Status") or {}).get("Description")
-        currency = self.env["res.currency"].search([("name", "=", report.get("Currency"))])
-        codes = [p.get("EnterpriseCodeValue") for p in report.get("GLPostings") or []]
-        allocations = report.get("Invoices") or []
+        """What the record shows of a sound ``report``."""
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", report.currency)], limit=1)
+        )
+        bills = self._find_bills(report.allocations).values()
         return {
-            "status": status if status in dict(PAYMENT_STATUSES) else False,
-            "method": method if method in const.PAYMENT_METHODS else False,
-            "check_number": report.get("CheckNumber") or False,
-            "trace_number": report.get("TraceNumber") or False,
-            "amount": report.get("Amount") or 0.0,
+            "status": report.status,
+            "status_category": report.category,
+            "method": report.method,
+            "check_number": report.check_number,
+            "trace_number": report.trace_number,
+            "amount": report.amount,
             "currency_id": currency.id,
-            "payment_date": report.get("PaymentDate") or False,
-            "cleared_date": report.get("ClearedDate") or False,
-            "gl_posting_codes": ", ".join(c for c in codes if c) or False,
-            "bill_ids": [Command.set([b.id for b in self._find_bills(allocations).values()])],
-            "last_report": json.dumps(report, indent=1, sort_keys=True),
+            "payment_date": report.payment_date,
+            "cleared_date": report.cleared_date,
+            "gl_posting_codes": ", ".join(code for _group, code in report.gl_codes) or False,
+            "bill_ids": [Command.set([bill.id for bill in bills])],
         }
 
-    def _find_bills(self, allocations):
-        """``{AvidXchange invoice id: bill}`` for the allocations we exported."""
-        Link = self.env["avidxchange.invoice.link"].sudo()
-        ids = [a.get("Id") for a in allocations if a.get("Id")]
-        links = Link.search(
-            [("backend_id", "=", self.backend_id.id), ("avidxchange_id", "in", ids)]
-        )
-        return {link.avidxchange_id: link.move_id.sudo(False) for link in links}
 
-    def _get_journal(self, report):
-        """The journal (and outstanding account) the GL posting codes map to."""
-        backend = self.backend_id
-        for posting in report.get("GLPostings") or []:
-            mapping = backend.gl_mapping_ids.filtered(
-                lambda m, p=posting: (
-                    m.code == p.get("EnterpriseCodeValue")
-                    and m.group_name == (p.get("GroupName") or const.GL_ACCOUNT_CODE_GROUP)
-                )
-            )[:1]
-            if mapping:
-                return mapping.journal_id or backend.journal_id, mapping.account_id
-        if not backend.journal_id:
-            raise UserError(self.env._("Set the payment journal of the AvidXchange connection."))
-        return backend.journal_id, self.env["account.account"]
-
-    def _get_method_line(self, journal):
-        mapping = self.backend_id.payment_method_mapping_ids.filtered(
-            lambda m: (
-                m.avidxchange_method == self.method
-                and m.payment_method_line_id.journal_id == journal
-            )
-        )[:1]
-        if mapping:
-            return mapping.payment_method_line_id
-        lines = journal.outbound_payment_method_line_ids
-        line = lines.filtered(lambda line: line.code == "manual")[:1] or lines[:1]
-        if not line:
-            raise UserError(
-                self.env._("Journal %s has no outgoing payment method.", journal.display_name)
-            )
-        return line
-
-    def _memo(self):
-        """E.g. "AvidXchange PAY-88 Check 100001" or "AvidXchange PAY-89 ACH trace 0910…"."""
-        label = const.PAYMENT_METHODS.get(self.method, self.method or "")
-        if self.check_number:
-            number = self.check_number
-        elif self.trace_number:
-            number = self.env._("trace %s", self.trace_number)
-        else:
-            number = ""
-        return " ".join(w for w in ("AvidXchange", self.payment_ref, label, number) if w)
+def _report_text(item):
+    """A report as kept on its record: bank details masked (the audit trail
+    keeps the same)."""
+    return json.dumps(redact(item), indent=1, sort_keys=True)

@@ -58,6 +58,7 @@ ADMIN_ACTIONS = frozenset(
         "void_payment",
         "error_payment",
         "report_again",
+        "inject_payment",
         "advance",
         "get_vendor",
         "get_invoice",
@@ -690,6 +691,10 @@ class AvidSimulator:
 
     def report_again(self, payment_id):
         return self._state.report_again(payment_id)
+
+    def inject_payment(self, item, company_id):
+        """List ``item`` among the payments of ``company_id`` exactly as given."""
+        return self._state.inject_payment(item, company_id)
 
     def advance(self, min_age=0.0):
         """One auto-advance step now (approve Received, pay Approved)."""

@@ -57,7 +57,10 @@ INACTIVE_PAYMENT_STATUSES = ("Void", "Error")
 
 
 def _public(record):
-    """A deep copy without the bookkeeping keys (those starting with ``_``)."""
+    """A deep copy without the bookkeeping keys (those starting with ``_``);
+    an injected item (see ``inject_payment``) exactly as it was given."""
+    if "_raw" in record:
+        return copy.deepcopy(record["_raw"])
     return copy.deepcopy({k: v for k, v in record.items() if not k.startswith("_")})
 
 
@@ -377,6 +380,8 @@ class SimState:
         paid = discount = 0.0
         active = pending = False
         for payment in company.payments.values():
+            if "_raw" in payment:
+                continue  # an injected fault pays nothing
             state = payment["Status"]["Description"]
             if state in INACTIVE_PAYMENT_STATUSES:
                 continue
@@ -561,6 +566,22 @@ class SimState:
             "Error",
             Exceptions=[{"ReasonCode": {"Id": reason_id, "Description": reason}}],
         )
+
+    def inject_payment(self, item, company_id):
+        """List ``item`` among the payments exactly as given, however wrong (a
+        fault on demand: a client must survive whatever AvidXchange sends). An
+        object without a ``LastModifiedDate`` is given one; the item is
+        ordered by the time it was injected."""
+        with self.lock:
+            company = self._company(company_id)
+            seq = self._next_id("PAY")
+            key = item.get("PaymentId") if isinstance(item, dict) else None
+            record = {"_raw": copy.deepcopy(item), "_seq": seq}
+            self._touch(record)
+            if isinstance(item, dict) and "LastModifiedDate" not in item:
+                record["_raw"]["LastModifiedDate"] = record["LastModifiedDate"]
+            company.payments[key if isinstance(key, str) and key else f"RAW-{seq}"] = record
+            return _public(record)
 
     def report_again(self, payment_id):
         """Move LastModifiedDate to now and change nothing else: the next poll sees it again."""

@@ -135,3 +135,65 @@ class AvidxchangeCase(SimulatorMixin, AccountTestInvoicingCommon):
         if post:
             bill.action_post()
         return bill
+
+
+class PaymentCase(AvidxchangeCase):
+    """A vendor, and helpers to export bills and have AvidXchange pay them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.acme = cls.vendor("Acme Steel")
+
+    def exported_bill(self, *amounts, ref="INV-0042", vendor=None):
+        bill = self.bill(vendor or self.acme, *amounts, ref=ref)
+        self.run_stream("bill")
+        self.assertEqual(bill.avidxchange_state, "synced")
+        self.simulator.approve_invoice(bill.avidxchange_invoice_id)
+        return bill
+
+    def pay(self, *allocations, **options):
+        """Pay ``(bill, amount[, discount])`` allocations in the simulator."""
+        return self.simulator.pay(
+            [
+                {"invoice_id": bill.avidxchange_invoice_id, "amount": amount, "discount": d[0]}
+                if d
+                else {"invoice_id": bill.avidxchange_invoice_id, "amount": amount}
+                for bill, amount, *d in allocations
+            ],
+            **options,
+        )
+
+    def imported(self, report):
+        return self.env["avidxchange.payment"].search([("payment_ref", "=", report["PaymentId"])])
+
+    def report(self, payment_id, *allocations, **fields):
+        """A report as the contract shapes it, paying ``(bill, amount[, discount])``
+        allocations, to inject into the simulator with wrong parts in ``fields``."""
+        lines = [
+            {
+                "Id": bill.avidxchange_invoice_id,
+                "ExternalInvoiceId": bill.avidxchange_link_ids.external_invoice_id,
+                "Number": bill.ref,
+                "AmountPaid": amount,
+                "Discount": discount[0] if discount else 0.0,
+            }
+            for bill, amount, *discount in allocations
+        ]
+        return {
+            "PaymentId": payment_id,
+            "Status": {"Id": 3, "Description": "Issued"},
+            "PaymentMethod": {"Id": 2, "Description": "ACH"},
+            "CheckNumber": None,
+            "TraceNumber": "091000019000777",
+            "Amount": sum(line["AmountPaid"] for line in lines),
+            "Currency": "USD",
+            "PaymentDate": "2026-11-28",
+            "ClearedDate": None,
+            "Invoices": lines,
+            "GLPostings": [],
+            **fields,
+        }
+
+    def inject(self, item):
+        return self.simulator.inject_payment(item, COMPANY_ID)

@@ -50,6 +50,9 @@ class TestMigrationFrom1900(AvidxchangeCase):
                    bill_sync_interval = 20, payment_sync_interval = 5
              WHERE id = %(backend)s;
             DELETE FROM avidxchange_stream WHERE backend_id = %(backend)s;
+            UPDATE avidxchange_payment SET status_category = NULL,
+                   last_report = '{"BankAccountNumber": "000123456789"}'
+             WHERE backend_id = %(backend)s;
             ALTER TABLE account_move DROP COLUMN avidxchange_state, DROP COLUMN avidxchange_status;
             INSERT INTO avidxchange_exchange_log
                 (backend_id, company_id, operation, state, res_model, res_id, create_date)
@@ -95,6 +98,8 @@ class TestMigrationFrom1900(AvidxchangeCase):
             self.env["avidxchange.invoice.link"].search([("backend_id", "=", self.backend.id)]),
         )
         self.assertEqual(payments.odoo_payment_ids.reconciled_bill_ids, self.bill_paid)
+        self.assertEqual(payments.status_category, "paid")
+        self.assertNotIn("000123456789", payments.last_report)
         for xmlid in ("ir_cron_avidxchange_export_vendors", "ir_cron_avidxchange_import_payments"):
             cron = self.env.ref(f"account_avidxchange.{xmlid}")
             self.assertEqual(cron.model_id.model, "avidxchange.stream")

@@ -2,38 +2,11 @@
 
 from odoo.tests import tagged
 
-from .common import AvidxchangeCase
+from .common import PaymentCase
 
 
 @tagged("post_install", "-at_install")
-class TestPaymentImport(AvidxchangeCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.acme = cls.vendor("Acme Steel")
-
-    def exported_bill(self, *amounts, ref="INV-0042"):
-        bill = self.bill(self.acme, *amounts, ref=ref)
-        self.run_stream("bill")
-        self.assertEqual(bill.avidxchange_state, "synced")
-        self.simulator.approve_invoice(bill.avidxchange_invoice_id)
-        return bill
-
-    def pay(self, *allocations, **options):
-        """Pay ``(bill, amount[, discount])`` allocations in the simulator."""
-        return self.simulator.pay(
-            [
-                {"invoice_id": bill.avidxchange_invoice_id, "amount": amount, "discount": d[0]}
-                if d
-                else {"invoice_id": bill.avidxchange_invoice_id, "amount": amount}
-                for bill, amount, *d in allocations
-            ],
-            **options,
-        )
-
-    def imported(self, report):
-        return self.env["avidxchange.payment"].search([("payment_ref", "=", report["PaymentId"])])
-
+class TestPaymentImport(PaymentCase):
     def test_full_ach_payment_is_registered_and_reconciled(self):
         bill = self.exported_bill(1250.0)
         report = self.pay((bill, 1250.0), method="ACH")

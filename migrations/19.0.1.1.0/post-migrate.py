@@ -8,14 +8,21 @@ connection into streams.
   stay active; the streams' intervals say how often each one is due.
 - Failed payment-page exchanges were about the connection; they are about its
   payment stream now, so that replaying one imports payments again.
+- Imported payments get the meaning of their status (paid, cleared...), and
+  the reports kept on them lose the bank details they held in clear.
 
 The old columns on ``avidxchange_backend`` are read here and dropped by Odoo
 afterwards, with their fields.
 """
 
+import json
+
 from odoo import SUPERUSER_ID, api
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists
+
+from odoo.addons.account_avidxchange import const
+from odoo.addons.account_avidxchange.tools.redaction import redact
 
 OLD_SETTINGS = {  # stream kind: (old mark column, old interval column)
     "gl_code": (None, "vendor_sync_interval"),
@@ -47,6 +54,7 @@ def migrate(cr, version):
     _create_streams(env)
     _point_crons_at_streams(env)
     _move_payment_page_exchanges(env)
+    _complete_payments(env)
 
 
 def _create_streams(env):
@@ -129,3 +137,15 @@ def _move_payment_page_exchanges(env):
             """,
             (stream.id, stream.backend_id.id),
         )
+
+
+def _complete_payments(env):
+    for payment in env["avidxchange.payment"].search([]):
+        values = {"status_category": const.PAYMENT_STATUS_CATEGORIES.get(payment.status)}
+        try:
+            values["last_report"] = json.dumps(
+                redact(json.loads(payment.last_report or "null")), indent=1, sort_keys=True
+            )
+        except ValueError:
+            values["last_report"] = False  # not JSON: nothing worth keeping in clear
+        payment.write(values)

@@ -42,6 +42,8 @@ check(
 check("bill links kept", len(env["avidxchange.invoice.link"].search([])) == 2)
 check("imported payments kept", len(env["avidxchange.payment"].search([])) == 1)
 check("residuals unchanged", bills.mapped("amount_residual") == [0.0, 20.0])
+payment = env["avidxchange.payment"].search([])
+check("payment status has its meaning", payment.status_category == "paid")
 check("stored bill state filled", bills.mapped("avidxchange_state") == ["synced", "synced"])
 check("stored bill status filled", bills.mapped("avidxchange_status") == ["Paid", "Received"])
 

@@ -1,0 +1,111 @@
+from odoo import models
+from odoo.exceptions import UserError
+
+from .. import const
+
+
+class AvidxchangePayment(models.Model):
+    """Where in Odoo an AvidXchange payment lands: the bills it pays, its
+    currency, the journal, outstanding account and payment method it is
+    registered with, and its memo. Lookups only: what is posted, and when,
+    is decided in ``avidxchange_payment.py``."""
+
+    _inherit = "avidxchange.payment"
+
+    def _find_bills(self, allocations):
+        """``{allocation: bill}`` for the allocations that name a bill we
+        exported, by AvidXchange's invoice id, else by our own."""
+        Link = self.env["avidxchange.invoice.link"].sudo()
+        links = Link.search(
+            [
+                ("backend_id", "=", self.backend_id.id),
+                "|",
+                ("avidxchange_id", "in", [a.invoice_id for a in allocations if a.invoice_id]),
+                (
+                    "external_invoice_id",
+                    "in",
+                    [a.external_id for a in allocations if a.external_id],
+                ),
+            ]
+        )
+        by_id = {link.avidxchange_id: link.move_id for link in links}
+        by_external_id = {link.external_invoice_id: link.move_id for link in links}
+        found = {}
+        for allocation in allocations:
+            bill = by_id.get(allocation.invoice_id) or by_external_id.get(allocation.external_id)
+            if bill:
+                found[allocation] = bill.sudo(False)
+        return found
+
+    def _get_currency(self, code, bills):
+        """The currency the payment is in, as Odoo knows it: active, and the
+        bills' own (nothing is converted: AvidXchange pays a bill in its currency)."""
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", code)], limit=1)
+        )
+        if not currency:
+            raise UserError(
+                self.env._("AvidXchange paid in %s, a currency Odoo does not know.", code)
+            )
+        if not currency.active:
+            raise UserError(
+                self.env._(
+                    "AvidXchange paid in %(code)s, but %(code)s is not active in Odoo: activate "
+                    "it (Accounting > Configuration > Currencies), then Retry.",
+                    code=code,
+                )
+            )
+        for bill in bills.filtered(lambda bill: bill.currency_id != currency):
+            raise UserError(
+                self.env._(
+                    "AvidXchange paid in %(paid)s, but bill %(bill)s is in %(bill_currency)s: "
+                    "nothing registered. Check the payment in AvidXchange.",
+                    paid=code,
+                    bill=bill.name,
+                    bill_currency=bill.currency_id.name,
+                )
+            )
+        return currency
+
+    def _get_journal(self, report):
+        """The journal (and outstanding account) the GL posting codes map to."""
+        backend = self.backend_id
+        for group, code in report.gl_codes:
+            mapping = backend.gl_mapping_ids.filtered(
+                lambda m, group=group, code=code: m.code == code and m.group_name == group
+            )[:1]
+            if mapping:
+                return mapping.journal_id or backend.journal_id, mapping.account_id
+        if not backend.journal_id:
+            raise UserError(self.env._("Set the payment journal of the AvidXchange connection."))
+        return backend.journal_id, self.env["account.account"]
+
+    def _get_method_line(self, journal):
+        mapping = self.backend_id.payment_method_mapping_ids.filtered(
+            lambda m: (
+                m.avidxchange_method == self.method
+                and m.payment_method_line_id.journal_id == journal
+            )
+        )[:1]
+        if mapping:
+            return mapping.payment_method_line_id
+        lines = journal.outbound_payment_method_line_ids
+        line = lines.filtered(lambda line: line.code == "manual")[:1] or lines[:1]
+        if not line:
+            raise UserError(
+                self.env._("Journal %s has no outgoing payment method.", journal.display_name)
+            )
+        return line
+
+    def _memo(self):
+        """E.g. "AvidXchange PAY-88 Check 100001" or "AvidXchange PAY-89 ACH trace 0910…"."""
+        label = const.PAYMENT_METHODS.get(self.method, self.method or "")
+        if self.check_number:
+            number = self.check_number
+        elif self.trace_number:
+            number = self.env._("trace %s", self.trace_number)
+        else:
+            number = ""
+        return " ".join(w for w in ("AvidXchange", self.payment_ref, label, number) if w)
