@@ -37,6 +37,15 @@ PAGE_SIZE_MAX = 500
 MODIFIED_FROM_PARAM = "lastModifiedFrom"
 MODIFIED_TO_PARAM = "lastModifiedTo"
 NEXT_LINK_REL = "next"
+# lastModifiedFrom..lastModifiedTo spans this at most; a wider range answers 400.
+MAX_WINDOW_DAYS = 30
+# Empty past windows read in one go when catching up (a year and a bit).
+MAX_WINDOWS_PER_READ = 13
+# More pages than this for one read is a server that never ends: stop there.
+MAX_PAGES_PER_READ = 1000
+# How far AvidXchange's clock may be from ours: a window that ended longer
+# ago than this by our clock is over by theirs too. [assumed]
+MAX_CLOCK_SKEW_HOURS = 24
 
 # === STATUSES AND CODES === #
 

@@ -1,4 +1,5 @@
 from . import avidxchange_backend
+from . import avidxchange_backend_secret
 from . import avidxchange_stream
 from . import avidxchange_link_mixin
 from . import avidxchange_exchange_log
@@ -9,6 +10,7 @@ from . import avidxchange_account_link
 from . import avidxchange_invoice_link
 from . import avidxchange_purchase_link
 from . import avidxchange_payment
+from . import avidxchange_payment_ingest
 from . import avidxchange_payment_targets
 from . import res_partner
 from . import account_move

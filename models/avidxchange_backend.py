@@ -1,13 +1,11 @@
 import time
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import config
+from odoo.exceptions import UserError, ValidationError
 
 from .. import const
 from ..tools.avidxchange_client import AvidXchangeClient
 from ..tools.exceptions import AvidXchangeError, clerk_message
-from ..tools.secret_box import SecretBox, SecretBoxError, configured_keys
 
 MANAGER = "account_avidxchange.group_avidxchange_manager"
 
@@ -68,18 +66,6 @@ class AvidxchangeBackend(models.Model):
         tracking=True,
     )
     client_id = fields.Char(string="Client ID", groups=MANAGER, copy=False, tracking=True)
-    client_secret = fields.Char(
-        compute="_compute_client_secret",
-        inverse="_inverse_client_secret",
-        groups=MANAGER,
-        exportable=False,
-        help="Stored encrypted with the server's key; never shown again once saved.",
-    )
-    client_secret_encrypted = fields.Char(
-        groups="base.group_system", copy=False, exportable=False, readonly=True
-    )
-    has_client_secret = fields.Boolean(string="Secret Saved", readonly=True, copy=False)
-    encryption_ready = fields.Boolean(compute="_compute_encryption_ready")
     avidxchange_company_id = fields.Char(
         string="AvidXchange Company ID", groups=MANAGER, copy=False, tracking=True
     )
@@ -160,24 +146,6 @@ class AvidxchangeBackend(models.Model):
             )
             backend.base_url = base
             backend.token_url = base + const.TOKEN_PATH
-
-    def _compute_client_secret(self):
-        # Write-only: the secret is never read back into a form.
-        self.client_secret = False
-
-    def _inverse_client_secret(self):
-        for backend in self.filtered("client_secret"):
-            try:
-                ciphertext = self._secret_box().encrypt(backend.client_secret)
-            except SecretBoxError as error:
-                raise UserError(str(error)) from None
-            backend.sudo().write({"client_secret_encrypted": ciphertext, "has_client_secret": True})
-            backend.message_post(body=self.env._("The client secret was changed."))
-
-    def _compute_encryption_ready(self):
-        ready = bool(configured_keys(config))
-        for backend in self:
-            backend.encryption_ready = ready
 
     @api.depends("stream_ids.failure_count")
     def _compute_failing_stream_count(self):
@@ -274,26 +242,6 @@ class AvidxchangeBackend(models.Model):
         action["context"] = {}
         return action
 
-    def action_reencrypt_secrets(self):
-        """Re-encrypt every stored secret with the first configured key, after a
-        key rotation. Records are checked first, so nothing is half-rotated.
-        A server-wide operation: the server administrator's."""
-        if not self.env.user.has_group("base.group_system"):
-            raise AccessError(self.env._("Only the server administrator can re-encrypt secrets."))
-        box = self._secret_box()
-        backends = (
-            self.sudo()
-            .with_context(active_test=False)
-            .search([("client_secret_encrypted", "!=", False)])
-        )
-        try:
-            rotated = {b: box.rotate(b.client_secret_encrypted) for b in backends}
-        except SecretBoxError as error:
-            raise UserError(str(error)) from None
-        for backend, ciphertext in rotated.items():
-            backend.client_secret_encrypted = ciphertext
-        return True
-
     # === BUSINESS METHODS === #
 
     def _avidxchange_replay(self):
@@ -365,10 +313,7 @@ class AvidxchangeBackend(models.Model):
             raise UserError(self.env._("Enter the client id and secret first."))
         if not backend.avidxchange_company_id:
             raise UserError(self.env._("Enter the AvidXchange company id first."))
-        try:
-            secret = self._secret_box().decrypt(backend.client_secret_encrypted)
-        except SecretBoxError as error:
-            raise UserError(str(error)) from None
+        secret = self._decrypted_secret()
         Log = self.env["avidxchange.exchange.log"]
         return AvidXchangeClient(
             backend.base_url,
@@ -382,11 +327,3 @@ class AvidxchangeBackend(models.Model):
             page_size=backend.page_size,
             recorder=Log._recorder(self),
         )
-
-    # === PRIVATE HELPERS === #
-
-    def _secret_box(self):
-        try:
-            return SecretBox(configured_keys(config))
-        except SecretBoxError as error:
-            raise UserError(str(error)) from None

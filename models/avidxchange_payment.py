@@ -1,20 +1,15 @@
 import json
 import logging
-from datetime import datetime, timedelta, timezone
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero
 
 from .. import const
-from ..tools.payload import fingerprint
-from ..tools.payment_report import ReportError, parse_report, payment_id_of
-from ..tools.redaction import redact
+from ..tools.payment_report import ReportError, parse_report
 
 _logger = logging.getLogger(__name__)
 
-# AvidXchange stamps payments with its own clock: read a little before the mark.
-WINDOW_OVERLAP = timedelta(minutes=10)
 STATUS_CATEGORIES = [
     (const.PAYMENT_NOT_PAID_YET, "Not paid yet"),
     (const.PAYMENT_PAID, "Paid"),
@@ -69,6 +64,12 @@ class AvidxchangePayment(models.Model):
         readonly=True, help="The last report, as AvidXchange sent it (bank details masked)."
     )
     report_hash = fields.Char(readonly=True, copy=False)
+    to_apply = fields.Boolean(
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Its last report waits to be applied.",
+    )
     state = fields.Selection(
         [
             ("waiting", "Not paid yet"),
@@ -116,32 +117,6 @@ class AvidxchangePayment(models.Model):
 
     # === BUSINESS METHODS === #
 
-    @api.model
-    def _avidxchange_stream_batch(self, stream, batch_size):
-        """One slice of the payment import: read what AvidXchange changed
-        since the mark, apply up to ``batch_size`` new or changed payment
-        reports; returns ``(applied, more_to_apply)``.
-
-        Registering a payment is costly (Odoo reconciles it), so a large
-        window is applied in slices, one transaction each (the cron commits in
-        between): a crash loses at most one slice, and reports applied before
-        are recognised by their fingerprint when the window is read again. The
-        mark moves only when a slice reaches the end of the window; when the
-        window cannot be read to its end, the error stops the stream and the
-        mark stays.
-        """
-        backend = stream.backend_id
-        now = datetime.now(timezone.utc).replace(tzinfo=None)  # to the microsecond, unlike Odoo's
-        since = (stream.mark or backend.create_date) - WINDOW_OVERLAP
-        with backend._get_client() as client, client.recording("payment_import", stream):
-            invoices = list(client.iter_invoices(since, now))
-            self.env["avidxchange.invoice.link"]._refresh_statuses(backend, invoices)
-            reports = list(client.iter_payments(since, now))
-        applied, more = self._import_reports(backend, reports, batch_size)
-        if not more:
-            stream.mark = now
-        return applied, int(more)
-
     def _avidxchange_replay(self):
         """The audit trail's replay of a payment report: apply it again."""
         return self.action_retry()
@@ -151,43 +126,11 @@ class AvidxchangePayment(models.Model):
         """Nothing to queue: a payment in error is retried from its own record,
         and its report comes again whenever AvidXchange changes it."""
 
-    @api.model
-    def _import_reports(self, backend, items, limit):
-        """Store and apply up to ``limit`` reports that are new or changed; a
-        report seen before (same fingerprint) is skipped. Returns
-        ``(applied, more)``, ``more`` when reports were left for another slice.
-
-        An item that cannot even be told apart (not an object, no PaymentId)
-        cannot become a payment record: it is kept in the audit trail, once."""
-        refs = [payment_id_of(item) for item in items]
-        known = {
-            payment.payment_ref: payment
-            for payment in self.search(
-                [("backend_id", "=", backend.id), ("payment_ref", "in", [r for r in refs if r])]
-            )
-        }
-        applied = 0
-        for item, ref in zip(items, refs, strict=True):
-            if ref is None:
-                self.env["avidxchange.exchange.log"]._log_unusable_report(backend, item)
-                continue
-            payment = known.get(ref)
-            if payment and payment.report_hash == fingerprint(item):
-                continue  # the same report again
-            if applied == limit:
-                return applied, True
-            if not payment:
-                payment = known[ref] = self.sudo().create(
-                    {"backend_id": backend.id, "payment_ref": ref}
-                )
-            payment.with_env(self.env)._apply_report(item)
-            applied += 1
-        return applied, False
-
     def _apply_report(self, item):
+        """Apply a stored report (``last_report``, as ``_store_reports`` kept it)."""
         self.ensure_one()
         payment = self.sudo()  # read-only to users: the import alone writes it
-        values = {"report_hash": fingerprint(item), "last_report": _report_text(item)}
+        values = {"to_apply": False}
         try:
             report = parse_report(item)
         except ReportError as error:
@@ -354,9 +297,3 @@ class AvidxchangePayment(models.Model):
             "gl_posting_codes": ", ".join(code for _group, code in report.gl_codes) or False,
             "bill_ids": [Command.set([bill.id for bill in bills])],
         }
-
-
-def _report_text(item):
-    """A report as kept on its record: bank details masked (the audit trail
-    keeps the same)."""
-    return json.dumps(redact(item), indent=1, sort_keys=True)

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 API_PREFIX = "/avidconnect/v1"
 TOKEN_PATH = "/token"
-FAULT_KINDS = ("fail", "slow", "drop", "malformed")
+FAULT_KINDS = ("fail", "slow", "drop", "malformed", "call")
 
 
 def full_path(path_filter):
@@ -37,6 +37,8 @@ class Fault:
     seconds: float = 0.0
     path: str | None = None
     method: str | None = None
+    action: object = None  # "call": run before answering
+    skip: int = 0  # matching requests to let through first
 
     def matches(self, method, path):
         if self.method is not None and self.method.upper() != method.upper():
@@ -67,6 +69,9 @@ class FaultQueue:
         with self._lock:
             for fault in self._faults:
                 if fault.matches(method, path):
+                    if fault.skip:
+                        fault.skip -= 1
+                        return None
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)

@@ -14,7 +14,7 @@ import math
 import socket
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
@@ -28,6 +28,7 @@ ADMIN_PREFIX = "/_sim/"
 COMPANY_HEADER = "X-Avid-Company-Id"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
+MAX_WINDOW = timedelta(days=30)  # lastModifiedFrom..lastModifiedTo
 PAGED_PARAMS = ("pageNumber", "pageSize", "lastModifiedFrom", "lastModifiedTo")
 # A truncated document: what a proxy cutting the answer short would deliver.
 MALFORMED_BODY = b'{"Items": [{"PaymentId": "PAY-'
@@ -74,6 +75,7 @@ ADMIN_ACTIONS = frozenset(
         "malformed_next",
         "pending_faults",
         "set_token_ttl",
+        "set_clock_offset",
         "expire_tokens",
         "reject_credentials",
         "clear_faults",
@@ -301,6 +303,8 @@ class _Handler(BaseHTTPRequestHandler):
                 elif fault.kind == "malformed":
                     self._reply_raw(200, MALFORMED_BODY, "application/json")
                     return
+                elif fault.kind == "call":
+                    fault.action()  # then answer as usual
                 else:
                     self._reply_fault(fault)
                     return
@@ -422,6 +426,14 @@ class _Handler(BaseHTTPRequestHandler):
                     400, f"{name}: expected an ISO 8601 timestamp with a zone, got {value!r}"
                 )
             bounds.append(moment)
+        modified_from, modified_to = bounds
+        until = modified_to or self.sim._state.now()  # To defaults to now
+        if modified_from is not None and until - modified_from > MAX_WINDOW:
+            raise ApiError(
+                400,
+                "lastModifiedFrom..lastModifiedTo spans more than 30 days: "
+                "read it window by window",
+            )
         return bounds
 
     def _positive_int(self, name, default, maximum=None):
@@ -750,6 +762,16 @@ class AvidSimulator:
 
     def pending_faults(self):
         return self._faults.pending()
+
+    def set_clock_offset(self, seconds):
+        """AvidXchange's clock runs ``seconds`` ahead of ours (behind when negative)."""
+        self._state.set_clock_offset(seconds)
+
+    def call_before(self, action, path=None, method=None, skip=0):
+        """Run ``action()`` before answering the first request matching ``path``
+        and ``method`` after ``skip`` of them, e.g. change a payment while a
+        client pages through the list (Python API only: it takes a callable)."""
+        return self._faults.add("call", 1, path, method, action=action, skip=skip)
 
     def set_token_ttl(self, seconds):
         """Tokens issued from now on live ``seconds`` (existing tokens keep their expiry)."""

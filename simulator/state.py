@@ -105,6 +105,7 @@ class SimState:
         self._next_trace = 1
         self._auto_payments = 0
         self._last_moment = None
+        self.clock_offset = timedelta(0)
 
     def reset(self):
         """Forget all records and counters; clients and their live tokens stay."""
@@ -186,9 +187,19 @@ class SimState:
             raise KeyError(f"Unknown company {company_id}")
         return company
 
+    def set_clock_offset(self, seconds):
+        """AvidXchange's clock runs ``seconds`` ahead of this machine's (behind
+        when negative): its stamps and its "now" follow it."""
+        with self.lock:
+            self.clock_offset = timedelta(seconds=float(seconds))
+
+    def now(self):
+        """AvidXchange's idea of now."""
+        return datetime.now(timezone.utc) + self.clock_offset
+
     def _now(self):
         """UTC now, strictly increasing, so that each change gets its own timestamp."""
-        moment = datetime.now(timezone.utc)
+        moment = self.now()
         if self._last_moment is not None and moment <= self._last_moment:
             moment = self._last_moment + timedelta(microseconds=1)
         self._last_moment = moment

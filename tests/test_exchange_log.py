@@ -138,9 +138,10 @@ class TestExchangeLog(AvidxchangeCase):
         self.assertEqual(
             (failed.res_model, failed.res_id), ("avidxchange.stream", self.stream("payment").id)
         )
-        self.assertFalse(self.stream("payment").mark)  # the window will be read again
+        self.assertEqual(self.stream("payment").failure_count, 1)  # the window is read again
         failed.action_replay()
-        self.assertTrue(self.stream("payment").mark)
+        self.assertEqual(self.stream("payment").failure_count, 0)
+        self.assertTrue(self.stream("payment").last_success_at)
         self.assertEqual(self.simulator.count("GET", "/payments"), 1)
 
     def test_each_payment_report_is_in_the_trail_of_its_payments(self):

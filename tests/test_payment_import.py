@@ -208,19 +208,6 @@ class TestPaymentImport(PaymentCase):
         self.env.invalidate_all()
         self.assertEqual(bill.amount_residual, 0.0)
 
-    def test_a_large_window_is_applied_in_slices(self):
-        bills = [self.exported_bill(10.0 + n, ref=f"S-{n}") for n in range(5)]
-        for bill in bills:
-            self.pay((bill, bill.amount_total))
-        self.assertEqual(self.run_stream("payment", batch_size=2), (2, 1))
-        self.assertFalse(self.stream("payment").mark)  # the window is not done
-        self.assertEqual(self.run_stream("payment", batch_size=2), (2, 1))
-        self.assertEqual(self.run_stream("payment", batch_size=2), (1, 0))
-        self.assertTrue(self.stream("payment").mark)
-        self.assertEqual(self.run_stream("payment", batch_size=2), (0, 0))
-        self.assertEqual([len(bill.matched_payment_ids) for bill in bills], [1] * 5)
-        self.assertEqual([bill.amount_residual for bill in bills], [0.0] * 5)
-
     def test_retry_after_fixing_the_configuration(self):
         self.env.company.account_journal_early_pay_discount_gain_account_id = False
         bill = self.exported_bill(100.0)

@@ -92,13 +92,17 @@ class TestPaymentValidation(PaymentCase):
         bill = self.exported_bill(100.0)
         self.inject(self.report("SUM", (bill, 60.0), Amount=100.0))
         self.run_stream("payment")
-        self.assertIn("add up to 60.00, not to the payment's Amount of 100.00", self.attention("SUM"))
+        self.assertIn(
+            "add up to 60.00, not to the payment's Amount of 100.00", self.attention("SUM")
+        )
 
     def test_avidpay_statuses_have_their_meaning(self):
         paid = self.exported_bill(30.0, ref="PAID")
         held = self.exported_bill(20.0, ref="HELD")
         self.inject(
-            self.report("AVP-1", (paid, 30.0), Status={"Id": 7, "Description": "Issued to Supplier"})
+            self.report(
+                "AVP-1", (paid, 30.0), Status={"Id": 7, "Description": "Issued to Supplier"}
+            )
         )
         self.inject(self.report("AVP-2", (held, 20.0), Status={"Id": 8, "Description": "Held"}))
         self.run_stream("payment")

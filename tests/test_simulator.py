@@ -321,8 +321,22 @@ class TestSimulatorPaging(ApiCase):
         self.assertEqual(answer.status_code, 200, answer.text)
         return [item["Id"] for item in answer.json()["Items"]]
 
+    def test_a_window_over_thirty_days_is_refused(self):
+        answer = self.api.get("/invoices", params={"lastModifiedFrom": "2000-01-01T00:00:00Z"})
+        self.assertEqual(answer.status_code, 400)
+        self.assertIn("more than 30 days", answer.text)
+        answer = self.api.get(
+            "/invoices",
+            params={
+                "lastModifiedFrom": "2026-01-01T00:00:00Z",
+                "lastModifiedTo": "2026-01-31T00:00:00Z",
+            },
+        )
+        self.assertEqual(answer.status_code, 200, answer.text)
+
     def test_next_links_lead_to_the_last_page(self):
-        url, pages = "/invoices?pageSize=3&lastModifiedFrom=2000-01-01T00:00:00Z", []
+        since = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        url, pages = f"/invoices?pageSize=3&lastModifiedFrom={since}", []
         while url:
             pages.append(self.api.get(url).json())
             links = pages[-1]["Paging"]["Links"]
@@ -342,7 +356,7 @@ class TestSimulatorPaging(ApiCase):
         )
         self.assertEqual(
             parse_qs(href.query),
-            {"pageSize": ["3"], "pageNumber": ["2"], "lastModifiedFrom": ["2000-01-01T00:00:00Z"]},
+            {"pageSize": ["3"], "pageNumber": ["2"], "lastModifiedFrom": [since]},
         )
 
     def test_single_page_has_no_next_link(self):

@@ -243,10 +243,10 @@ class AvidXchangeClient:
         return self._require(answer, "Id")
 
     def iter_invoices(self, modified_from, modified_to):
-        return self.iter_pages(const.PATH_INVOICES, _window(modified_from, modified_to))
+        return self.iter_changed(const.PATH_INVOICES, modified_from, modified_to)
 
     def iter_payments(self, modified_from, modified_to):
-        return self.iter_pages(const.PATH_PAYMENTS, _window(modified_from, modified_to))
+        return self.iter_changed(const.PATH_PAYMENTS, modified_from, modified_to)
 
     def get_payment(self, payment_id):
         answer = self._call("GET", const.PATH_PAYMENT.format(quote(str(payment_id), safe="")))
@@ -266,6 +266,37 @@ class AvidXchangeClient:
     def put_purchase_order(self, code, order):
         path = const.PATH_PURCHASE_ORDER.format(quote(code, safe=""))
         return self._call("PUT", path, body=order)
+
+    def iter_changed(self, path, modified_from, modified_to):
+        """Yield the items changed from ``modified_from`` to ``modified_to``
+        (both inclusive, at most ``MAX_WINDOW`` apart), page by page.
+
+        The list is ordered by ``LastModifiedDate``, and an item that changes
+        while we page moves to its end: page N+1 then starts one item later
+        and one item is never seen. So after each page the read starts again
+        from the last stamp it saw (the contract's advice); only a page that
+        holds a single stamp is followed by the next page of that stamp. An
+        item may come twice: the caller recognises it.
+        """
+        since, page_number = _naive_utc(modified_from), 1
+        for _request in range(const.MAX_PAGES_PER_READ):
+            params = {
+                **_window(since, modified_to),
+                const.PAGE_NUMBER_PARAM: page_number,
+                const.PAGE_SIZE_PARAM: self.page_size,
+            }
+            items, more = self._check_page(self._call("GET", path, params=params))
+            yield from items
+            if not (more and items):
+                return
+            last = max(filter(None, map(stamp_of, items)), default=None)
+            if last is not None and last > since:
+                since, page_number = last, 1
+            else:
+                page_number += 1
+        raise InvalidResponseError(
+            f"AvidXchange kept answering further pages after {const.MAX_PAGES_PER_READ}: stopped."
+        )
 
     def iter_pages(self, path, params=None):
         """Yield the items of a paged list, following the ``next`` links."""
@@ -543,12 +574,32 @@ def _iso_utc(timestamp):
     return _format_ts(datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc))
 
 
+def stamp_of(item):
+    """An item's ``LastModifiedDate`` as a naive UTC datetime, or None."""
+    value = item.get("LastModifiedDate") if isinstance(item, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+
+
 def _window(modified_from, modified_to):
     """Query bounds from datetimes (naive ones are UTC, as Odoo stores them)."""
     return {
         const.MODIFIED_FROM_PARAM: _format_ts(modified_from),
         const.MODIFIED_TO_PARAM: _format_ts(modified_to),
     }
+
+
+def _naive_utc(moment):
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return moment
 
 
 def _format_ts(moment):

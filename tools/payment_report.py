@@ -200,12 +200,15 @@ def _timestamp(value, problems):
 def _date(value, what, problems):
     if value is None:
         return None
-    try:
-        return datetime.date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        pass
-    problems.append(f"The payment's {what} {_shown(value)} is not a date.")
-    return None
+    moment = None
+    if isinstance(value, str):
+        try:
+            moment = datetime.date.fromisoformat(value)
+        except ValueError:
+            moment = None
+    if moment is None:
+        problems.append(f"The payment's {what} {_shown(value)} is not a date.")
+    return moment
 
 
 def _description(value):
@@ -237,7 +240,9 @@ def _text(value):
 
 
 def _kind(value):
-    return {list: "a list", str: "a text", type(None): "null"}.get(type(value), type(value).__name__)
+    return {list: "a list", str: "a text", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _shown(value):

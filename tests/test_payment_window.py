@@ -1,0 +1,65 @@
+"""The payment import reads AvidXchange's changes window by window, on
+AvidXchange's clock, and loses nothing while it pages."""
+
+from datetime import datetime, timedelta
+
+from odoo.tests import tagged
+
+from .common import PaymentCase
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentWindow(PaymentCase):
+    def run_to_the_end(self):
+        """The payment stream, batch after batch as the cron runs it."""
+        for _batch in range(20):
+            done, left = self.run_stream("payment")
+            self.assertEqual(self.stream("payment").failure_count, 0)
+            if not left:
+                return
+        self.fail("the payment stream never ended")
+
+    def test_a_clock_behind_ours_loses_no_payment(self):
+        self.simulator.set_clock_offset(-15 * 60)  # AvidXchange runs 15 minutes behind us
+        first, second = self.exported_bill(10.0, ref="FIRST"), self.exported_bill(20.0, ref="SECOND")
+        self.pay((first, 10.0))
+        self.run_to_the_end()
+        self.pay((second, 20.0))  # stamped 15 minutes before our "now" of the last run
+        self.run_to_the_end()
+        self.assertEqual((first.amount_residual, second.amount_residual), (0.0, 0.0))
+
+    def test_a_payment_that_changes_while_the_import_pages_is_not_skipped(self):
+        self.backend.page_size = 5
+        bills = [self.exported_bill(10.0 + n, ref=f"PAGE-{n}") for n in range(12)]
+        reports = [self.pay((bill, bill.amount_total)) for bill in bills]
+        # While the import reads the second page, payment 3 clears: it moves to the
+        # end of the list, and what was the first item of page 2 becomes the last of page 1.
+        self.simulator.call_before(
+            lambda: self.simulator.clear_payment(reports[2]["PaymentId"]),
+            path="/payments",
+            method="GET",
+            skip=1,
+        )
+        self.run_to_the_end()
+        self.assertEqual([bill.amount_residual for bill in bills], [0.0] * 12)
+        self.assertEqual(self.imported(reports[2]).status, "Cleared")
+
+    def test_a_backlog_older_than_thirty_days_is_read_window_by_window(self):
+        bill = self.exported_bill(55.0)
+        self.pay((bill, 55.0))
+        self.stream("payment").mark = datetime.now() - timedelta(days=65)
+        self.run_to_the_end()  # the simulator refuses any range over 30 days
+        self.assertEqual(bill.amount_residual, 0.0)
+        self.assertGreaterEqual(self.simulator.count("GET", "/payments"), 3)
+
+    def test_a_large_window_is_read_once_and_applied_in_slices(self):
+        bills = [self.exported_bill(10.0 + n, ref=f"S-{n}") for n in range(5)]
+        for bill in bills:
+            self.pay((bill, bill.amount_total))
+        self.simulator.clear_requests()
+        self.assertEqual(self.run_stream("payment", batch_size=2), (2, 3))
+        self.assertEqual(self.run_stream("payment", batch_size=2), (2, 1))
+        self.assertEqual(self.run_stream("payment", batch_size=2), (1, 0))
+        self.assertEqual(self.simulator.count("GET", "/payments"), 1, "one read, three slices")
+        self.assertEqual([len(bill.matched_payment_ids) for bill in bills], [1] * 5)
+        self.assertEqual(self.run_stream("payment", batch_size=2), (0, 0))
