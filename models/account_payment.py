@@ -16,9 +16,11 @@ class AccountPayment(models.Model):
 
     @api.depends("payment_method_line_id")
     def _compute_outstanding_account_id(self):
-        """AvidXchange names, by GL posting code, the account its payments go
-        through (e.g. an AvidPay clearing account); when the code is mapped to
-        one, the import passes it in the context of the registration."""
+        """An AvidXchange payment always goes through an outstanding account
+        (hence a journal entry, in Community and Enterprise alike): the
+        account its GL posting code maps to, the method's, or the company's
+        outstanding payments account. The import names it in the context of
+        the registration (the field is computed only)."""
         result = super()._compute_outstanding_account_id()
         account_id = self.env.context.get("avidxchange_outstanding_account_id")
         if account_id:

@@ -3,7 +3,7 @@ import logging
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare, float_is_zero
+from odoo.tools import float_compare
 
 from .. import const
 from ..tools.payment_report import ReportError, parse_report
@@ -162,8 +162,11 @@ class AvidxchangePayment(models.Model):
             payment.state = "waiting"  # a sound report after a wrong one: not paid yet
 
     def _register_payments(self, report):
-        """One Odoo payment per paid bill, reconciled with it: once the bills
-        are known, of one vendor, and in the payment's currency."""
+        """One Odoo payment for the AvidXchange payment (one check, one bank
+        debit), always with its journal entry, reconciled bill by bill with
+        exactly what AvidXchange relieved each bill of (``AmountPaid +
+        Discount``), discounts written off: once the bills are known, of one
+        vendor, in the payment's currency, and nothing goes beyond what is due."""
         bills = self._find_bills(report.allocations)
         missing = [a.label for a in report.allocations if a not in bills]
         if missing:
@@ -182,81 +185,128 @@ class AvidxchangePayment(models.Model):
                     ", ".join(moves.commercial_partner_id.mapped("display_name")),
                 )
             )
+        if len(moves) != len(report.allocations):
+            raise UserError(self.env._("AvidXchange names one bill twice in one payment."))
         currency = self._get_currency(report.currency, moves)
-        journal, outstanding_account = self._get_journal(report)
-        method_line = self._get_method_line(journal)
-        payments = self.env["account.payment"]
         for allocation in report.allocations:
-            payments |= self._register_allocation(
-                bills[allocation], allocation, journal, method_line, currency, outstanding_account
-            )
-        payments.sudo().avidxchange_payment_id = self
+            self._check_allocation(bills[allocation], allocation, currency)
+        values = self._prepare_payment_values(report, bills, currency)
+        payment = (
+            self.env["account.payment"]
+            .with_context(avidxchange_outstanding_account_id=values.pop("outstanding_account_id"))
+            .create(values)
+        )
+        payment.action_post()
+        self._reconcile_bills(payment, report, bills)
+        payment.sudo().avidxchange_payment_id = self
         self.sudo().state = "posted"
-        for payment in payments:
-            for bill in payment.reconciled_bill_ids:
-                bill._message_log(
-                    body=self.env._(
-                        "Paid through AvidXchange: %(memo)s, %(amount)s (payment %(payment)s).",
-                        memo=self._memo(),
-                        amount=payment.currency_id.format(payment.amount),
-                        payment=payment.name,
-                    )
+        for allocation in report.allocations:
+            bills[allocation]._message_log(
+                body=self.env._(
+                    "Paid through AvidXchange: %(memo)s, %(amount)s of this bill (payment "
+                    "%(payment)s).",
+                    memo=self._memo(),
+                    amount=currency.format(allocation.relieved),
+                    payment=payment.name,
                 )
+            )
 
-    def _register_allocation(self, bill, allocation, journal, method_line, currency, account):
-        paid, discount = allocation.paid, allocation.discount
+    def _check_allocation(self, bill, allocation, currency):
         if bill.payment_state in ("paid", "in_payment", "reversed"):
             raise UserError(
                 self.env._("Bill %s is already paid in Odoo: nothing registered.", bill.name)
             )
         residual = bill.amount_residual
-        if float_compare(paid + discount, residual, precision_rounding=currency.rounding) > 0:
+        if float_compare(allocation.relieved, residual, precision_rounding=currency.rounding) > 0:
             raise UserError(
                 self.env._(
                     "AvidXchange paid %(paid)s (discount %(discount)s) on bill %(bill)s, more "
                     "than its %(residual)s still due.",
-                    paid=paid,
-                    discount=discount,
+                    paid=currency.format(allocation.paid),
+                    discount=currency.format(allocation.discount),
                     bill=bill.name,
-                    residual=residual,
+                    residual=currency.format(residual),
                 )
             )
-        values = {
-            "amount": paid,
-            "payment_date": self.payment_date or fields.Date.context_today(self),
+        if allocation.discount and not self._discount_account():
+            raise UserError(
+                self.env._(
+                    "AvidXchange took a discount on bill %s: set the company's cash discount "
+                    "gain account (Accounting settings), then Retry.",
+                    bill.name,
+                )
+            )
+
+    def _prepare_payment_values(self, report, bills, currency):
+        """The Odoo payment: the cash side is what AvidXchange paid out; the
+        first bill's share is the payment's own counterpart line, every other
+        bill's is a payable line of its own (so each bill is relieved of its
+        own share, not of what reconciliation would pick), and the discounts
+        are one write-off."""
+        journal, outstanding_account = self._get_journal(report)
+        method_line = self._get_method_line(journal)
+        date = self.payment_date or fields.Date.context_today(self)
+        first, *others = report.allocations
+        partner = bills[first].commercial_partner_id
+
+        def line(name, account, amount):
+            return {
+                "name": name,
+                "account_id": account.id,
+                "partner_id": partner.id,
+                "currency_id": currency.id,
+                "amount_currency": amount,
+                "balance": currency._convert(
+                    amount, self.company_id.currency_id, self.company_id, date
+                ),
+            }
+
+        extra_lines = [line(bills[a].name, _payable_account(bills[a]), a.relieved) for a in others]
+        discount = sum(a.discount for a in report.allocations)
+        if discount:
+            extra_lines.append(
+                line(self.env._("AvidXchange discount"), self._discount_account(), -discount)
+            )
+        return {
+            "payment_type": "outbound",
+            "partner_type": "supplier",
+            "partner_id": partner.id,
+            "amount": report.amount,
+            "currency_id": currency.id,
+            "date": date,
             "journal_id": journal.id,
             "payment_method_line_id": method_line.id,
-            "currency_id": currency.id,
-            "communication": self._memo(),
+            "outstanding_account_id": (
+                outstanding_account
+                or method_line.payment_account_id
+                or self.env["account.payment"]
+                .new({"company_id": self.company_id.id})
+                ._get_outstanding_account("outbound")
+            ).id,
+            "destination_account_id": _payable_account(bills[first]).id,
+            "memo": self._memo(),
+            "write_off_line_vals": extra_lines,
         }
-        if not float_is_zero(discount, precision_rounding=currency.rounding):
-            closes = not float_compare(
-                paid + discount, residual, precision_rounding=currency.rounding
-            )
-            discount_account = self.company_id.account_journal_early_pay_discount_gain_account_id
-            if not closes or not discount_account:
-                raise UserError(
-                    self.env._(
-                        "A discount that does not settle bill %s, or a company without a cash "
-                        "discount gain account, cannot be registered automatically.",
-                        bill.name,
-                    )
-                )
-            values.update(
-                payment_difference_handling="reconcile",
-                writeoff_account_id=discount_account.id,
-                writeoff_label=self.env._("AvidXchange discount"),
-            )
-        wizard = (
-            self.env["account.payment.register"]
-            .with_context(
-                active_model="account.move",
-                active_ids=bill.ids,
-                avidxchange_outstanding_account_id=account.id,
-            )
-            .create(values)
+
+    def _reconcile_bills(self, payment, report, bills):
+        """Each bill with its own payable line of the payment."""
+        payables = payment.move_id.line_ids.filtered(
+            lambda line: line.account_id.account_type == "liability_payable"
         )
-        return wizard._create_payments()
+        first, *others = report.allocations
+        own_lines = {
+            a: payables.filtered(lambda line, a=a: line.name == bills[a].name)[:1] for a in others
+        }
+        own_lines[first] = payables - self.env["account.move.line"].union(*own_lines.values())
+        for allocation, payment_line in own_lines.items():
+            bill = bills[allocation]
+            bill_lines = bill.line_ids.filtered(
+                lambda line, account=payment_line.account_id: (
+                    line.account_id == account and not line.reconciled
+                )
+            )
+            (payment_line + bill_lines).reconcile()
+            bill.matched_payment_ids += payment
 
     def _cancel_payments(self):
         """Void or Error after posting: undo what the earlier report posted."""
@@ -297,3 +347,9 @@ class AvidxchangePayment(models.Model):
             "gl_posting_codes": ", ".join(code for _group, code in report.gl_codes) or False,
             "bill_ids": [Command.set([bill.id for bill in bills])],
         }
+
+
+def _payable_account(bill):
+    return bill.line_ids.filtered(lambda line: line.account_type == "liability_payable")[
+        :1
+    ].account_id

@@ -82,6 +82,10 @@ class AvidxchangePayment(models.Model):
             raise UserError(self.env._("Set the payment journal of the AvidXchange connection."))
         return backend.journal_id, self.env["account.account"]
 
+    def _discount_account(self):
+        """Where discounts AvidXchange takes are written off."""
+        return self.company_id.account_journal_early_pay_discount_gain_account_id
+
     def _get_method_line(self, journal):
         mapping = self.backend_id.payment_method_mapping_ids.filtered(
             lambda m: (

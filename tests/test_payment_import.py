@@ -1,5 +1,7 @@
 """Payments made in AvidXchange come back as native, reconciled Odoo payments."""
 
+from unittest.mock import patch
+
 from odoo.tests import tagged
 
 from .common import PaymentCase
@@ -65,12 +67,35 @@ class TestPaymentImport(PaymentCase):
         self.run_stream("payment")
         payment = self.imported(report)
         self.assertEqual(payment.amount, 500.0)
-        self.assertEqual(sorted(payment.odoo_payment_ids.mapped("amount")), [200.0, 300.0])
+        # one check, one bank debit: one Odoo payment, reconciled with both bills
+        self.assertEqual(payment.odoo_payment_ids.mapped("amount"), [500.0])
+        self.assertEqual(first.matched_payment_ids, payment.odoo_payment_ids)
+        self.assertEqual(second.matched_payment_ids, payment.odoo_payment_ids)
         self.assertEqual(payment.bill_ids, first | second)
         Payment = self.env["avidxchange.payment"]
         self.assertEqual(Payment.search([("bill_ids", "in", second.ids)]), payment)
         for bill in (first, second):
             self.assertEqual(bill.amount_residual, 0.0)
+
+    def test_each_bill_is_relieved_of_its_own_allocation(self):
+        big = self.exported_bill(1000.0, ref="BIG")
+        small = self.exported_bill(200.0, ref="SMALL")
+        self.pay((big, 300.0), (small, 200.0))  # the big bill in part, the small one whole
+        self.run_stream("payment")
+        self.assertEqual((big.amount_residual, small.amount_residual), (700.0, 0.0))
+
+    def test_a_partial_payment_may_take_a_discount(self):
+        gain = self.company_data["default_account_revenue"]
+        self.env.company.account_journal_early_pay_discount_gain_account_id = gain
+        bill = self.exported_bill(1000.0)
+        report = self.pay((bill, 480.0, 20.0))  # AmountPaid + Discount relieve the bill of 500
+        self.run_stream("payment")
+        self.assertEqual(self.imported(report).state, "posted")
+        self.assertEqual(bill.amount_residual, 500.0)
+        odoo_payment = bill.matched_payment_ids
+        self.assertEqual(odoo_payment.amount, 480.0)
+        write_off = odoo_payment.move_id.line_ids.filtered(lambda line: line.account_id == gain)
+        self.assertEqual(write_off.balance, -20.0)
 
     def test_discount_is_written_off(self):
         gain = self.company_data["default_account_revenue"]
@@ -239,12 +264,44 @@ class TestPaymentImport(PaymentCase):
     def test_more_than_is_due_is_refused_not_registered(self):
         bill = self.exported_bill(100.0)
         self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=bill.ids
+            active_model="account.move", active_ids=bill.ids, force_payment_move=True
         ).create({"amount": 30.0})._create_payments()  # paid in part by hand meanwhile
         report = self.pay((bill, 100.0))
         self.run_stream("payment")
         payment = self.imported(report)
         self.assertEqual(payment.state, "error")
-        self.assertIn("more than its 70.0 still due", payment.error_message)
+        self.assertIn("more than its $\xa070.00 still due", payment.error_message)
         self.assertEqual(bill.amount_residual, 70.0)
         self.assertFalse(payment.odoo_payment_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentImportEnterprise(TestPaymentImport):
+    """The same, with Enterprise's accounting installed (simulated as
+    ../shared/odoo19-notes.md §12 says): payment methods without an
+    outstanding account, and bills "in payment" until the bank reconciles."""
+
+    allow_inherited_tests_method = True  # every test above, in this mode too
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        journals = cls.env["account.journal"].search([("company_id", "=", cls.env.company.id)])
+        journals.outbound_payment_method_line_ids.payment_account_id = False
+        cls.startClassPatcher(
+            patch.object(
+                type(cls.env["account.move"]),
+                "_get_invoice_in_payment_state",
+                lambda self: "in_payment",
+            )
+        )
+
+    def test_a_payment_always_has_a_journal_entry(self):
+        bill = self.exported_bill(100.0)
+        self.pay((bill, 40.0))
+        self.run_stream("payment")
+        odoo_payment = bill.matched_payment_ids
+        self.assertTrue(
+            odoo_payment.move_id, "an Enterprise payment without an outstanding account has none"
+        )
+        self.assertEqual(bill.amount_residual, 60.0)

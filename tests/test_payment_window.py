@@ -13,7 +13,7 @@ class TestPaymentWindow(PaymentCase):
     def run_to_the_end(self):
         """The payment stream, batch after batch as the cron runs it."""
         for _batch in range(20):
-            done, left = self.run_stream("payment")
+            _done, left = self.run_stream("payment")
             self.assertEqual(self.stream("payment").failure_count, 0)
             if not left:
                 return
@@ -21,7 +21,10 @@ class TestPaymentWindow(PaymentCase):
 
     def test_a_clock_behind_ours_loses_no_payment(self):
         self.simulator.set_clock_offset(-15 * 60)  # AvidXchange runs 15 minutes behind us
-        first, second = self.exported_bill(10.0, ref="FIRST"), self.exported_bill(20.0, ref="SECOND")
+        first, second = (
+            self.exported_bill(10.0, ref="FIRST"),
+            self.exported_bill(20.0, ref="SECOND"),
+        )
         self.pay((first, 10.0))
         self.run_to_the_end()
         self.pay((second, 20.0))  # stamped 15 minutes before our "now" of the last run
