@@ -154,10 +154,8 @@ class AvidxchangePayment(models.Model):
         payment = self.sudo()
         if report.category in PAID_CATEGORIES and self.state in ("waiting", "error"):
             self._register_payments(report)
-        elif report.category == const.PAYMENT_UNDONE and self.state == "posted":
-            self._cancel_payments()
         elif report.category == const.PAYMENT_UNDONE:
-            payment.state = "reversed"  # nothing was posted: nothing to undo
+            self._undo()  # from what is live in Odoo, nothing when nothing was posted
         elif self.state == "error":
             payment.state = "waiting"  # a sound report after a wrong one: not paid yet
 
@@ -308,21 +306,58 @@ class AvidxchangePayment(models.Model):
             (payment_line + bill_lines).reconcile()
             bill.matched_payment_ids += payment
 
-    def _cancel_payments(self):
-        """Void or Error after posting: undo what the earlier report posted."""
-        payments = self.odoo_payment_ids.filtered(lambda p: p.state != "canceled")
-        bills = payments.reconciled_bill_ids
-        payments.action_cancel()
-        self.sudo().state = "reversed"
-        for bill in bills:
-            bill._message_log(
-                body=self.env._(
-                    "AvidXchange reported payment %(ref)s as %(status)s: its Odoo payment was "
-                    "cancelled and the bill is open again.",
-                    ref=self.payment_ref,
-                    status=self.status,
+    def _undo(self):
+        """Void or failed: undo what is live in Odoo, whatever the record's
+        state says (a failed undo leaves it in error, and a retry must still
+        undo). Each Odoo payment is cancelled when Odoo allows it, else (a
+        locked period) its entry is reversed on the first open date; either
+        way its bills are open again. Reports refused because these bills
+        were paid are applied again: they may pass now."""
+        live = self.odoo_payment_ids.filtered(
+            lambda p: p.state != "canceled" and not p.move_id.reversal_move_ids
+        )
+        reopened = self.env["account.move"]
+        for payment in live:
+            bills = payment.reconciled_bill_ids
+            try:
+                with self.env.cr.savepoint():
+                    payment.action_cancel()
+                done = self.env._("its Odoo payment %s was cancelled", payment.name)
+            except UserError:
+                reversal = self._reverse(payment)
+                done = self.env._(
+                    "the entry of its Odoo payment %(payment)s is in a locked period, so it was "
+                    "reversed on %(date)s",
+                    payment=payment.name,
+                    date=reversal.date,
                 )
-            )
+            for bill in bills:
+                bill._message_log(
+                    body=self.env._(
+                        "AvidXchange reported payment %(ref)s as %(status)s: %(done)s, and the "
+                        "bill is open again.",
+                        ref=self.payment_ref,
+                        status=self.status,
+                        done=done,
+                    )
+                )
+            reopened |= bills
+        self.sudo().state = "reversed"
+        refused = self.search(
+            [("id", "!=", self.id), ("state", "=", "error"), ("bill_ids", "in", reopened.ids)]
+        )
+        refused.sudo().to_apply = True
+
+    def _reverse(self, payment):
+        """Free the bills of ``payment`` and reverse its entry on the first
+        date the books are open."""
+        move = payment.move_id
+        move.line_ids.remove_move_reconcile()
+        date = move._get_accounting_date(fields.Date.context_today(self), has_tax=False)
+        return move._reverse_moves(
+            [{"date": date, "ref": self.env._("Reversal of %s: voided in AvidXchange", move.name)}],
+            cancel=True,
+        )
 
     # === PRIVATE HELPERS === #
 

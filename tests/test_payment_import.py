@@ -145,6 +145,41 @@ class TestPaymentImport(PaymentCase):
         self.assertIn("reported payment", bill.message_ids[0].body)
         self.assertIn("as Void", bill.message_ids[0].body)
 
+    def test_a_void_in_a_locked_period_is_reversed_on_the_first_open_date(self):
+        bill = self.exported_bill(80.0)
+        report = self.pay((bill, 80.0), payment_date="2026-11-02")
+        self.run_stream("payment")
+        odoo_payment = bill.matched_payment_ids
+        self.assertEqual(odoo_payment.date.isoformat(), "2026-11-02")
+        self.env.company.fiscalyear_lock_date = "2026-11-15"  # its month is closed
+        self.simulator.void_payment(report["PaymentId"])
+        self.run_stream("payment")
+        payment = self.imported(report)
+        self.assertEqual((payment.state, payment.error_message), ("reversed", False))
+        self.assertEqual(bill.amount_residual, 80.0)
+        self.assertEqual(bill.payment_state, "not_paid")
+        reversal = self.env["account.move"].search(
+            [("reversed_entry_id", "=", odoo_payment.move_id.id)]
+        )
+        self.assertEqual(reversal.state, "posted")
+        self.assertGreater(reversal.date.isoformat(), "2026-11-15")
+        self.assertIn("reversed", bill.message_ids[0].body)
+
+    def test_a_void_and_its_reissue_in_one_import(self):
+        bill = self.exported_bill(100.0)
+        first = self.pay((bill, 100.0))
+        self.run_stream("payment")
+        # AvidXchange voids the first payment and issues a new one; the void is
+        # touched again after the new one, so the list shows the new one first.
+        self.simulator.void_payment(first["PaymentId"])
+        second = self.pay((bill, 100.0))
+        self.simulator.report_again(first["PaymentId"])
+        self.run_stream("payment")
+        self.assertEqual(self.imported(first).state, "reversed")
+        self.assertEqual(self.imported(second).state, "posted")
+        self.assertEqual(bill.amount_residual, 0.0)
+        self.assertEqual(self.simulator.get_invoice(bill.avidxchange_invoice_id)["Balance"], 0.0)
+
     def test_pending_and_failed_payments_post_nothing(self):
         bill = self.exported_bill(80.0)
         pending = self.pay((bill, 80.0), status="Pending")
