@@ -95,6 +95,8 @@ GL_ACCOUNT_CODE_GROUP = "Accounting Codes"
 
 # Money travels as JSON numbers with at most this many decimals.
 MONEY_DECIMALS = 2
+# No payment is this large: a larger amount is a broken report, not money.
+MONEY_MAX = 1e13
 
 # === ERRORS, RETRIES AND TIMEOUTS === #
 

@@ -121,7 +121,7 @@ class AvidxchangeBackend(models.Model):
         string="Keep Successful Exchanges (days)",
         default=30,
         required=True,
-        help="Failed exchanges are kept until deleted by hand.",
+        help="Failed exchanges are kept for good: the trail is read-only.",
     )
     exchange_log_count = fields.Integer(compute="_compute_exchange_log_count")
     stream_ids = fields.One2many("avidxchange.stream", "backend_id", string="Streams")

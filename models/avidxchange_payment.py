@@ -1,12 +1,13 @@
 import json
 import logging
 
+import psycopg2
+
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import float_compare
+from odoo.exceptions import AccessError, UserError
 
 from .. import const
-from ..tools.payment_report import ReportError, parse_report
+from ..tools.payment_report import ReportError, describe_terms, parse_report
 
 _logger = logging.getLogger(__name__)
 
@@ -64,6 +65,11 @@ class AvidxchangePayment(models.Model):
         readonly=True, help="The last report, as AvidXchange sent it (bank details masked)."
     )
     report_hash = fields.Char(readonly=True, copy=False)
+    registered_terms = fields.Text(
+        readonly=True,
+        copy=False,
+        help="What AvidXchange said the payment paid when it was registered.",
+    )
     to_apply = fields.Boolean(
         readonly=True,
         copy=False,
@@ -111,6 +117,8 @@ class AvidxchangePayment(models.Model):
 
     def action_retry(self):
         """Apply the last report again, e.g. after fixing a mapping."""
+        if not self.env.user.has_group("account_avidxchange.group_avidxchange_manager"):
+            raise AccessError(self.env._("Only AvidXchange administrators can retry a payment."))
         for payment in self.filtered(lambda p: p.state == "error" and p.last_report):
             payment._apply_report(json.loads(payment.last_report))
         return True
@@ -127,22 +135,41 @@ class AvidxchangePayment(models.Model):
         and its report comes again whenever AvidXchange changes it."""
 
     def _apply_report(self, item):
-        """Apply a stored report (``last_report``, as ``_store_reports`` kept it)."""
+        """Apply a stored report (``last_report``, as ``_store_reports`` kept it).
+
+        Whatever goes wrong with one report stays on that report: a check it
+        fails, or an error nobody foresaw (then its kind is said and the
+        server log has the details); only a conflict with another transaction
+        goes up, for the whole batch to be tried again."""
         self.ensure_one()
         payment = self.sudo()  # read-only to users: the import alone writes it
-        values = {"to_apply": False}
         try:
-            report = parse_report(item)
+            with self.env.cr.savepoint():
+                report = parse_report(item)
+                payment.write({"to_apply": False, **self._prepare_values(report)})
+                try:
+                    with self.env.cr.savepoint():
+                        self._apply(report)
+                        payment.error_message = False
+                except UserError as error:
+                    payment.write({"state": "error", "error_message": error.args[0]})
         except ReportError as error:
-            payment.write({**values, "state": "error", "error_message": str(error)})
-        else:
-            payment.write({**values, **self._prepare_values(report)})
-            try:
-                with self.env.cr.savepoint():
-                    self._apply(report)
-                    payment.error_message = False
-            except UserError as error:
-                payment.write({"state": "error", "error_message": error.args[0]})
+            payment.write({"to_apply": False, "state": "error", "error_message": str(error)})
+        except psycopg2.OperationalError:
+            raise
+        except Exception as error:
+            _logger.exception("AvidXchange payment %s could not be applied", self.payment_ref)
+            payment.write(
+                {
+                    "to_apply": False,
+                    "state": "error",
+                    "error_message": self.env._(
+                        "An unexpected error (%s) stopped this report; the server log has "
+                        "the details.",
+                        type(error).__name__,
+                    ),
+                }
+            )
         if self.state == "error":
             _logger.info(
                 "AvidXchange payment %s needs attention: %s", self.payment_ref, self.error_message
@@ -150,214 +177,52 @@ class AvidxchangePayment(models.Model):
         self.env["avidxchange.exchange.log"]._log_report(self, item, self.error_message)
 
     def _apply(self, report):
-        """What ``report``'s status means, given what is posted already."""
+        """What ``report``'s status means, given what is live in Odoo (never
+        the record's state, which may say "needs attention" over a posted
+        payment): paid with nothing live, register; paid with a live payment,
+        check AvidXchange still says what was registered; undone, undo."""
         payment = self.sudo()
-        if report.category in PAID_CATEGORIES and self.state in ("waiting", "error"):
+        live = self._live_payments()
+        if report.category == const.PAYMENT_UNDONE:
+            self._undo()  # nothing to undo when nothing is live
+        elif report.category in PAID_CATEGORIES and not live:
             self._register_payments(report)
-        elif report.category == const.PAYMENT_UNDONE:
-            self._undo()  # from what is live in Odoo, nothing when nothing was posted
-        elif self.state == "error":
-            payment.state = "waiting"  # a sound report after a wrong one: not paid yet
+        elif live:
+            self._check_terms_unchanged(report)
+            payment.state = "posted"
+        else:
+            payment.state = "waiting"  # not paid yet
 
-    def _register_payments(self, report):
-        """One Odoo payment for the AvidXchange payment (one check, one bank
-        debit), always with its journal entry, reconciled bill by bill with
-        exactly what AvidXchange relieved each bill of (``AmountPaid +
-        Discount``), discounts written off: once the bills are known, of one
-        vendor, in the payment's currency, and nothing goes beyond what is due."""
-        bills = self._find_bills(report.allocations)
-        missing = [a.label for a in report.allocations if a not in bills]
-        if missing:
-            raise UserError(
-                self.env._(
-                    "AvidXchange paid invoice(s) %s, which no exported Odoo bill matches.",
-                    ", ".join(missing),
-                )
-            )
-        moves = self.env["account.move"].union(*bills.values())
-        if len(moves.commercial_partner_id) > 1:
-            raise UserError(
-                self.env._(
-                    "One AvidXchange payment pays bills of several vendors (%s): check it in "
-                    "AvidXchange.",
-                    ", ".join(moves.commercial_partner_id.mapped("display_name")),
-                )
-            )
-        if len(moves) != len(report.allocations):
-            raise UserError(self.env._("AvidXchange names one bill twice in one payment."))
-        currency = self._get_currency(report.currency, moves)
-        for allocation in report.allocations:
-            self._check_allocation(bills[allocation], allocation, currency)
-        values = self._prepare_payment_values(report, bills, currency)
-        payment = (
-            self.env["account.payment"]
-            .with_context(avidxchange_outstanding_account_id=values.pop("outstanding_account_id"))
-            .create(values)
-        )
-        payment.action_post()
-        self._reconcile_bills(payment, report, bills)
-        payment.sudo().avidxchange_payment_id = self
-        self.sudo().state = "posted"
-        for allocation in report.allocations:
-            bills[allocation]._message_log(
-                body=self.env._(
-                    "Paid through AvidXchange: %(memo)s, %(amount)s of this bill (payment "
-                    "%(payment)s).",
-                    memo=self._memo(),
-                    amount=currency.format(allocation.relieved),
-                    payment=payment.name,
-                )
-            )
-
-    def _check_allocation(self, bill, allocation, currency):
-        if bill.payment_state in ("paid", "in_payment", "reversed"):
-            raise UserError(
-                self.env._("Bill %s is already paid in Odoo: nothing registered.", bill.name)
-            )
-        residual = bill.amount_residual
-        if float_compare(allocation.relieved, residual, precision_rounding=currency.rounding) > 0:
-            raise UserError(
-                self.env._(
-                    "AvidXchange paid %(paid)s (discount %(discount)s) on bill %(bill)s, more "
-                    "than its %(residual)s still due.",
-                    paid=currency.format(allocation.paid),
-                    discount=currency.format(allocation.discount),
-                    bill=bill.name,
-                    residual=currency.format(residual),
-                )
-            )
-        if allocation.discount and not self._discount_account():
-            raise UserError(
-                self.env._(
-                    "AvidXchange took a discount on bill %s: set the company's cash discount "
-                    "gain account (Accounting settings), then Retry.",
-                    bill.name,
-                )
-            )
-
-    def _prepare_payment_values(self, report, bills, currency):
-        """The Odoo payment: the cash side is what AvidXchange paid out; the
-        first bill's share is the payment's own counterpart line, every other
-        bill's is a payable line of its own (so each bill is relieved of its
-        own share, not of what reconciliation would pick), and the discounts
-        are one write-off."""
-        journal, outstanding_account = self._get_journal(report)
-        method_line = self._get_method_line(journal)
-        date = self.payment_date or fields.Date.context_today(self)
-        first, *others = report.allocations
-        partner = bills[first].commercial_partner_id
-
-        def line(name, account, amount):
-            return {
-                "name": name,
-                "account_id": account.id,
-                "partner_id": partner.id,
-                "currency_id": currency.id,
-                "amount_currency": amount,
-                "balance": currency._convert(
-                    amount, self.company_id.currency_id, self.company_id, date
-                ),
-            }
-
-        extra_lines = [line(bills[a].name, _payable_account(bills[a]), a.relieved) for a in others]
-        discount = sum(a.discount for a in report.allocations)
-        if discount:
-            extra_lines.append(
-                line(self.env._("AvidXchange discount"), self._discount_account(), -discount)
-            )
-        return {
-            "payment_type": "outbound",
-            "partner_type": "supplier",
-            "partner_id": partner.id,
-            "amount": report.amount,
-            "currency_id": currency.id,
-            "date": date,
-            "journal_id": journal.id,
-            "payment_method_line_id": method_line.id,
-            "outstanding_account_id": (
-                outstanding_account
-                or method_line.payment_account_id
-                or self.env["account.payment"]
-                .new({"company_id": self.company_id.id})
-                ._get_outstanding_account("outbound")
-            ).id,
-            "destination_account_id": _payable_account(bills[first]).id,
-            "memo": self._memo(),
-            "write_off_line_vals": extra_lines,
-        }
-
-    def _reconcile_bills(self, payment, report, bills):
-        """Each bill with its own payable line of the payment."""
-        payables = payment.move_id.line_ids.filtered(
-            lambda line: line.account_id.account_type == "liability_payable"
-        )
-        first, *others = report.allocations
-        own_lines = {
-            a: payables.filtered(lambda line, a=a: line.name == bills[a].name)[:1] for a in others
-        }
-        own_lines[first] = payables - self.env["account.move.line"].union(*own_lines.values())
-        for allocation, payment_line in own_lines.items():
-            bill = bills[allocation]
-            bill_lines = bill.line_ids.filtered(
-                lambda line, account=payment_line.account_id: (
-                    line.account_id == account and not line.reconciled
-                )
-            )
-            (payment_line + bill_lines).reconcile()
-            bill.matched_payment_ids += payment
-
-    def _undo(self):
-        """Void or failed: undo what is live in Odoo, whatever the record's
-        state says (a failed undo leaves it in error, and a retry must still
-        undo). Each Odoo payment is cancelled when Odoo allows it, else (a
-        locked period) its entry is reversed on the first open date; either
-        way its bills are open again. Reports refused because these bills
-        were paid are applied again: they may pass now."""
-        live = self.odoo_payment_ids.filtered(
+    def _live_payments(self):
+        """The Odoo payments this payment made that still count."""
+        return self.odoo_payment_ids.filtered(
             lambda p: p.state != "canceled" and not p.move_id.reversal_move_ids
         )
-        reopened = self.env["account.move"]
-        for payment in live:
-            bills = payment.reconciled_bill_ids
-            try:
-                with self.env.cr.savepoint():
-                    payment.action_cancel()
-                done = self.env._("its Odoo payment %s was cancelled", payment.name)
-            except UserError:
-                reversal = self._reverse(payment)
-                done = self.env._(
-                    "the entry of its Odoo payment %(payment)s is in a locked period, so it was "
-                    "reversed on %(date)s",
-                    payment=payment.name,
-                    date=reversal.date,
-                )
-            for bill in bills:
-                bill._message_log(
-                    body=self.env._(
-                        "AvidXchange reported payment %(ref)s as %(status)s: %(done)s, and the "
-                        "bill is open again.",
-                        ref=self.payment_ref,
-                        status=self.status,
-                        done=done,
-                    )
-                )
-            reopened |= bills
-        self.sudo().state = "reversed"
-        refused = self.search(
-            [("id", "!=", self.id), ("state", "=", "error"), ("bill_ids", "in", reopened.ids)]
-        )
-        refused.sudo().to_apply = True
 
-    def _reverse(self, payment):
-        """Free the bills of ``payment`` and reverse its entry on the first
-        date the books are open."""
-        move = payment.move_id
-        move.line_ids.remove_move_reconcile()
-        date = move._get_accounting_date(fields.Date.context_today(self), has_tax=False)
-        return move._reverse_moves(
-            [{"date": date, "ref": self.env._("Reversal of %s: voided in AvidXchange", move.name)}],
-            cancel=True,
-        )
+    def _check_terms_unchanged(self, report):
+        """A paid report after registration must say what was registered."""
+        if report.category not in PAID_CATEGORIES:
+            raise UserError(
+                self.env._(
+                    "AvidXchange reports payment %(ref)s as %(status)s after it was registered "
+                    "in Odoo: check it in AvidXchange.",
+                    ref=self.payment_ref,
+                    status=report.status,
+                )
+            )
+        registered = json.loads(self.registered_terms or "null")
+        now = report.terms()
+        if registered is not None and registered != now:
+            raise UserError(
+                self.env._(
+                    "AvidXchange changed payment %(ref)s after it was registered in Odoo: it "
+                    "said %(before)s, it now says %(after)s. Nothing was changed in Odoo: check "
+                    "the payment in AvidXchange and correct the Odoo payment by hand.",
+                    ref=self.payment_ref,
+                    before=describe_terms(registered),
+                    after=describe_terms(now),
+                )
+            )
 
     # === PRIVATE HELPERS === #
 
@@ -382,9 +247,3 @@ class AvidxchangePayment(models.Model):
             "gl_posting_codes": ", ".join(code for _group, code in report.gl_codes) or False,
             "bill_ids": [Command.set([bill.id for bill in bills])],
         }
-
-
-def _payable_account(bill):
-    return bill.line_ids.filtered(lambda line: line.account_type == "liability_payable")[
-        :1
-    ].account_id

@@ -66,11 +66,17 @@ class AvidxchangePayment(models.Model):
                 self.env["avidxchange.invoice.link"]._refresh_statuses(backend, invoices)
                 items = list(client.iter_payments(since, until))
                 self._store_reports(backend, items)
-                marks = [stream.mark, *map(stamp_of, invoices), *map(stamp_of, items)]
-                over = until < self._utc_now() - timedelta(hours=const.MAX_CLOCK_SKEW_HOURS)
+                # Payments' own stamps, within the window read: an invoice's
+                # stamp says nothing of payments, and a stamp outside the
+                # window (a date in 2099) must not carry the mark past
+                # payments still to come.
+                skew = timedelta(hours=const.MAX_CLOCK_SKEW_HOURS)
+                latest = min(until, self._utc_now() + skew)
+                stamps = [s for s in map(stamp_of, items) if s and since <= s <= latest]
+                over = until < self._utc_now() - skew
                 if over:
-                    marks.append(until)  # past on AvidXchange's clock too: read to its end
-                stream.mark = max(filter(None, marks), default=False)
+                    stamps.append(until)  # past on AvidXchange's clock too: read to its end
+                stream.mark = max([stream.mark, *stamps] if stream.mark else stamps, default=False)
                 if not over or items:
                     return over
         return True

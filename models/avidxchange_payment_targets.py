@@ -15,6 +15,11 @@ class AvidxchangePayment(models.Model):
     def _find_bills(self, allocations):
         """``{allocation: bill}`` for the allocations that name a bill we
         exported, by AvidXchange's invoice id, else by our own."""
+        return self._match_bills(allocations)[0]
+
+    def _match_bills(self, allocations):
+        """``({allocation: bill}, [labels of allocations whose two ids name two
+        different bills])``."""
         Link = self.env["avidxchange.invoice.link"].sudo()
         links = Link.search(
             [
@@ -30,12 +35,15 @@ class AvidxchangePayment(models.Model):
         )
         by_id = {link.avidxchange_id: link.move_id for link in links}
         by_external_id = {link.external_invoice_id: link.move_id for link in links}
-        found = {}
+        found, conflicts = {}, []
         for allocation in allocations:
-            bill = by_id.get(allocation.invoice_id) or by_external_id.get(allocation.external_id)
-            if bill:
-                found[allocation] = bill.sudo(False)
-        return found
+            by_theirs = by_id.get(allocation.invoice_id)
+            by_ours = by_external_id.get(allocation.external_id)
+            if by_theirs and by_ours and by_theirs != by_ours:
+                conflicts.append(allocation.label)
+            elif by_theirs or by_ours:
+                found[allocation] = (by_theirs or by_ours).sudo(False)
+        return found, conflicts
 
     def _get_currency(self, code, bills):
         """The currency the payment is in, as Odoo knows it: active, and the

@@ -15,6 +15,12 @@ class TestPaymentValidation(PaymentCase):
         self.assertFalse(payment.odoo_payment_ids, payment_id)
         return payment.error_message
 
+    def attention_of(self, report):
+        """The words of a payment that needs attention (posted or not)."""
+        payment = self.imported(report)
+        self.assertEqual(payment.state, "error")
+        return payment.error_message
+
     def assert_stream_healthy(self):
         self.assertEqual(self.stream("payment").failure_count, 0)
         self.assertTrue(self.stream("payment").mark)
@@ -87,6 +93,102 @@ class TestPaymentValidation(PaymentCase):
         self.assert_stream_healthy()
         self.assertEqual(len(good_bill.matched_payment_ids), 1)
         self.assertEqual(bill.amount_residual, 100.0)
+
+    def test_more_hostile_reports_need_attention_and_never_block_the_import(self):
+        first, second = self.exported_bill(100.0, ref="B-1"), self.exported_bill(50.0, ref="B-2")
+        good_bill = self.exported_bill(40.0, ref="GOOD")
+        two_bills = self.report("TWOBILLS", (first, 50.0))
+        two_bills["Invoices"][0]["ExternalInvoiceId"] = (
+            second.avidxchange_link_ids.external_invoice_id
+        )
+        hostile = {
+            "HUGE": self.report("HUGE", (first, 1.7e308)),
+            "ENORMOUS": self.report("ENORMOUS", (first, 10**400)),
+            "YEARONE": self.report(
+                "YEARONE", (first, 100.0), LastModifiedDate="0001-01-01T00:00:00+01:00"
+            ),
+            "NUL": self.report("NUL", (first, 100.0), CheckNumber="100\x00001"),
+            "SURROGATE": self.report("SURROGATE", (first, 100.0), TraceNumber="\ud800"),
+            "ZERO": self.report("ZERO", (first, 0.0)),
+            "TWOBILLS": two_bills,
+        }
+        for item in hostile.values():
+            self.inject(item)
+        good = self.pay((good_bill, 40.0))
+        self.run_stream("payment")
+        self.assert_stream_healthy()
+        self.assertEqual(self.imported(good).state, "posted")
+        self.assertEqual((first.amount_residual, second.amount_residual), (100.0, 50.0))
+        expected = {
+            "HUGE": "out of range",
+            "ENORMOUS": "out of range",
+            "YEARONE": "is not a UTC timestamp",
+            "NUL": "cannot be stored",
+            "SURROGATE": "cannot be stored",
+            "ZERO": "pays nothing",
+            "TWOBILLS": "names two different bills",
+        }
+        for payment_id, words in expected.items():
+            self.assertIn(words, self.attention(payment_id))
+
+    def test_a_posted_payment_is_never_registered_twice(self):
+        bill = self.exported_bill(1000.0)
+        report = self.pay((bill, 400.0))
+        self.run_stream("payment")
+        unknown = dict(report, Status={"Id": 42, "Description": "Stop Payment Requested"})
+        self.inject(unknown)  # the same payment, in a status nobody told us about
+        self.run_stream("payment")
+        self.assertIn("Stop Payment Requested", self.attention_of(report))
+        self.inject(dict(report, Status={"Id": 4, "Description": "Cleared"}))
+        self.run_stream("payment")
+        payment = self.imported(report)
+        self.assertEqual(payment.state, "posted")
+        self.assertEqual(len(payment.odoo_payment_ids), 1)
+        self.assertEqual(bill.amount_residual, 600.0)
+
+    def test_a_payment_whose_amounts_change_after_posting_needs_attention(self):
+        bill = self.exported_bill(100.0)
+        report = self.pay((bill, 100.0))
+        self.run_stream("payment")
+        changed = self.report(report["PaymentId"], (bill, 90.0))
+        self.inject(changed)
+        self.run_stream("payment")
+        message = self.attention_of(report)
+        self.assertIn("after it was registered in Odoo", message)
+        self.assertIn("90.00", message)
+        self.assertEqual(len(self.imported(report).odoo_payment_ids), 1)
+        self.assertEqual(bill.amount_residual, 0.0)
+
+    def test_a_payment_reissued_under_its_id_after_a_void_is_registered_again(self):
+        bill = self.exported_bill(100.0)
+        report = self.pay((bill, 100.0))
+        self.run_stream("payment")
+        self.simulator.void_payment(report["PaymentId"])
+        self.run_stream("payment")
+        self.assertEqual(bill.amount_residual, 100.0)
+        self.inject(self.report(report["PaymentId"], (bill, 100.0)))  # Issued again
+        self.run_stream("payment")
+        self.assertEqual(self.imported(report).state, "posted")
+        self.assertEqual(bill.amount_residual, 0.0)
+
+    def test_only_administrators_retry(self):
+        bill = self.exported_bill(100.0)
+        self.inject(self.report("RETRY", (bill, 100.0), Currency="XXX"))
+        self.run_stream("payment")
+        clerk = self.env["res.users"].create(
+            {
+                "name": "AP clerk",
+                "login": "avx-retry-clerk",
+                "company_id": self.env.company.id,
+                "company_ids": [(6, 0, self.env.company.ids)],
+                "group_ids": [
+                    (6, 0, [self.env.ref("account_avidxchange.group_avidxchange_user").id])
+                ],
+            }
+        )
+        payment = self.env["avidxchange.payment"].search([("payment_ref", "=", "RETRY")])
+        with self.assertRaises(AccessError):
+            payment.with_user(clerk).action_retry()
 
     def test_allocations_must_add_up_to_the_amount(self):
         bill = self.exported_bill(100.0)

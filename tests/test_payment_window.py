@@ -31,6 +31,21 @@ class TestPaymentWindow(PaymentCase):
         self.run_to_the_end()
         self.assertEqual((first.amount_residual, second.amount_residual), (0.0, 0.0))
 
+    def test_a_stamp_from_the_future_does_not_hide_later_payments(self):
+        odd, later = self.exported_bill(10.0, ref="ODD"), self.exported_bill(20.0, ref="LATER")
+        self.inject(self.report("FUTURE", (odd, 10.0), LastModifiedDate="2099-01-01T00:00:00Z"))
+        self.run_to_the_end()
+        mark = self.stream("payment").mark
+        self.assertTrue(not mark or mark < datetime.now() + timedelta(days=2), mark)
+        self.pay((later, 20.0))
+        self.run_to_the_end()
+        self.assertEqual(later.amount_residual, 0.0)
+
+    def test_the_mark_follows_payments_not_invoices(self):
+        self.exported_bill(10.0, ref="EXPORTED")  # an invoice stamped now
+        self.run_to_the_end()
+        self.assertFalse(self.stream("payment").mark, "no payment read: no payment stamp")
+
     def test_a_payment_that_changes_while_the_import_pages_is_not_skipped(self):
         self.backend.page_size = 5
         bills = [self.exported_bill(10.0 + n, ref=f"PAGE-{n}") for n in range(12)]

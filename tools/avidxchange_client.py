@@ -41,6 +41,7 @@ from .exceptions import (
     PermanentError,
     RetryableError,
 )
+from .payment_report import parse_stamp
 from .redaction import redacted_text
 
 _logger = logging.getLogger(__name__)
@@ -278,7 +279,7 @@ class AvidXchangeClient:
         holds a single stamp is followed by the next page of that stamp. An
         item may come twice: the caller recognises it.
         """
-        since, page_number = _naive_utc(modified_from), 1
+        since, until, page_number = _naive_utc(modified_from), _naive_utc(modified_to), 1
         for _request in range(const.MAX_PAGES_PER_READ):
             params = {
                 **_window(since, modified_to),
@@ -289,7 +290,8 @@ class AvidXchangeClient:
             yield from items
             if not (more and items):
                 return
-            last = max(filter(None, map(stamp_of, items)), default=None)
+            stamps = [s for s in map(stamp_of, items) if s and s <= until]
+            last = max(stamps, default=None)
             if last is not None and last > since:
                 since, page_number = last, 1
             else:
@@ -576,16 +578,7 @@ def _iso_utc(timestamp):
 
 def stamp_of(item):
     """An item's ``LastModifiedDate`` as a naive UTC datetime, or None."""
-    value = item.get("LastModifiedDate") if isinstance(item, dict) else None
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return None
-    return moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return parse_stamp(item.get("LastModifiedDate")) if isinstance(item, dict) else None
 
 
 def _window(modified_from, modified_to):

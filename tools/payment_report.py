@@ -67,6 +67,23 @@ class PaymentReport:
     gl_codes: tuple  # (group, code) of each GL posting
     reasons: tuple  # why an Error payment failed, as AvidXchange says it
 
+    def terms(self):
+        """What the report says was paid, comparably (JSON-able): currency,
+        amount, and what each invoice is relieved of."""
+        lines = sorted(
+            [a.invoice_id or "", a.external_id or "", a.paid, a.discount] for a in self.allocations
+        )
+        return {"currency": self.currency, "amount": self.amount, "invoices": lines}
+
+
+def describe_terms(terms):
+    """``terms`` in words, for a clerk."""
+    lines = "; ".join(
+        f"{invoice or external}: {paid:.2f} + {discount:.2f} discount"
+        for invoice, external, paid, discount in terms["invoices"]
+    )
+    return f"{terms['amount']:.2f} {terms['currency']} ({lines})"
+
 
 def payment_id_of(item):
     """The PaymentId of a list item, if it has a usable one."""
@@ -84,6 +101,13 @@ def parse_report(item):
     problems = []
     if not isinstance(item, dict):
         raise ReportError([f"The payment report is not an object but {_kind(item)}."])
+    unstorable = next(_unstorable_texts(item), None)
+    if unstorable:
+        problem = (
+            "The payment report holds text that cannot be stored (a NUL or an invalid "
+            f"character) at {unstorable}."
+        )
+        raise ReportError([problem])
     payment_id = payment_id_of(item)
     if payment_id is None:
         problems.append("The payment report has no PaymentId.")
@@ -104,6 +128,8 @@ def parse_report(item):
                 f"The invoices' AmountPaid add up to {total:.2f}, not to the payment's "
                 f"Amount of {amount:.2f}."
             )
+    if allocations and not problems and not any(a.relieved for a in allocations):
+        problems.append("The payment pays nothing: every AmountPaid and Discount is 0.")
     payment_date = _date(item.get("PaymentDate"), "PaymentDate", problems)
     cleared_date = _date(item.get("ClearedDate"), "ClearedDate", problems)
     if problems:
@@ -175,6 +201,9 @@ def _money(value, what, problems):
     if isinstance(value, bool) or not isinstance(value, int | float):
         problems.append(f"{what} is not a number: {_shown(value)}.")
         return None
+    if abs(value) >= const.MONEY_MAX:  # before any float conversion: ints may be huge
+        problems.append(f"{what} is out of range: {_shown(value)}.")
+        return None
     if not math.isfinite(value):
         problems.append(f"{what} is not a finite number: {value}.")
         return None
@@ -185,16 +214,23 @@ def _money(value, what, problems):
 
 
 def _timestamp(value, problems):
-    moment = None
-    if isinstance(value, str):
-        try:
-            moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            moment = None
-    if moment is None or moment.tzinfo is None:
+    moment = parse_stamp(value)
+    if moment is None:
         problems.append(f"The payment's LastModifiedDate {_shown(value)} is not a UTC timestamp.")
+    return moment
+
+
+def parse_stamp(value):
+    """An ISO 8601 timestamp with a zone as a naive UTC datetime, or None."""
+    if not isinstance(value, str):
         return None
-    return moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    try:
+        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            return None
+        return moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _date(value, what, problems):
@@ -237,6 +273,26 @@ def _text(value):
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None
+
+
+def _unstorable_texts(value, path="the report"):
+    """Where ``value`` holds a text the database cannot keep: a NUL, or a
+    lone surrogate (not UTF-8)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            yield path
+        else:
+            if "\x00" in value:
+                yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _unstorable_texts(key, path)
+            yield from _unstorable_texts(item, f"{path} > {key}" if isinstance(key, str) else path)
+    elif isinstance(value, list):
+        for number, item in enumerate(value, start=1):
+            yield from _unstorable_texts(item, f"{path} > {number}")
 
 
 def _kind(value):

@@ -33,6 +33,8 @@ def redacted_text(body):
         try:
             body = json.loads(body)
         except ValueError:
-            return body[:500]
+            return body[:500].encode("utf-8", "backslashreplace").decode("utf-8")
     text = json.dumps(redact(body), ensure_ascii=False, indent=1, sort_keys=True)
+    # A lone surrogate cannot be stored: keep it as its escape.
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + "\n…"

@@ -16,6 +16,7 @@ afterwards, with their fields.
 """
 
 import json
+from datetime import timedelta
 
 from odoo import SUPERUSER_ID, api
 from odoo.tools import SQL
@@ -70,6 +71,10 @@ def _create_streams(env):
                 values["interval"] = settings[interval_column]
             if mark_column and settings.get(mark_column):
                 values["mark"] = settings[mark_column]
+            if values["kind"] == "payment" and values.get("mark"):
+                # The old mark was Odoo's clock; the new one is AvidXchange's,
+                # which may run behind ours: step back by the skew allowed.
+                values["mark"] -= timedelta(hours=const.MAX_CLOCK_SKEW_HOURS)
         Stream.create(values_list)
 
 

@@ -1,0 +1,229 @@
+import json
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_compare
+
+
+class AvidxchangePayment(models.Model):
+    """How a paid report becomes Odoo accounting, and how a void undoes it:
+    one Odoo payment per AvidXchange payment, reconciled bill by bill; an
+    undo that cancels, or reverses on the first open date. When each is done
+    is decided in ``avidxchange_payment.py``."""
+
+    _inherit = "avidxchange.payment"
+
+    def _register_payments(self, report):
+        """One Odoo payment for the AvidXchange payment (one check, one bank
+        debit), always with its journal entry, reconciled bill by bill with
+        exactly what AvidXchange relieved each bill of (``AmountPaid +
+        Discount``), discounts written off: once the bills are known, of one
+        vendor, in the payment's currency, and nothing goes beyond what is due."""
+        bills, conflicts = self._match_bills(report.allocations)
+        if conflicts:
+            raise UserError(
+                self.env._(
+                    "AvidXchange's invoice line %s names two different bills (by AvidXchange's "
+                    "id and by ours): nothing registered. Check it in AvidXchange.",
+                    ", ".join(conflicts),
+                )
+            )
+        missing = [a.label for a in report.allocations if a not in bills]
+        if missing:
+            raise UserError(
+                self.env._(
+                    "AvidXchange paid invoice(s) %s, which no exported Odoo bill matches.",
+                    ", ".join(missing),
+                )
+            )
+        moves = self.env["account.move"].union(*bills.values())
+        if len(moves.commercial_partner_id) > 1:
+            raise UserError(
+                self.env._(
+                    "One AvidXchange payment pays bills of several vendors (%s): check it in "
+                    "AvidXchange.",
+                    ", ".join(moves.commercial_partner_id.mapped("display_name")),
+                )
+            )
+        if len(moves) != len(report.allocations):
+            raise UserError(self.env._("AvidXchange names one bill twice in one payment."))
+        currency = self._get_currency(report.currency, moves)
+        for allocation in report.allocations:
+            self._check_allocation(bills[allocation], allocation, currency)
+        values = self._prepare_payment_values(report, bills, currency)
+        payment = (
+            self.env["account.payment"]
+            .with_context(avidxchange_outstanding_account_id=values.pop("outstanding_account_id"))
+            .create(values)
+        )
+        payment.action_post()
+        self._reconcile_bills(payment, report, bills)
+        payment.sudo().avidxchange_payment_id = self
+        self.sudo().write({"state": "posted", "registered_terms": json.dumps(report.terms())})
+        for allocation in report.allocations:
+            bills[allocation]._message_log(
+                body=self.env._(
+                    "Paid through AvidXchange: %(memo)s, %(amount)s of this bill (payment "
+                    "%(payment)s).",
+                    memo=self._memo(),
+                    amount=currency.format(allocation.relieved),
+                    payment=payment.name,
+                )
+            )
+
+    def _check_allocation(self, bill, allocation, currency):
+        if bill.payment_state in ("paid", "in_payment", "reversed"):
+            raise UserError(
+                self.env._("Bill %s is already paid in Odoo: nothing registered.", bill.name)
+            )
+        residual = bill.amount_residual
+        if float_compare(allocation.relieved, residual, precision_rounding=currency.rounding) > 0:
+            raise UserError(
+                self.env._(
+                    "AvidXchange paid %(paid)s (discount %(discount)s) on bill %(bill)s, more "
+                    "than its %(residual)s still due.",
+                    paid=currency.format(allocation.paid),
+                    discount=currency.format(allocation.discount),
+                    bill=bill.name,
+                    residual=currency.format(residual),
+                )
+            )
+        if allocation.discount and not self._discount_account():
+            raise UserError(
+                self.env._(
+                    "AvidXchange took a discount on bill %s: set the company's cash discount "
+                    "gain account (Accounting settings), then Retry.",
+                    bill.name,
+                )
+            )
+
+    def _prepare_payment_values(self, report, bills, currency):
+        """The Odoo payment: the cash side is what AvidXchange paid out; the
+        first bill's share is the payment's own counterpart line, every other
+        bill's is a payable line of its own (so each bill is relieved of its
+        own share, not of what reconciliation would pick), and the discounts
+        are one write-off."""
+        journal, outstanding_account = self._get_journal(report)
+        method_line = self._get_method_line(journal)
+        date = self.payment_date or fields.Date.context_today(self)
+        first, *others = report.allocations
+        partner = bills[first].commercial_partner_id
+
+        def line(name, account, amount):
+            return {
+                "name": name,
+                "account_id": account.id,
+                "partner_id": partner.id,
+                "currency_id": currency.id,
+                "amount_currency": amount,
+                "balance": currency._convert(
+                    amount, self.company_id.currency_id, self.company_id, date
+                ),
+            }
+
+        extra_lines = [line(bills[a].name, _payable_account(bills[a]), a.relieved) for a in others]
+        discount = sum(a.discount for a in report.allocations)
+        if discount:
+            extra_lines.append(
+                line(self.env._("AvidXchange discount"), self._discount_account(), -discount)
+            )
+        return {
+            "payment_type": "outbound",
+            "partner_type": "supplier",
+            "partner_id": partner.id,
+            "amount": report.amount,
+            "currency_id": currency.id,
+            "date": date,
+            "journal_id": journal.id,
+            "payment_method_line_id": method_line.id,
+            "outstanding_account_id": (
+                outstanding_account
+                or method_line.payment_account_id
+                or self.env["account.payment"]
+                .new({"company_id": self.company_id.id})
+                ._get_outstanding_account("outbound")
+            ).id,
+            "destination_account_id": _payable_account(bills[first]).id,
+            "memo": self._memo(),
+            "write_off_line_vals": extra_lines,
+        }
+
+    def _reconcile_bills(self, payment, report, bills):
+        """Each bill with its own payable line of the payment."""
+        payables = payment.move_id.line_ids.filtered(
+            lambda line: line.account_id.account_type == "liability_payable"
+        )
+        first, *others = report.allocations
+        own_lines = {
+            a: payables.filtered(lambda line, a=a: line.name == bills[a].name)[:1] for a in others
+        }
+        own_lines[first] = payables - self.env["account.move.line"].union(*own_lines.values())
+        for allocation, payment_line in own_lines.items():
+            bill = bills[allocation]
+            bill_lines = bill.line_ids.filtered(
+                lambda line, account=payment_line.account_id: (
+                    line.account_id == account and not line.reconciled
+                )
+            )
+            (payment_line + bill_lines).reconcile()
+            bill.matched_payment_ids += payment
+
+    def _undo(self):
+        """Void or failed: undo what is live in Odoo, whatever the record's
+        state says (a failed undo leaves it in error, and a retry must still
+        undo). Each Odoo payment is cancelled when Odoo allows it, else (a
+        locked period) its entry is reversed on the first open date; either
+        way its bills are open again. Reports refused because these bills
+        were paid are applied again: they may pass now."""
+        live = self.odoo_payment_ids.filtered(
+            lambda p: p.state != "canceled" and not p.move_id.reversal_move_ids
+        )
+        reopened = self.env["account.move"]
+        for payment in live:
+            bills = payment.reconciled_bill_ids
+            try:
+                with self.env.cr.savepoint():
+                    payment.action_cancel()
+                done = self.env._("its Odoo payment %s was cancelled", payment.name)
+            except UserError:
+                reversal = self._reverse(payment)
+                done = self.env._(
+                    "the entry of its Odoo payment %(payment)s is in a locked period, so it was "
+                    "reversed on %(date)s",
+                    payment=payment.name,
+                    date=reversal.date,
+                )
+            for bill in bills:
+                bill._message_log(
+                    body=self.env._(
+                        "AvidXchange reported payment %(ref)s as %(status)s: %(done)s, and the "
+                        "bill is open again.",
+                        ref=self.payment_ref,
+                        status=self.status,
+                        done=done,
+                    )
+                )
+            reopened |= bills
+        self.sudo().state = "reversed"
+        refused = self.search(
+            [("id", "!=", self.id), ("state", "=", "error"), ("bill_ids", "in", reopened.ids)]
+        )
+        refused.sudo().to_apply = True
+
+    def _reverse(self, payment):
+        """Free the bills of ``payment`` and reverse its entry on the first
+        date the books are open."""
+        move = payment.move_id
+        move.line_ids.remove_move_reconcile()
+        date = move._get_accounting_date(fields.Date.context_today(self), has_tax=False)
+        return move._reverse_moves(
+            [{"date": date, "ref": self.env._("Reversal of %s: voided in AvidXchange", move.name)}],
+            cancel=True,
+        )
+
+
+def _payable_account(bill):
+    return bill.line_ids.filtered(lambda line: line.account_type == "liability_payable")[
+        :1
+    ].account_id
+
