@@ -226,4 +226,3 @@ def _payable_account(bill):
     return bill.line_ids.filtered(lambda line: line.account_type == "liability_payable")[
         :1
     ].account_id
-

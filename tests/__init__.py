@@ -6,6 +6,7 @@ from . import test_exchange_log
 from . import test_install
 from . import test_migration
 from . import test_payment_import
+from . import test_payment_lifecycle
 from . import test_payment_validation
 from . import test_payment_window
 from . import test_security

@@ -99,6 +99,20 @@ class AvidxchangeCase(SimulatorMixin, AccountTestInvoicingCommon):
         """One batch of a stream, as a cron run makes it: ``(done, waiting)``."""
         return self.stream(kind, backend)._run_batch(batch_size)
 
+    def ap_clerk(self, login):
+        """A user of this company who is an AvidXchange User, nothing more."""
+        return self.env["res.users"].create(
+            {
+                "name": "AP clerk",
+                "login": login,
+                "company_id": self.env.company.id,
+                "company_ids": [Command.set(self.env.company.ids)],
+                "group_ids": [
+                    Command.set([self.env.ref("account_avidxchange.group_avidxchange_user").id])
+                ],
+            }
+        )
+
     def exchanges(self, **filters):
         domain = [("backend_id", "=", self.backend.id)]
         domain += [(field, "=", value) for field, value in filters.items()]
@@ -197,3 +211,24 @@ class PaymentCase(AvidxchangeCase):
 
     def inject(self, item):
         return self.simulator.inject_payment(item, COMPANY_ID)
+
+
+class EnterpriseMode:
+    """With Enterprise's accounting installed, simulated as
+    ../shared/odoo19-notes.md §12 says: payment methods without an
+    outstanding account, and bills "in payment" until the bank reconciles."""
+
+    allow_inherited_tests_method = True  # every test of the class it extends, in this mode
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        journals = cls.env["account.journal"].search([("company_id", "=", cls.env.company.id)])
+        journals.outbound_payment_method_line_ids.payment_account_id = False
+        cls.startClassPatcher(
+            patch.object(
+                type(cls.env["account.move"]),
+                "_get_invoice_in_payment_state",
+                lambda self: "in_payment",
+            )
+        )

@@ -1,10 +1,8 @@
 """Payments made in AvidXchange come back as native, reconciled Odoo payments."""
 
-from unittest.mock import patch
-
 from odoo.tests import tagged
 
-from .common import PaymentCase
+from .common import EnterpriseMode, PaymentCase
 
 
 @tagged("post_install", "-at_install")
@@ -311,25 +309,8 @@ class TestPaymentImport(PaymentCase):
 
 
 @tagged("post_install", "-at_install")
-class TestPaymentImportEnterprise(TestPaymentImport):
-    """The same, with Enterprise's accounting installed (simulated as
-    ../shared/odoo19-notes.md §12 says): payment methods without an
-    outstanding account, and bills "in payment" until the bank reconciles."""
-
-    allow_inherited_tests_method = True  # every test above, in this mode too
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        journals = cls.env["account.journal"].search([("company_id", "=", cls.env.company.id)])
-        journals.outbound_payment_method_line_ids.payment_account_id = False
-        cls.startClassPatcher(
-            patch.object(
-                type(cls.env["account.move"]),
-                "_get_invoice_in_payment_state",
-                lambda self: "in_payment",
-            )
-        )
+class TestPaymentImportEnterprise(EnterpriseMode, TestPaymentImport):
+    """The same, with Enterprise's accounting installed."""
 
     def test_a_payment_always_has_a_journal_entry(self):
         bill = self.exported_bill(100.0)

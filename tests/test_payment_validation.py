@@ -175,17 +175,7 @@ class TestPaymentValidation(PaymentCase):
         bill = self.exported_bill(100.0)
         self.inject(self.report("RETRY", (bill, 100.0), Currency="XXX"))
         self.run_stream("payment")
-        clerk = self.env["res.users"].create(
-            {
-                "name": "AP clerk",
-                "login": "avx-retry-clerk",
-                "company_id": self.env.company.id,
-                "company_ids": [(6, 0, self.env.company.ids)],
-                "group_ids": [
-                    (6, 0, [self.env.ref("account_avidxchange.group_avidxchange_user").id])
-                ],
-            }
-        )
+        clerk = self.ap_clerk("avx-retry-clerk")
         payment = self.env["avidxchange.payment"].search([("payment_ref", "=", "RETRY")])
         with self.assertRaises(AccessError):
             payment.with_user(clerk).action_retry()

@@ -120,17 +120,7 @@ class TestStreamSchedule(AvidxchangeCase):
         self.assertIn("1 done, 0 waiting", action["params"]["message"])
 
     def test_only_administrators_run_a_stream_by_hand(self):
-        clerk = self.env["res.users"].create(
-            {
-                "name": "AP clerk",
-                "login": "avx-clerk",
-                "company_id": self.env.company.id,
-                "company_ids": [(6, 0, self.env.company.ids)],
-                "group_ids": [
-                    (6, 0, [self.env.ref("account_avidxchange.group_avidxchange_user").id])
-                ],
-            }
-        )
+        clerk = self.ap_clerk("avx-clerk")
         self.vendor("Acme Steel")
         with self.assertRaises(AccessError):
             self.stream("vendor").with_user(clerk).action_run_now()
