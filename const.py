@@ -97,6 +97,9 @@ GL_ACCOUNT_CODE_GROUP = "Accounting Codes"
 MONEY_DECIMALS = 2
 # No payment is this large: a larger amount is a broken report, not money.
 MONEY_MAX = 1e13
+# A payment report longer than this (as JSON text) is not kept whole nor
+# applied: about 3,000 invoice lines. [assumed]
+REPORT_MAX_CHARS = 1_000_000
 
 # === ERRORS, RETRIES AND TIMEOUTS === #
 

@@ -120,9 +120,25 @@ class AvidxchangePayment(models.Model):
                 payment = known[ref] = self.sudo().create(
                     {"backend_id": backend.id, "payment_ref": ref}
                 )
-            payment.write(
-                {"last_report": _report_text(item), "report_hash": digest, "to_apply": True}
-            )
+            text = _report_text(item)
+            if len(text) > const.REPORT_MAX_CHARS:
+                payment.write(
+                    {
+                        "last_report": text[: const.REPORT_MAX_CHARS] + "\n…",
+                        "report_hash": digest,
+                        "to_apply": False,
+                        "state": "error",
+                        "error_message": self.env._(
+                            "AvidXchange sent a report of %(size)s characters for this payment, "
+                            "more than the %(limit)s kept: it was not applied. Look the payment "
+                            "up in AvidXchange.",
+                            size=len(text),
+                            limit=const.REPORT_MAX_CHARS,
+                        ),
+                    }
+                )
+                continue
+            payment.write({"last_report": text, "report_hash": digest, "to_apply": True})
 
 
 def _report_text(item):

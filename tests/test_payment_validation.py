@@ -180,6 +180,16 @@ class TestPaymentValidation(PaymentCase):
         with self.assertRaises(AccessError):
             payment.with_user(clerk).action_retry()
 
+    def test_a_huge_report_is_not_kept_whole(self):
+        bill = self.exported_bill(100.0)
+        self.inject(self.report("HUGE-REPORT", (bill, 100.0), Notes="x" * 1_200_000))
+        self.run_stream("payment")
+        payment = self.env["avidxchange.payment"].search([("payment_ref", "=", "HUGE-REPORT")])
+        self.assertIn("more than the 1000000 kept", self.attention("HUGE-REPORT"))
+        self.assertLess(len(payment.last_report), 1_000_010)
+        self.assertEqual(bill.amount_residual, 100.0)
+        self.assert_stream_healthy()
+
     def test_allocations_must_add_up_to_the_amount(self):
         bill = self.exported_bill(100.0)
         self.inject(self.report("SUM", (bill, 60.0), Amount=100.0))
