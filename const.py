@@ -118,6 +118,10 @@ DEFAULT_TOTAL_TIMEOUT = 120.0  # all attempts and waits of one request together
 
 # A token is renewed when fewer than this many seconds of it remain.
 TOKEN_RENEW_MARGIN = 60
+# A token answer without expires_in lives this long (seconds); one that says
+# more than a day is not believed.
+TOKEN_DEFAULT_LIFETIME = 300
+TOKEN_MAX_LIFETIME = 86400
 
 # OAuth error codes we may repeat to a user; anything else in a token error
 # body may echo the credentials (gateway errors do) and is never shown.

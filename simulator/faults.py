@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 API_PREFIX = "/avidconnect/v1"
 TOKEN_PATH = "/token"
-FAULT_KINDS = ("fail", "slow", "drop", "malformed", "call")
+FAULT_KINDS = ("fail", "slow", "drop", "malformed", "call", "answer")
 
 
 def full_path(path_filter):

@@ -73,6 +73,7 @@ ADMIN_ACTIONS = frozenset(
         "slow_next",
         "drop_next",
         "malformed_next",
+        "answer_next",
         "pending_faults",
         "set_token_ttl",
         "set_clock_offset",
@@ -305,6 +306,9 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 elif fault.kind == "call":
                     fault.action()  # then answer as usual
+                elif fault.kind == "answer":
+                    self._reply(fault.status, fault.body)
+                    return
                 else:
                     self._reply_fault(fault)
                     return
@@ -755,6 +759,11 @@ class AvidSimulator:
     def drop_next(self, n=1, path=None, method=None):
         """Close the connection without answering the next ``n`` matching requests."""
         return self._faults.add("drop", n, path, method)
+
+    def answer_next(self, n=1, body=None, status=200, path=None, method=None):
+        """Answer the next ``n`` matching requests ``status`` with the JSON ``body``
+        as given, however wrong (a token that is a number, endless paging...)."""
+        return self._faults.add("answer", n, path, method, status=status, body=body)
 
     def malformed_next(self, n=1, path=None, method=None):
         """Answer the next ``n`` matching requests 200 with a truncated JSON body."""

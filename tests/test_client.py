@@ -92,6 +92,24 @@ class TestClientTokens(ClientCase):
         self.assertEqual(self.simulator.count("POST", TOKEN), 2)
         self.assertEqual(self.simulator.count("PUT", API + "/vendors/*"), 3)
 
+    def test_a_token_that_is_not_text_is_refused_in_words(self):
+        answer = {"access_token": 12345, "token_type": "Bearer", "expires_in": 3600}
+        self.simulator.answer_next(1, body=answer, path="/token")
+        with self.assertRaisesRegex(InvalidResponseError, "no usable access token"):
+            self.client().check_connection()
+
+    def test_a_token_without_a_sane_lifetime_is_refused(self):
+        for lifetime in (0, -5, "soon", True, 10**12):
+            answer = {"access_token": "abc", "token_type": "Bearer", "expires_in": lifetime}
+            self.simulator.answer_next(1, body=answer, path="/token")
+            with self.assertRaisesRegex(InvalidResponseError, "lifetime", msg=repr(lifetime)):
+                self.client().check_connection()
+        answer = {"access_token": "abc", "token_type": "Bearer", "expires_in": "3600"}
+        self.simulator.answer_next(1, body=answer, path="/token")
+        client = self.client()
+        client._ensure_token()  # a number as text, as some gateways send it, is fine
+        self.assertEqual(client._token, "abc")
+
     def test_wrong_credentials(self):
         client = AvidXchangeClient(self.simulator.base_url, CLIENT_ID, "wrong", COMPANY_ID)
         self.addCleanup(client.close)
@@ -281,6 +299,26 @@ class TestClientData(ClientCase):
         }
         self.api.put_purchase_order("P00017", order)
         self.assertEqual(len(self.simulator.purchase_orders(COMPANY_ID)), 1)
+
+    def test_paging_stops_at_the_last_page_whatever_the_links_say(self):
+        item = {"PaymentId": "PAY-1", "LastModifiedDate": "2026-11-24T10:00:00Z"}
+        endless = {
+            "Items": [item],
+            "Paging": {
+                "PageNumber": 1,
+                "PageSize": 1,
+                "Pages": 1,
+                "TotalItems": 1,
+                "Links": [
+                    {"Rel": "next", "Href": self.simulator.api_url + "/payments?pageNumber=2"}
+                ],
+            },
+        }
+        self.simulator.answer_next(50, body=endless, path="/payments")
+        since = datetime.datetime(2026, 11, 24, 9)
+        items = list(self.api.iter_payments(since, since + datetime.timedelta(days=1)))
+        self.assertEqual(items, [item])
+        self.assertEqual(self.simulator.count("GET", API + "/payments"), 1)
 
     def test_next_links_never_leave_the_api(self):
         with self.assertRaises(InvalidResponseError):

@@ -286,8 +286,12 @@ class AvidXchangeClient:
                 const.PAGE_NUMBER_PARAM: page_number,
                 const.PAGE_SIZE_PARAM: self.page_size,
             }
-            items, more = self._check_page(self._call("GET", path, params=params))
+            page = self._call("GET", path, params=params)
+            items, more = self._check_page(page)
             yield from items
+            pages = page["Paging"].get("Pages")
+            if isinstance(pages, int) and not isinstance(pages, bool) and page_number >= pages:
+                more = None  # the last page, whatever its links say
             if not (more and items):
                 return
             stamps = [s for s in map(stamp_of, items) if s and s <= until]
@@ -353,14 +357,28 @@ class AvidXchangeClient:
             raise error
         answer = self._answer(response, method, url, keep_bodies=False)
         token = answer.get("access_token") if isinstance(answer, dict) else None
-        if not token:
-            error = InvalidResponseError("The AvidXchange token answer holds no access token.")
+        if not isinstance(token, str) or not token.strip():
+            error = InvalidResponseError(
+                "The AvidXchange token answer holds no usable access token."
+            )
             self._record(response, method, url, keep_bodies=False, error=error)
             raise error
-        try:
-            lifetime = float(answer.get("expires_in") or 3600)
-        except (TypeError, ValueError):
-            lifetime = 3600.0
+        lifetime = answer.get("expires_in", const.TOKEN_DEFAULT_LIFETIME)
+        if isinstance(lifetime, str):  # some gateways send it as text
+            try:
+                lifetime = float(lifetime)
+            except ValueError:
+                lifetime = None
+        if (
+            isinstance(lifetime, bool)
+            or not isinstance(lifetime, int | float)
+            or not 0 < lifetime <= const.TOKEN_MAX_LIFETIME
+        ):
+            error = InvalidResponseError(
+                "The AvidXchange token answer gives no sane lifetime (expires_in): refused."
+            )
+            self._record(response, method, url, keep_bodies=False, error=error)
+            raise error
         self._token = token
         self._token_expires = time.monotonic() + lifetime
         self._secrets.append(token)
