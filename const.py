@@ -139,19 +139,27 @@ OAUTH_ERROR_CODES = frozenset(
 # === SECRETS === #
 
 # Keys whose values never reach a log, an audit entry or an error message.
-# Matched case-insensitively, at any depth of a JSON body.
+# Matched at any depth of a JSON body, however the key is spelled: case,
+# "_", "-" and spaces are ignored ("client_secret", "clientSecret" and
+# "Client-Secret" are one key).
 SENSITIVE_KEYS = frozenset(
     {
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "client_secret",
+        "accesstoken",
+        "refreshtoken",
+        "idtoken",
+        "token",
+        "clientsecret",
+        "secret",
         "password",
         "authorization",
+        "apikey",
         "fedtaxid",
-        "bankaccountnumber",
+        "ssn",
         "accountnumber",
+        "bankaccountnumber",
+        "bankaccount",
         "routingnumber",
+        "iban",
     }
 )
 REDACTED = "********"

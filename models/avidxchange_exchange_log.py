@@ -182,7 +182,7 @@ class AvidxchangeExchangeLog(models.Model):
             parse_report(redact(item))  # its words quote the item: bank details masked
         except ReportError as error:
             problems = str(error)
-        body = redacted_text(item) if isinstance(item, dict | list) else repr(item)[:500]
+        body = redacted_text(item) if isinstance(item, dict | list | str) else repr(item)[:100]
         stream = backend._stream("payment")
         domain = [
             ("backend_id", "=", backend.id),

@@ -9,6 +9,7 @@ from . import test_payment_import
 from . import test_payment_lifecycle
 from . import test_payment_validation
 from . import test_payment_window
+from . import test_redaction
 from . import test_security
 from . import test_simulator
 from . import test_streams

@@ -523,9 +523,9 @@ class AvidXchangeClient:
                 status=None if response is None else response.status_code,
                 duration=response.avx_duration if response is not None else duration,
                 attempts=response.avx_attempts if response is not None else attempts,
-                request_body=self._scrub(redacted_text(body)) if keep_bodies else None,
+                request_body=redacted_text(body, self._scrub) if keep_bodies else None,
                 response_body=(
-                    self._scrub(redacted_text(response.content))
+                    redacted_text(response.content, self._scrub)
                     if keep_bodies and response is not None
                     else None
                 ),

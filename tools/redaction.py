@@ -1,29 +1,35 @@
 """Masking of secrets in anything we log or keep for the audit trail."""
 
 import json
+import re
 
 from ..const import REDACTED, SENSITIVE_KEYS
 
 MAX_BODY_CHARS = 20000  # an audit entry keeps the start of a long body
 
 
+def is_sensitive(key):
+    """Whether ``key`` names a secret, however it is spelled."""
+    return re.sub(r"[\s_\-]", "", str(key)).lower() in SENSITIVE_KEYS
+
+
 def redact(value):
     """Return a copy of a JSON-like value with every sensitive key masked."""
     if isinstance(value, dict):
-        return {
-            key: REDACTED if str(key).lower() in SENSITIVE_KEYS else redact(item)
-            for key, item in value.items()
-        }
+        return {key: REDACTED if is_sensitive(key) else redact(item) for key, item in value.items()}
     if isinstance(value, list):
         return [redact(item) for item in value]
     return value
 
 
-def redacted_text(body):
+def redacted_text(body, scrub=None):
     """A JSON-like body (or raw text) as redacted, bounded text for the audit trail.
 
-    Text that is not JSON is kept only when it cannot be a structured secret
-    carrier; we cannot mask keys in it, so it is cut to a short excerpt.
+    Keys are masked first, then ``scrub`` (the client's last line of defence,
+    which masks known secret values wherever they are) runs on the whole text,
+    and only then is it cut short: a secret is never cut in half past its
+    mask. Text that is not JSON cannot be masked key by key (an error page
+    of some internal host, say): only its length is kept.
     """
     if body is None:
         return None
@@ -33,8 +39,10 @@ def redacted_text(body):
         try:
             body = json.loads(body)
         except ValueError:
-            return body[:500].encode("utf-8", "backslashreplace").decode("utf-8")
+            return f"(not JSON: {len(body)} characters)"
     text = json.dumps(redact(body), ensure_ascii=False, indent=1, sort_keys=True)
     # A lone surrogate cannot be stored: keep it as its escape.
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if scrub:
+        text = scrub(text)
     return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + "\n…"
