@@ -43,11 +43,9 @@ class AvidxchangeAccountLink(models.Model):
         domain = self._avidxchange_written_since([("id", "in", linked.account_id.ids)], stream.mark)
         changed = self.env["account.account"].with_context(active_test=False).search(domain)
         links = linked.filtered(lambda link: link.account_id in changed)
-        locked = lock_available(links)
-        locked.with_company(backend.company_id)._queue()
-        if locked == links:
-            stream.mark = now
-        return self._avidxchange_send_waiting(backend, batch_size)
+        return self._avidxchange_queue_and_send(
+            stream, links.with_company(backend.company_id), now, batch_size
+        )
 
     @api.model
     def _export_accounts(self, backend, accounts, client):

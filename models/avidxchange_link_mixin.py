@@ -80,6 +80,18 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         return self.action_export_now()
 
     @api.model
+    def _avidxchange_queue_and_send(self, stream, changed, now, batch_size):
+        """A stream's batch after its "what changed": queue the ``changed``
+        links this transaction can lock, move the mark to ``now`` unless one
+        was busy elsewhere (its change is then seen by the next run), and
+        send up to ``batch_size`` waiting links."""
+        locked = lock_available(changed)
+        locked._queue()
+        if locked == changed:
+            stream.mark = now
+        return self._avidxchange_send_waiting(stream.backend_id, batch_size)
+
+    @api.model
     def _avidxchange_send_waiting(self, backend, batch_size):
         """Send up to ``batch_size`` links of ``backend`` waiting for export
         (skipping those another transaction holds); returns ``(sent, still

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
-from ..tools.locks import create_unless_taken, lock_available
+from ..tools.locks import create_unless_taken
 from ..tools.payload import compact
 
 
@@ -60,11 +60,7 @@ class AvidxchangePartnerLink(models.Model):
         Partner = self.env["res.partner"].with_company(backend.company_id)
         partners = Partner.with_context(active_test=False).search(domain)  # archiving is news
         links = self._link_vendors(backend, partners)
-        locked = lock_available(links)
-        locked._queue()
-        if locked == links:
-            stream.mark = now
-        return self._avidxchange_send_waiting(backend, batch_size)
+        return self._avidxchange_queue_and_send(stream, links, now, batch_size)
 
     @api.model
     def _link_vendors(self, backend, partners):

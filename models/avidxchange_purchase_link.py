@@ -48,11 +48,7 @@ class AvidxchangePurchaseLink(models.Model):
             )
         )
         links = linked.filtered(lambda link: link.order_id in changed)
-        locked = lock_available(links)
-        locked._queue()
-        if locked == links:
-            stream.mark = now
-        return self._avidxchange_send_waiting(backend, batch_size)
+        return self._avidxchange_queue_and_send(stream, links, now, batch_size)
 
     @api.model
     def _link_orders(self, backend, orders):

@@ -20,18 +20,7 @@ N=${1:-200}
 provision
 ensure_template
 
-DB=avx_bench_$$
-WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/avx-bench.XXXXXX")
-SIM_PID=
-cleanup() {
-    if [ -n "$SIM_PID" ]; then
-        kill "$SIM_PID" 2>/dev/null || true
-        wait "$SIM_PID" 2>/dev/null || true
-    fi
-    drop_db "$DB"
-    rm -rf "$ADDONS_DIR" "$WORK_DIR"
-}
-trap cleanup EXIT
+scratch_db bench
 
 # The encryption key of the client secrets lives in the server configuration.
 key=$("$VENV/bin/python" -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")

@@ -163,6 +163,24 @@ copy_template() {
     fi
 }
 
+# scratch_db NAME: sets DB and WORK_DIR for a throwaway database and work
+# directory; both, and the simulator started into SIM_PID, go when the script exits.
+scratch_db() {
+    DB=avx_$1_$$
+    WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/avx-$1.XXXXXX")
+    SIM_PID=
+    trap scratch_cleanup EXIT
+}
+
+scratch_cleanup() {
+    if [ -n "${SIM_PID:-}" ]; then
+        kill "$SIM_PID" 2>/dev/null || true
+        wait "$SIM_PID" 2>/dev/null || true
+    fi
+    drop_db "$DB"
+    rm -rf "$ADDONS_DIR" "$WORK_DIR"
+}
+
 drop_db() {
     dropdb --if-exists "$1" >/dev/null 2>&1 || true
     rm -rf "${AVX_CACHE:?}/data/filestore/$1"

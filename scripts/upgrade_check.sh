@@ -22,18 +22,7 @@ git -C "$REPO_DIR" cat-file -e "$OLD_REV^{commit}" 2>/dev/null \
 provision
 ensure_template
 
-DB=avx_upgrade_$$
-WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/avx-upgrade.XXXXXX")
-SIM_PID=
-cleanup() {
-    if [ -n "$SIM_PID" ]; then
-        kill "$SIM_PID" 2>/dev/null || true
-        wait "$SIM_PID" 2>/dev/null || true
-    fi
-    drop_db "$DB"
-    rm -rf "$ADDONS_DIR" "$WORK_DIR"
-}
-trap cleanup EXIT
+scratch_db upgrade
 
 mkdir -p "$WORK_DIR/old/$MODULE"
 git -C "$REPO_DIR" archive "$OLD_REV" | tar -x -C "$WORK_DIR/old/$MODULE"

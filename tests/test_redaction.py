@@ -7,11 +7,36 @@ from ..const import REDACTED
 from ..tools.redaction import MAX_BODY_CHARS, redact, redacted_text
 
 MASKED = [
-    "access_token", "AccessToken", "accessToken", "refresh_token", "id_token", "Token",
-    "token", "client_secret", "clientSecret", "Client-Secret", "password", "Password",
-    "authorization", "Authorization", "api_key", "apiKey", "API-KEY", "FedTaxId",
-    "fed_tax_id", "ssn", "SSN", "account_number", "AccountNumber", "BankAccountNumber",
-    "bank_account", "BankAccount", "routing_number", "RoutingNumber", "Iban", "IBAN",
+    "access_token",
+    "AccessToken",
+    "accessToken",
+    "refresh_token",
+    "id_token",
+    "Token",
+    "token",
+    "client_secret",
+    "clientSecret",
+    "Client-Secret",
+    "password",
+    "Password",
+    "authorization",
+    "Authorization",
+    "api_key",
+    "apiKey",
+    "API-KEY",
+    "FedTaxId",
+    "fed_tax_id",
+    "ssn",
+    "SSN",
+    "account_number",
+    "AccountNumber",
+    "BankAccountNumber",
+    "bank_account",
+    "BankAccount",
+    "routing_number",
+    "RoutingNumber",
+    "Iban",
+    "IBAN",
     "secret",
 ]
 KEPT = ["Name", "Amount", "PaymentId", "TraceNumber", "CheckNumber", "Currency", "Status"]
@@ -22,7 +47,9 @@ class TestRedaction(BaseCase):
     def test_each_sensitive_key_is_masked_however_it_is_spelled(self):
         for key in MASKED:
             with self.subTest(key=key):
-                self.assertEqual(redact({"Outer": [{key: "S3CRET-VALUE"}]}), {"Outer": [{key: REDACTED}]})
+                self.assertEqual(
+                    redact({"Outer": [{key: "S3CRET-VALUE"}]}), {"Outer": [{key: REDACTED}]}
+                )
 
     def test_ordinary_keys_are_kept(self):
         for key in KEPT:
