@@ -39,6 +39,9 @@ MODIFIED_TO_PARAM = "lastModifiedTo"
 NEXT_LINK_REL = "next"
 # lastModifiedFrom..lastModifiedTo spans this at most; a wider range answers 400.
 MAX_WINDOW_DAYS = 30
+# Payments are read again from a little before the mark, in case AvidXchange
+# lists a change stamped a little earlier than one it listed already. [assumed]
+PAYMENT_WINDOW_OVERLAP_MINUTES = 10
 # Empty past windows read in one go when catching up (a year and a bit).
 MAX_WINDOWS_PER_READ = 13
 # More pages than this for one read is a server that never ends: stop there.

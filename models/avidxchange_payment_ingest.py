@@ -10,9 +10,7 @@ from ..tools.payload import fingerprint
 from ..tools.payment_report import payment_id_of
 from ..tools.redaction import redact
 
-# Read a little before the mark, in case AvidXchange lists a change stamped
-# a little earlier than one it listed already. [assumed]
-WINDOW_OVERLAP = timedelta(minutes=10)
+WINDOW_OVERLAP = timedelta(minutes=const.PAYMENT_WINDOW_OVERLAP_MINUTES)
 
 
 class AvidxchangePayment(models.Model):
@@ -24,12 +22,13 @@ class AvidxchangePayment(models.Model):
 
     @api.model
     def _avidxchange_stream_batch(self, stream, batch_size):
-        """One slice of the payment import; returns ``(work done, still waiting)``.
+        """One slice of the payment import; returns ``(applied, still waiting)``.
 
         Reading and applying are apart. When no stored report waits, the next
         window of changes is read (``_ingest``): every report in it is stored,
         to apply, and the mark moves, in that one transaction. Then up to
-        ``batch_size`` waiting reports are applied, in the order they came.
+        ``batch_size`` waiting reports are applied, oldest payment first (a
+        void of an earlier payment before its re-issue).
         Registering a payment is costly (Odoo reconciles it), so a large
         window is applied in slices, one transaction each (the cron commits in
         between), without reading it again: a crash loses at most one slice,
