@@ -146,10 +146,13 @@ class AvidxchangePayment(models.Model):
         try:
             with self.env.cr.savepoint():
                 report = parse_report(item)
-                payment.write({"to_apply": False, **self._prepare_values(report)})
+                # what the report names in Odoo, looked up once for the record and the posting
+                bills, conflicts = self._match_bills(report.allocations)
+                currency = self._find_currency(report.currency)
+                payment.write({"to_apply": False, **self._prepare_values(report, bills, currency)})
                 try:
                     with self.env.cr.savepoint():
-                        self._apply(report)
+                        self._apply(report, bills, conflicts, currency)
                         payment.error_message = False
                 except UserError as error:
                     payment.write({"state": "error", "error_message": error.args[0]})
@@ -176,7 +179,7 @@ class AvidxchangePayment(models.Model):
             )
         self.env["avidxchange.exchange.log"]._log_report(self, item, self.error_message)
 
-    def _apply(self, report):
+    def _apply(self, report, bills, conflicts, currency):
         """What ``report``'s status means, given what is live in Odoo (never
         the record's state, which may say "needs attention" over a posted
         payment): paid with nothing live, register; paid with a live payment,
@@ -186,7 +189,7 @@ class AvidxchangePayment(models.Model):
         if report.category == const.PAYMENT_UNDONE:
             self._undo()  # nothing to undo when nothing is live
         elif report.category in PAID_CATEGORIES and not live:
-            self._register_payments(report)
+            self._register_payments(report, bills, conflicts, currency)
         elif live:
             self._check_terms_unchanged(report)
             payment.state = "posted"
@@ -226,14 +229,9 @@ class AvidxchangePayment(models.Model):
 
     # === PRIVATE HELPERS === #
 
-    def _prepare_values(self, report):
-        """What the record shows of a sound ``report``."""
-        currency = (
-            self.env["res.currency"]
-            .with_context(active_test=False)
-            .search([("name", "=", report.currency)], limit=1)
-        )
-        bills = self._find_bills(report.allocations).values()
+    def _prepare_values(self, report, bills, currency):
+        """What the record shows of a sound ``report`` (``bills``: what its
+        allocations name, ``currency``: Odoo's of its code, if any)."""
         return {
             "status": report.status,
             "status_category": report.category,
@@ -245,5 +243,5 @@ class AvidxchangePayment(models.Model):
             "payment_date": report.payment_date,
             "cleared_date": report.cleared_date,
             "gl_posting_codes": ", ".join(code for _group, code in report.gl_codes) or False,
-            "bill_ids": [Command.set([bill.id for bill in bills])],
+            "bill_ids": [Command.set([bill.id for bill in bills.values()])],
         }

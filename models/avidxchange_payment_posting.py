@@ -13,13 +13,14 @@ class AvidxchangePayment(models.Model):
 
     _inherit = "avidxchange.payment"
 
-    def _register_payments(self, report):
+    def _register_payments(self, report, bills, conflicts, currency):
         """One Odoo payment for the AvidXchange payment (one check, one bank
         debit), always with its journal entry, reconciled bill by bill with
         exactly what AvidXchange relieved each bill of (``AmountPaid +
         Discount``), discounts written off: once the bills are known, of one
-        vendor, in the payment's currency, and nothing goes beyond what is due."""
-        bills, conflicts = self._match_bills(report.allocations)
+        vendor, in the payment's currency, and nothing goes beyond what is due.
+        ``bills``, ``conflicts`` and ``currency`` are what ``_match_bills`` and
+        ``_find_currency`` found for the report."""
         if conflicts:
             raise UserError(
                 self.env._(
@@ -47,7 +48,7 @@ class AvidxchangePayment(models.Model):
             )
         if len(moves) != len(report.allocations):
             raise UserError(self.env._("AvidXchange names one bill twice in one payment."))
-        currency = self._get_currency(report.currency, moves)
+        self._check_currency(currency, report.currency, moves)
         for allocation in report.allocations:
             self._check_allocation(bills[allocation], allocation, currency)
         values = self._prepare_payment_values(report, bills, currency)

@@ -12,11 +12,6 @@ class AvidxchangePayment(models.Model):
 
     _inherit = "avidxchange.payment"
 
-    def _find_bills(self, allocations):
-        """``{allocation: bill}`` for the allocations that name a bill we
-        exported, by AvidXchange's invoice id, else by our own."""
-        return self._match_bills(allocations)[0]
-
     def _match_bills(self, allocations):
         """``({allocation: bill}, [labels of allocations whose two ids name two
         different bills])``."""
@@ -45,14 +40,18 @@ class AvidxchangePayment(models.Model):
                 found[allocation] = (by_theirs or by_ours).sudo(False)
         return found, conflicts
 
-    def _get_currency(self, code, bills):
-        """The currency the payment is in, as Odoo knows it: active, and the
-        bills' own (nothing is converted: AvidXchange pays a bill in its currency)."""
-        currency = (
+    def _find_currency(self, code):
+        """Odoo's currency of ISO ``code``, active or not (empty when unknown)."""
+        return (
             self.env["res.currency"]
             .with_context(active_test=False)
             .search([("name", "=", code)], limit=1)
         )
+
+    def _check_currency(self, currency, code, bills):
+        """The payment's ``currency`` (found for ``code``) must be known,
+        active, and the bills' own: nothing is converted, AvidXchange pays a
+        bill in its currency."""
         if not currency:
             raise UserError(
                 self.env._("AvidXchange paid in %s, a currency Odoo does not know.", code)
@@ -75,7 +74,6 @@ class AvidxchangePayment(models.Model):
                     bill_currency=bill.currency_id.name,
                 )
             )
-        return currency
 
     def _get_journal(self, report):
         """The journal (and outstanding account) the GL posting codes map to."""
