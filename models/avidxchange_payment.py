@@ -119,8 +119,7 @@ class AvidxchangePayment(models.Model):
         """Apply the last report again, e.g. after fixing a mapping."""
         if not self.env.user.has_group("account_avidxchange.group_avidxchange_manager"):
             raise AccessError(self.env._("Only AvidXchange administrators can retry a payment."))
-        for payment in self.filtered(lambda p: p.state == "error" and p.last_report):
-            payment._apply_report(json.loads(payment.last_report))
+        self.filtered(lambda p: p.state == "error" and p.last_report)._apply_reports()
         return True
 
     # === BUSINESS METHODS === #
@@ -134,15 +133,64 @@ class AvidxchangePayment(models.Model):
         """Nothing to queue: a payment in error is retried from its own record,
         and its report comes again whenever AvidXchange changes it."""
 
-    def _apply_report(self, item):
+    def _apply_reports(self):
+        """Apply the stored reports (``last_report``) of these payments: a
+        slice of the import.
+
+        Each report is checked and decided alone, in the order given (an undo
+        frees its bills before a later payment is registered on them). The
+        Odoo payments they call for are then registered together
+        (``_post_registrations``), unless two of them pay one bill: the later
+        waits for the batch, to be checked against what the former left due.
+        Should the batch fail, each is registered alone, so that only the
+        culprit needs attention."""
+        batch, after = [], []
+        planned_bills = self.env["account.move"]
+        for payment in self:
+            item = json.loads(payment.last_report)
+            registration = payment._apply_report(item, batch=True)
+            if not registration:
+                continue
+            if registration.moves & planned_bills:
+                after.append(payment)
+            else:
+                batch.append((registration, item))
+            planned_bills |= registration.moves
+        if batch:
+            self._post_batch(batch)
+        for payment in after:
+            payment._apply_report(json.loads(payment.last_report))
+
+    @api.model
+    def _post_batch(self, batch):
+        """Register ``[(registration, report item)]`` together; should that
+        fail, apply each report alone, so that only the culprit needs
+        attention (and says why)."""
+        try:
+            with self.env.cr.savepoint():
+                self._post_registrations([registration for registration, _item in batch])
+        except psycopg2.OperationalError:
+            raise
+        except Exception:  # noqa: BLE001 - one by one, the culprit alone says what failed
+            _logger.info("AvidXchange: a batch of %s payments failed, one by one now", len(batch))
+            for registration, item in batch:
+                registration.payment._apply_report(item)
+        else:
+            for registration, item in batch:
+                self.env["avidxchange.exchange.log"]._log_report(registration.payment, item)
+
+    def _apply_report(self, item, batch=False):
         """Apply a stored report (``last_report``, as ``_store_reports`` kept it).
 
         Whatever goes wrong with one report stays on that report: a check it
         fails, or an error nobody foresaw (then its kind is said and the
         server log has the details); only a conflict with another transaction
-        goes up, for the whole batch to be tried again."""
+        goes up, for the whole batch to be tried again. With ``batch``, a
+        registration the report calls for is returned, checked but not
+        posted, for ``_apply_reports`` to post with others (and log)."""
         self.ensure_one()
         payment = self.sudo()  # read-only to users: the import alone writes it
+        registration = None
         try:
             with self.env.cr.savepoint():
                 report = parse_report(item)
@@ -152,15 +200,19 @@ class AvidxchangePayment(models.Model):
                 payment.write({"to_apply": False, **self._prepare_values(report, bills, currency)})
                 try:
                     with self.env.cr.savepoint():
-                        self._apply(report, bills, conflicts, currency)
+                        registration = self._apply(report, bills, conflicts, currency)
+                        if registration and not batch:
+                            self._post_registrations([registration])
                         payment.error_message = False
                 except UserError as error:
+                    registration = None
                     payment.write({"state": "error", "error_message": error.args[0]})
         except ReportError as error:
             payment.write({"to_apply": False, "state": "error", "error_message": str(error)})
         except psycopg2.OperationalError:
             raise
         except Exception as error:
+            registration = None
             _logger.exception("AvidXchange payment %s could not be applied", self.payment_ref)
             payment.write(
                 {
@@ -173,28 +225,33 @@ class AvidxchangePayment(models.Model):
                     ),
                 }
             )
+        if batch and registration:
+            return registration
         if self.state == "error":
             _logger.info(
                 "AvidXchange payment %s needs attention: %s", self.payment_ref, self.error_message
             )
         self.env["avidxchange.exchange.log"]._log_report(self, item, self.error_message)
+        return None
 
     def _apply(self, report, bills, conflicts, currency):
         """What ``report``'s status means, given what is live in Odoo (never
         the record's state, which may say "needs attention" over a posted
-        payment): paid with nothing live, register; paid with a live payment,
-        check AvidXchange still says what was registered; undone, undo."""
+        payment): paid with nothing live, the registration to post; paid with
+        a live payment, check AvidXchange still says what was registered;
+        undone, undo."""
         payment = self.sudo()
         live = self._live_payments()
         if report.category == const.PAYMENT_UNDONE:
             self._undo()  # nothing to undo when nothing is live
         elif report.category in PAID_CATEGORIES and not live:
-            self._register_payments(report, bills, conflicts, currency)
+            return self._plan_registration(report, bills, conflicts, currency)
         elif live:
             self._check_terms_unchanged(report)
             payment.state = "posted"
         else:
             payment.state = "waiting"  # not paid yet
+        return None
 
     def _live_payments(self):
         """The Odoo payments this payment made that still count."""

@@ -40,8 +40,7 @@ class AvidxchangePayment(models.Model):
         if not self.search_count(waiting, limit=1):
             backlog = self._ingest(stream)
         payments = lock_available(self.search(waiting, limit=batch_size, order="id"))
-        for payment in payments:
-            payment._apply_report(json.loads(payment.last_report))
+        payments._apply_reports()
         return len(payments), self.search_count(waiting) + int(backlog)
 
     @api.model

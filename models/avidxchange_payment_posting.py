@@ -1,6 +1,7 @@
 import json
+from collections import defaultdict
 
-from odoo import fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
@@ -13,13 +14,15 @@ class AvidxchangePayment(models.Model):
 
     _inherit = "avidxchange.payment"
 
-    def _register_payments(self, report, bills, conflicts, currency):
-        """One Odoo payment for the AvidXchange payment (one check, one bank
-        debit), always with its journal entry, reconciled bill by bill with
-        exactly what AvidXchange relieved each bill of (``AmountPaid +
-        Discount``), discounts written off: once the bills are known, of one
-        vendor, in the payment's currency, and nothing goes beyond what is due.
-        ``bills``, ``conflicts`` and ``currency`` are what ``_match_bills`` and
+    def _plan_registration(self, report, bills, conflicts, currency):
+        """The Odoo payment a paid report calls for, checked but not yet
+        created (``_post_registrations`` does, alone or with a slice's others):
+        one payment for the AvidXchange payment (one check, one bank debit),
+        always with its journal entry, relieving each bill of exactly what
+        AvidXchange relieved it of (``AmountPaid + Discount``), discounts
+        written off; once the bills are known, of one vendor, in the
+        payment's currency, and nothing goes beyond what is due. ``bills``,
+        ``conflicts`` and ``currency`` are what ``_match_bills`` and
         ``_find_currency`` found for the report."""
         if conflicts:
             raise UserError(
@@ -52,25 +55,44 @@ class AvidxchangePayment(models.Model):
         for allocation in report.allocations:
             self._check_allocation(bills[allocation], allocation, currency)
         values = self._prepare_payment_values(report, bills, currency)
-        payment = (
-            self.env["account.payment"]
-            .with_context(avidxchange_outstanding_account_id=values.pop("outstanding_account_id"))
-            .create(values)
-        )
-        payment.action_post()
-        self._reconcile_bills(payment, report, bills)
-        payment.sudo().avidxchange_payment_id = self
-        self.sudo().write({"state": "posted", "registered_terms": json.dumps(report.terms())})
-        for allocation in report.allocations:
-            bills[allocation]._message_log(
-                body=self.env._(
-                    "Paid through AvidXchange: %(memo)s, %(amount)s of this bill (payment "
-                    "%(payment)s).",
-                    memo=self._memo(),
-                    amount=currency.format(allocation.relieved),
-                    payment=payment.name,
-                )
+        return Registration(self, report, bills, currency, values)
+
+    @api.model
+    def _post_registrations(self, registrations):
+        """Create, post and reconcile the Odoo payments of ``registrations``
+        together: one ``create`` per outstanding account, one ``action_post``,
+        one reconciliation plan, one chatter batch, as Odoo's wizard pays many
+        bills at once. Whoever calls it with several keeps them apart: no
+        bill in two of them (each was checked against the bill as it is)."""
+        Payment = self.env["account.payment"]
+        by_account = defaultdict(list)
+        for registration in registrations:
+            by_account[registration.values["outstanding_account_id"]].append(registration)
+        odoo_payments = {}
+        for account_id, group in by_account.items():
+            created = Payment.with_context(avidxchange_outstanding_account_id=account_id).create(
+                [
+                    {
+                        **{k: v for k, v in r.values.items() if k != "outstanding_account_id"},
+                        "avidxchange_payment_id": r.payment.id,
+                        "invoice_ids": [Command.set(r.moves.ids)],
+                    }
+                    for r in group
+                ]
             )
+            odoo_payments.update(zip(group, created, strict=True))
+        Payment.union(*odoo_payments.values()).action_post()
+        self.env["account.move.line"]._reconcile_plan(
+            [pair for r in registrations for pair in r.reconciliation_pairs(odoo_payments[r])]
+        )
+        bodies = {}
+        for registration in registrations:
+            registration.payment.sudo().write(
+                {"state": "posted", "registered_terms": json.dumps(registration.report.terms())}
+            )
+            bodies.update(registration.chatter_bodies(odoo_payments[registration]))
+        moves = self.env["account.move"].browse(list(bodies))
+        moves._message_log_batch(bodies={move.id: bodies[move.id] for move in moves})
 
     def _check_allocation(self, bill, allocation, currency):
         if bill.payment_state in ("paid", "in_payment", "reversed"):
@@ -128,7 +150,7 @@ class AvidxchangePayment(models.Model):
             extra_lines.append(
                 line(self.env._("AvidXchange discount"), self._discount_account(), -discount)
             )
-        return {
+        values = {
             "payment_type": "outbound",
             "partner_type": "supplier",
             "partner_id": partner.id,
@@ -146,28 +168,12 @@ class AvidxchangePayment(models.Model):
             ).id,
             "destination_account_id": _payable_account(bills[first]).id,
             "memo": self._memo(),
-            "write_off_line_vals": extra_lines,
         }
-
-    def _reconcile_bills(self, payment, report, bills):
-        """Each bill with its own payable line of the payment."""
-        payables = payment.move_id.line_ids.filtered(
-            lambda line: line.account_id.account_type == "liability_payable"
-        )
-        first, *others = report.allocations
-        own_lines = {
-            a: payables.filtered(lambda line, a=a: line.name == bills[a].name)[:1] for a in others
-        }
-        own_lines[first] = payables - self.env["account.move.line"].union(*own_lines.values())
-        for allocation, payment_line in own_lines.items():
-            bill = bills[allocation]
-            bill_lines = bill.line_ids.filtered(
-                lambda line, account=payment_line.account_id: (
-                    line.account_id == account and not line.reconciled
-                )
-            )
-            (payment_line + bill_lines).reconcile()
-            bill.matched_payment_ids += payment
+        if extra_lines:
+            # Odoo then makes this payment's entry alone, at create; the
+            # others' are made together when the batch is posted.
+            values["write_off_line_vals"] = extra_lines
+        return values
 
     def _undo(self):
         """Void or failed: undo what is live in Odoo, whatever the record's
@@ -221,6 +227,60 @@ class AvidxchangePayment(models.Model):
             [{"date": date, "ref": self.env._("Reversal of %s: voided in AvidXchange", move.name)}],
             cancel=True,
         )
+
+
+class Registration:
+    """An Odoo payment to create for an AvidXchange payment: the record,
+    its parsed report, ``{allocation: bill}``, the currency and the values of
+    the ``account.payment`` (``_prepare_payment_values``)."""
+
+    def __init__(self, payment, report, bills, currency, values):
+        self.payment = payment
+        self.report = report
+        self.bills = bills
+        self.currency = currency
+        self.values = values
+
+    @property
+    def moves(self):
+        return self.payment.env["account.move"].union(*self.bills.values())
+
+    def reconciliation_pairs(self, odoo_payment):
+        """Each bill's open payable lines with its own payable line of the
+        payment: the first bill's is the payment's counterpart, every other's
+        the line named after it."""
+        payables = odoo_payment.move_id.line_ids.filtered(
+            lambda line: line.account_id.account_type == "liability_payable"
+        )
+        first, *others = self.report.allocations
+        own_lines = {
+            a: payables.filtered(lambda line, a=a: line.name == self.bills[a].name)[:1]
+            for a in others
+        }
+        own_lines[first] = payables - odoo_payment.env["account.move.line"].union(
+            *own_lines.values()
+        )
+        for allocation, payment_line in own_lines.items():
+            bill_lines = self.bills[allocation].line_ids.filtered(
+                lambda line, account=payment_line.account_id: (
+                    line.account_id == account and not line.reconciled
+                )
+            )
+            yield payment_line + bill_lines
+
+    def chatter_bodies(self, odoo_payment):
+        """``{bill id: what the bill's chatter says of the payment}``."""
+        payment, env = self.payment, self.payment.env
+        return {
+            self.bills[allocation].id: env._(
+                "Paid through AvidXchange: %(memo)s, %(amount)s of this bill (payment "
+                "%(payment)s).",
+                memo=payment._memo(),
+                amount=self.currency.format(allocation.relieved),
+                payment=odoo_payment.name,
+            )
+            for allocation in self.report.allocations
+        }
 
 
 def _payable_account(bill):

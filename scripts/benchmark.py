@@ -26,11 +26,13 @@ Each phase is timed with ``time.perf_counter`` and includes the commit that ends
 logged (token and API, not its admin API); peak memory is tracemalloc's peak of Python
 allocations during the phase. tracemalloc slows Python down two to three times: set
 ``AVX_BENCH_TRACEMALLOC=0`` for timings without it (peak then shows "-").
+``AVX_BENCH_PROFILE=<file>`` dumps a cProfile of phase 3 there (``python -m pstats``).
 It prints figures and asserts nothing; the ``check:`` lines say whether the sync
 really did its job. ``env`` is given by the Odoo shell; N and the simulator's address
 and credentials come from the environment scripts/benchmark.sh sets.
 """
 
+import cProfile
 import json
 import os
 import time
@@ -44,6 +46,7 @@ env = env  # noqa: F821, PLW0127 - provided by odoo-bin shell
 N = int(os.environ.get("AVX_BENCH_N", "200"))
 SIM_URL = os.environ["AVX_SIM_URL"]
 TRACE_MEMORY = os.environ.get("AVX_BENCH_TRACEMALLOC", "1") != "0"
+PROFILE = os.environ.get("AVX_BENCH_PROFILE")  # a file: cProfile of phase 3 goes there
 COUNT_SQL = hasattr(env.cr, "sql_log_count")
 # The simulator is on localhost: never through a proxy the environment may name.
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -246,10 +249,16 @@ def main():
     with Phase("3 import pays") as phase:
         # As the cron does: slice after slice, committing in between.
         applied, slices, more = 0, 0, True
+        profiler = cProfile.Profile() if PROFILE else None
+        if profiler:
+            profiler.enable()
         while more:
             done, more = backend._stream("payment")._run_batch()
             env.cr.commit()
             applied, slices = applied + done, slices + 1
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(PROFILE)
         phase.records = applied
         phase.detail = f"{applied} payments registered in {slices} slices"
 

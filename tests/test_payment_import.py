@@ -178,6 +178,48 @@ class TestPaymentImport(PaymentCase):
         self.assertEqual(bill.amount_residual, 0.0)
         self.assertEqual(self.simulator.get_invoice(bill.avidxchange_invoice_id)["Balance"], 0.0)
 
+    def test_a_failure_in_a_batch_stays_on_its_own_payment(self):
+        """A slice is registered together; when that fails, one by one, so
+        that only the culprit needs attention: here a vendor whose payable
+        account was archived after its bill was posted."""
+        old_payables = self.env["account.account"].create(
+            {
+                "code": "211099",
+                "name": "Payables (old chart)",
+                "account_type": "liability_payable",
+                "reconcile": True,
+            }
+        )
+        old = self.vendor("Old Chart Vendor", property_account_payable_id=old_payables.id)
+        first = self.exported_bill(10.0, ref="B-1")
+        culprit = self.exported_bill(20.0, ref="B-2", vendor=old)
+        last = self.exported_bill(30.0, ref="B-3")
+        reports = [self.pay((bill, bill.amount_total)) for bill in (first, culprit, last)]
+        old_payables.active = False
+        self.run_stream("payment")
+        states = [self.imported(report).state for report in reports]
+        self.assertEqual(states, ["posted", "error", "posted"])
+        self.assertIn("archived", self.imported(reports[1]).error_message)
+        residuals = [bill.amount_residual for bill in (first, culprit, last)]
+        self.assertEqual(residuals, [0.0, 20.0, 0.0])
+        trail = self.exchanges(operation="payment_import", res_model="avidxchange.payment")
+        self.assertEqual(sorted(trail.mapped("state")), ["failed", "success", "success"])
+
+    def test_two_payments_of_one_bill_in_one_import(self):
+        """Registered together, each payment is checked against what the
+        others of its slice left due: two partials pass, a third that would
+        pay more than is due needs attention."""
+        bill = self.exported_bill(100.0)
+        partials = [self.pay((bill, 40.0)), self.pay((bill, 60.0))]
+        extra = self.report("PAY-EXTRA", (bill, 10.0))
+        self.inject(extra)
+        self.run_stream("payment")
+        self.assertEqual([self.imported(r).state for r in partials], ["posted", "posted"])
+        self.assertEqual(self.imported(extra).state, "error")
+        self.assertIn("already paid in Odoo", self.imported(extra).error_message)
+        self.assertEqual(bill.amount_residual, 0.0)
+        self.assertEqual(len(bill.matched_payment_ids), 2)
+
     def test_pending_and_failed_payments_post_nothing(self):
         bill = self.exported_bill(80.0)
         pending = self.pay((bill, 80.0), status="Pending")
