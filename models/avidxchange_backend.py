@@ -97,6 +97,25 @@ class AvidxchangeBackend(models.Model):
         tracking=True,
         help="AvidXchange payments are registered in this journal.",
     )
+    clearing_account_id = fields.Many2one(
+        "account.account",
+        string="Clearing Account",
+        check_company=True,
+        domain="[('account_type', '=', 'asset_current'), ('reconcile', '=', True)]",
+        tracking=True,
+        help="Where an AvidXchange payment waits until the bank statement shows its debit, "
+        "unless its GL posting code maps to another account. Made at activation when empty.",
+    )
+    require_gl_mapping = fields.Boolean(
+        string="GL Posting Codes Must Be Mapped",
+        help="A payment whose GL posting codes no mapping names needs attention, instead of "
+        "going to the payment journal and the clearing account.",
+    )
+    require_method_mapping = fields.Boolean(
+        string="Payment Methods Must Be Mapped",
+        help="A payment by a method no mapping names needs attention, instead of going by "
+        "the journal's manual payment method.",
+    )
     gl_mapping_ids = fields.One2many(
         "avidxchange.gl.mapping", "backend_id", string="GL Posting Codes", copy=True
     )
@@ -228,6 +247,7 @@ class AvidxchangeBackend(models.Model):
             ok, message = backend._check_connection()
             if not ok:
                 raise UserError(message)
+            backend._ensure_clearing_account()
         self.state = "active"
 
     def action_deactivate(self):
@@ -286,6 +306,36 @@ class AvidxchangeBackend(models.Model):
         """This connection's stream of ``kind`` (see ``tools/states.py``)."""
         self.ensure_one()
         return self.stream_ids.filtered(lambda stream: stream.kind == kind)
+
+    def _ensure_clearing_account(self):
+        """Propose the account AvidXchange payments wait in (see
+        ``clearing_account_id``) when none is set: a reconcilable current
+        asset, numbered after the company's outstanding payments account."""
+        self.ensure_one()
+        if self.clearing_account_id:
+            return
+        Account = self.env["account.account"].with_company(self.company_id)
+        outstanding = (
+            self.env["account.payment"]
+            .with_company(self.company_id)
+            .new({"company_id": self.company_id.id})
+            ._get_outstanding_account("outbound")
+        )
+        self.clearing_account_id = Account.create(
+            {
+                "name": self.env._("AvidXchange Clearing"),
+                "code": Account._search_new_account_code(outstanding.code),
+                "account_type": "asset_current",
+                "reconcile": True,
+            }
+        )
+        self.message_post(
+            body=self.env._(
+                "Payments made through AvidXchange now wait in account %s until the bank "
+                "statement shows them (Accounting tab: choose another if you prefer).",
+                self.clearing_account_id.display_name,
+            )
+        )
 
     def _missing_settings(self):
         self.ensure_one()

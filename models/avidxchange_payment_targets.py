@@ -76,7 +76,10 @@ class AvidxchangePayment(models.Model):
             )
 
     def _get_journal(self, report):
-        """The journal (and outstanding account) the GL posting codes map to."""
+        """The journal and outstanding account of the first GL posting code
+        mapped; else the connection's journal and clearing account (none: the
+        payment method's, else the company's outstanding payments account),
+        unless the connection requires the codes to be mapped."""
         backend = self.backend_id
         for group, code in report.gl_codes:
             mapping = backend.gl_mapping_ids.filtered(
@@ -84,9 +87,19 @@ class AvidxchangePayment(models.Model):
             )[:1]
             if mapping:
                 return mapping.journal_id or backend.journal_id, mapping.account_id
+        if backend.require_gl_mapping:
+            codes = ", ".join(f"{group} / {code}" for group, code in report.gl_codes)
+            raise UserError(
+                self.env._(
+                    "AvidXchange posted this payment to GL posting code %s, which no mapping "
+                    "of the connection names, and the connection requires one: map it "
+                    "(connection, Accounting tab), then Retry.",
+                    codes or self.env._("(none)"),
+                )
+            )
         if not backend.journal_id:
             raise UserError(self.env._("Set the payment journal of the AvidXchange connection."))
-        return backend.journal_id, self.env["account.account"]
+        return backend.journal_id, backend.clearing_account_id
 
     def _discount_account(self):
         """Where discounts AvidXchange takes are written off."""
@@ -101,6 +114,16 @@ class AvidxchangePayment(models.Model):
         )[:1]
         if mapping:
             return mapping.payment_method_line_id
+        if self.backend_id.require_method_mapping:
+            raise UserError(
+                self.env._(
+                    "AvidXchange paid by %(method)s, a method no mapping names for journal "
+                    "%(journal)s, and the connection requires one: map it (connection, "
+                    "Accounting tab), then Retry.",
+                    method=const.PAYMENT_METHODS.get(self.method, self.method or "?"),
+                    journal=journal.display_name,
+                )
+            )
         lines = journal.outbound_payment_method_line_ids
         line = lines.filtered(lambda line: line.code == "manual")[:1] or lines[:1]
         if not line:

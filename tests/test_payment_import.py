@@ -1,5 +1,6 @@
 """Payments made in AvidXchange come back as native, reconciled Odoo payments."""
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .common import EnterpriseMode, PaymentCase
@@ -285,6 +286,59 @@ class TestPaymentImport(PaymentCase):
         self.assertEqual(odoo_payment.journal_id, clearing_journal)
         self.assertEqual(odoo_payment.payment_method_line_id, method_line)
         self.assertEqual(odoo_payment.outstanding_account_id, clearing_account)
+
+    def test_activation_proposes_a_clearing_account_where_payments_wait(self):
+        """Without a GL posting code mapped, an AvidXchange payment waits in
+        the connection's clearing account until the bank statement shows it:
+        one is made at activation when none is set."""
+        self.assertFalse(self.backend.clearing_account_id)
+        self.backend.action_activate()
+        clearing = self.backend.clearing_account_id
+        self.assertEqual(clearing.name, "AvidXchange Clearing")
+        self.assertEqual((clearing.account_type, clearing.reconcile), ("asset_current", True))
+        self.assertIn("AvidXchange Clearing", self.backend.message_ids[0].body)
+        self.backend.action_deactivate()
+        self.backend.action_activate()
+        self.assertEqual(self.backend.clearing_account_id, clearing, "proposed once")
+        bill = self.exported_bill(60.0)
+        self.pay((bill, 60.0))
+        self.run_stream("payment")
+        odoo_payment = bill.matched_payment_ids
+        self.assertEqual(odoo_payment.outstanding_account_id, clearing)
+        cash_side = odoo_payment.move_id.line_ids.filtered(lambda l: l.account_id == clearing)
+        self.assertEqual(cash_side.balance, -60.0)
+
+    def test_a_connection_may_require_mapped_methods_and_codes(self):
+        """Where the connection asks for it, a payment by a method or to a GL
+        posting code that no mapping names needs attention instead of going
+        to the journal's defaults; Retry registers it once mapped."""
+        self.backend.write({"require_method_mapping": True, "require_gl_mapping": True})
+        bill = self.exported_bill(60.0)
+        gl = [{"GroupName": "Accounting Codes", "EnterpriseCodeValue": "CLEAR-9", "Amount": 60}]
+        report = self.pay((bill, 60.0), method="Check", gl_postings=gl)
+        self.run_stream("payment")
+        payment = self.imported(report)
+        self.assertEqual(payment.state, "error")
+        self.assertIn("GL posting code Accounting Codes / CLEAR-9", payment.error_message)
+        account = self.company_data["default_journal_bank"].default_account_id.copy()
+        self.backend.gl_mapping_ids = [
+            Command.create({"code": "CLEAR-9", "account_id": account.id})
+        ]
+        payment.action_retry()
+        self.assertEqual(payment.state, "error")
+        self.assertIn("paid by Check, a method no mapping names", payment.error_message)
+        journal = self.backend.journal_id
+        self.backend.payment_method_mapping_ids = [
+            Command.create(
+                {
+                    "avidxchange_method": "Check",
+                    "payment_method_line_id": journal.outbound_payment_method_line_ids[:1].id,
+                }
+            )
+        ]
+        payment.action_retry()
+        self.assertEqual(payment.state, "posted")
+        self.assertEqual(bill.amount_residual, 0.0)
 
     def test_a_crash_mid_import_neither_loses_nor_duplicates(self):
         bill = self.exported_bill(80.0)
