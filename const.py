@@ -12,6 +12,11 @@ assumption turns out wrong.
 PRODUCTION_BASE_URL = "https://apistore.avidxchange.net"
 SANDBOX_BASE_URL = "https://sandbox.apistore.avidxchange.net"  # [assumed]
 TOKEN_PATH = "/token"
+# Credentials go to these hosts only (and their subdomains), over https; the
+# server administrator may allow others (see tools/hosts.py).
+AVIDXCHANGE_HOST_SUFFIX = "avidxchange.net"
+ALLOWED_HOSTS_PARAMETER = "account_avidxchange.allowed_hosts"
+ALLOWED_HOSTS_OPTION = "avidxchange_allowed_hosts"
 API_PREFIX = "/avidconnect/v1"  # [assumed]
 
 # === REQUEST SHAPE === #

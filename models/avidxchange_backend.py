@@ -1,13 +1,16 @@
 import time
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .. import const
 from ..tools.avidxchange_client import AvidXchangeClient
 from ..tools.exceptions import AvidXchangeError, clerk_message
+from ..tools.hosts import url_refusal
 
 MANAGER = "account_avidxchange.group_avidxchange_manager"
+# Change one and the stored secret would go elsewhere, or be someone else's.
+WHERE_THE_SECRET_GOES = frozenset({"environment", "base_url", "token_url", "client_id"})
 
 
 class AvidxchangeBackend(models.Model):
@@ -99,7 +102,6 @@ class AvidxchangeBackend(models.Model):
     )
     clearing_account_id = fields.Many2one(
         "account.account",
-        string="Clearing Account",
         check_company=True,
         domain="[('account_type', '=', 'asset_current'), ('reconcile', '=', True)]",
         tracking=True,
@@ -202,13 +204,37 @@ class AvidxchangeBackend(models.Model):
     @api.constrains("environment", "base_url", "token_url")
     def _check_urls(self):
         for backend in self:
-            for url in (backend.base_url, backend.token_url):
-                if not url.startswith(("https://", "http://")):
-                    raise ValidationError(self.env._("%s is not an http(s) URL.", url))
-                if backend.environment == "production" and not url.startswith("https://"):
-                    raise ValidationError(
-                        self.env._("Production credentials only travel over https.")
+            backend._check_hosts(ValidationError)
+
+    # === CRUD METHODS === #
+
+    def write(self, vals):
+        """Where the secret goes, or whose it is, changes: the stored secret
+        is forgotten unless a new one comes in the same write. Else whoever
+        may edit the URLs could send the saved secret anywhere."""
+        if vals.get("client_secret") or not WHERE_THE_SECRET_GOES.intersection(vals):
+            return super().write(vals)
+        before = {backend: backend._secret_destination() for backend in self}
+        result = super().write(vals)
+        moved = self.filtered(
+            lambda b: b.has_client_secret and before[b] != b._secret_destination()
+        )
+        if moved:
+            moved.sudo().write(
+                {
+                    "client_secret_encrypted": False,
+                    "has_client_secret": False,
+                    "connection_status": "unknown",
+                }
+            )
+            for backend in moved:
+                backend.message_post(
+                    body=self.env._(
+                        "The client secret was forgotten: the environment, URLs or client id "
+                        "changed. Enter the secret again."
                     )
+                )
+        return result
 
     # === CRUD METHODS === #
 
@@ -226,7 +252,8 @@ class AvidxchangeBackend(models.Model):
     def action_test_connection(self):
         """Fetch a token and call one cheap endpoint; answer in a clerk's words."""
         self.ensure_one()
-        ok, message = self._check_connection()
+        self._check_admin_access()
+        ok, message = self.with_company(self.company_id)._check_connection()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -240,7 +267,9 @@ class AvidxchangeBackend(models.Model):
         }
 
     def action_activate(self):
+        self._check_admin_access()
         for backend in self:
+            backend = backend.with_company(backend.company_id)
             missing = backend._missing_settings()
             if missing:
                 raise UserError(self.env._("Before activating, fill in: %s.", ", ".join(missing)))
@@ -251,6 +280,7 @@ class AvidxchangeBackend(models.Model):
         self.state = "active"
 
     def action_deactivate(self):
+        self._check_admin_access()
         self.state = "draft"
 
     def action_open_exchange_logs(self):
@@ -301,6 +331,53 @@ class AvidxchangeBackend(models.Model):
             base_url=self.base_url,
             company=self.sudo().avidxchange_company_id,
         )
+
+    def _check_admin_access(self):
+        """Who may act on these connections (test, activate, send, replay):
+        an AvidXchange administrator working in their company. Checked before
+        anything reads a setting with ``sudo()`` or calls AvidXchange."""
+        if not self.env.user.has_group(MANAGER):
+            raise AccessError(
+                self.env._("Only AvidXchange administrators can act on the connection.")
+            )
+        self.check_access("write")  # the company's record rule, for the current companies
+
+    def _scope_companies(self):
+        """The companies whose vendors and bills this connection sends: its
+        company and its branches, but for a branch with a connection of its
+        own (and that branch's branches)."""
+        self.ensure_one()
+        Company = self.env["res.company"].sudo()
+        companies = Company.search([("id", "child_of", self.company_id.id)])
+        elsewhere = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("company_id", "in", (companies - self.company_id).ids)])
+            .company_id
+        )
+        if elsewhere:
+            companies -= Company.search([("id", "child_of", elsewhere.ids)])
+        return companies
+
+    def _in_scope(self, model):
+        """``model`` as this connection's sync reads it: in its company, its
+        branches allowed too (their records' rules pass)."""
+        user_companies = self.env.user.company_ids if not self.env.su else None
+        companies = self._scope_companies()
+        if user_companies is not None:
+            companies &= user_companies
+        return self.env[model].with_context(allowed_company_ids=(self.company_id | companies).ids)
+
+    def _secret_destination(self):
+        backend = self.sudo()
+        return tuple(backend[field] for field in sorted(WHERE_THE_SECRET_GOES))
+
+    def _check_hosts(self, error=UserError):
+        """Raise ``error`` unless both URLs may receive the credentials."""
+        for url in (self.base_url, self.token_url):
+            refusal = url_refusal(self.env, url, production=self.environment == "production")
+            if refusal:
+                raise error(refusal)
 
     def _stream(self, kind):
         """This connection's stream of ``kind`` (see ``tools/states.py``)."""
@@ -358,6 +435,7 @@ class AvidxchangeBackend(models.Model):
         Raises UserError when the connection is not configured enough to try.
         """
         self.ensure_one()
+        self._check_hosts()  # the server administrator's list may have changed
         backend = self.sudo()
         if not (backend.client_id and backend.client_secret_encrypted):
             raise UserError(self.env._("Enter the client id and secret first."))

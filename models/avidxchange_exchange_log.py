@@ -95,6 +95,7 @@ class AvidxchangeExchangeLog(models.Model):
         logged as replays of these entries."""
         if not self.env.user.has_group("account_avidxchange.group_avidxchange_manager"):
             raise AccessError(self.env._("Only AvidXchange administrators can replay exchanges."))
+        self.backend_id._check_admin_access()
         to_replay = self.filtered(lambda log: log.state == "failed" and log.res_model)
         if not to_replay:
             raise UserError(self.env._("Select failed exchanges that concern a record."))
@@ -102,7 +103,9 @@ class AvidxchangeExchangeLog(models.Model):
             target = log._get_replay_target()
             if target is None:
                 raise UserError(self.env._("The record of exchange %s no longer exists.", log.id))
-            target.with_context(avidxchange_replay_of=log.id)._avidxchange_replay()
+            target.with_company(log.backend_id.company_id).with_context(
+                avidxchange_replay_of=log.id
+            )._avidxchange_replay()
             log.sudo().replayed = True
         return True
 

@@ -69,7 +69,7 @@ class AvidxchangeInvoiceLink(models.Model):
         backend = stream.backend_id
         now = fields.Datetime.now()
         domain = self._avidxchange_written_since(self._scope_domain(backend), stream.mark)
-        bills = self.env["account.move"].with_company(backend.company_id).search(domain)
+        bills = backend._in_scope("account.move").search(domain)
         Link = self.sudo()
         links = Link.search([("backend_id", "=", backend.id), ("move_id", "in", bills.ids)])
         # Changed since its failed attempt: written after the link was. Both
@@ -191,7 +191,7 @@ class AvidxchangeInvoiceLink(models.Model):
         """The bills ``backend`` exports: posted, open, dated from the
         connection's start date, of vendors in its scope."""
         domain = [
-            ("company_id", "=", backend.company_id.id),
+            ("company_id", "in", backend._scope_companies().ids),
             ("move_type", "=", "in_invoice"),
             ("state", "=", "posted"),
             ("payment_state", "in", ("not_paid", "partial")),

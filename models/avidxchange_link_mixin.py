@@ -58,7 +58,9 @@ class AvidxchangeLinkMixin(models.AbstractModel):
     def action_export_now(self):
         """Send these records now, failed ones included; when the connection
         itself fails, say why."""
+        self.backend_id._check_admin_access()
         for backend, links in self._avidxchange_to_resend().grouped("backend_id").items():
+            links = links.with_company(backend.company_id)
             if lock_available(links) != links:
                 raise UserError(
                     self.env._(

@@ -57,7 +57,7 @@ class AvidxchangePartnerLink(models.Model):
         backend = stream.backend_id
         now = fields.Datetime.now()
         domain = self._avidxchange_written_since(self._scope_domain(backend), stream.mark)
-        Partner = self.env["res.partner"].with_company(backend.company_id)
+        Partner = backend._in_scope("res.partner")
         partners = Partner.with_context(active_test=False).search(domain)  # archiving is news
         links = self._link_vendors(backend, partners)
         return self._avidxchange_queue_and_send(stream, links, now, batch_size)
@@ -106,7 +106,7 @@ class AvidxchangePartnerLink(models.Model):
         """The vendors ``backend`` exports: the marked ones, or every vendor
         (vendors of exported bills always go, with their bills)."""
         domain = [
-            ("company_id", "in", [False, backend.company_id.id]),
+            ("company_id", "in", [False, *backend._scope_companies().ids]),
             "|",
             ("is_company", "=", True),
             ("parent_id", "=", False),

@@ -119,7 +119,10 @@ class AvidxchangePayment(models.Model):
         """Apply the last report again, e.g. after fixing a mapping."""
         if not self.env.user.has_group("account_avidxchange.group_avidxchange_manager"):
             raise AccessError(self.env._("Only AvidXchange administrators can retry a payment."))
-        self.filtered(lambda p: p.state == "error" and p.last_report)._apply_reports()
+        self.backend_id._check_admin_access()
+        to_retry = self.filtered(lambda p: p.state == "error" and p.last_report)
+        for backend, payments in to_retry.grouped("backend_id").items():
+            payments.with_company(backend.company_id)._apply_reports()
         return True
 
     # === BUSINESS METHODS === #

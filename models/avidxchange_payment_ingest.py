@@ -2,6 +2,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from odoo import api, models
+from odoo.tools import split_every
 
 from .. import const
 from ..tools.avidxchange_client import stamp_of
@@ -56,26 +57,33 @@ class AvidxchangePayment(models.Model):
         at a time (its reports are applied before the next is read).
         """
         backend = stream.backend_id
+        Link = self.env["avidxchange.invoice.link"]
+        skew = timedelta(hours=const.MAX_CLOCK_SKEW_HOURS)
         with backend._get_client() as client, client.recording("payment_import", stream):
             for _window in range(const.MAX_WINDOWS_PER_READ):
                 since = self._window_start(stream)
                 until = since + timedelta(days=const.MAX_WINDOW_DAYS)
-                invoices = list(client.iter_invoices(since, until))
-                self.env["avidxchange.invoice.link"]._refresh_statuses(backend, invoices)
-                items = list(client.iter_payments(since, until))
-                self._store_reports(backend, items)
+                # Page by page, the cache emptied after each: memory stays
+                # flat however large the window.
+                for invoices in split_every(backend.page_size, client.iter_invoices(since, until)):
+                    Link._refresh_statuses(backend, invoices)
+                    self.env.invalidate_all(flush=True)
                 # Payments' own stamps, within the window read: an invoice's
                 # stamp says nothing of payments, and a stamp outside the
                 # window (a date in 2099) must not carry the mark past
                 # payments still to come.
-                skew = timedelta(hours=const.MAX_CLOCK_SKEW_HOURS)
                 latest = min(until, self._utc_now() + skew)
-                stamps = [s for s in map(stamp_of, items) if s and since <= s <= latest]
+                stamps, read = [], 0
+                for items in split_every(backend.page_size, client.iter_payments(since, until)):
+                    self._store_reports(backend, items)
+                    self.env.invalidate_all(flush=True)
+                    stamps += [s for s in map(stamp_of, items) if s and since <= s <= latest]
+                    read += len(items)
                 over = until < self._utc_now() - skew
                 if over:
                     stamps.append(until)  # past on AvidXchange's clock too: read to its end
                 stream.mark = max([stream.mark, *stamps] if stream.mark else stamps, default=False)
-                if not over or items:
+                if not over or read:
                     return over
         return True
 

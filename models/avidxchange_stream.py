@@ -138,7 +138,8 @@ class AvidxchangeStream(models.Model):
         self.ensure_one()
         if not self.env.user.has_group(MANAGER):
             raise AccessError(self.env._("Only AvidXchange administrators can run a stream."))
-        done, left = self._run_now()
+        self.backend_id._check_admin_access()
+        done, left = self.with_company(self.company_id)._run_now()
         if self.failure_count:
             message, kind = self.last_error, "danger"
         else:

@@ -19,6 +19,7 @@ from odoo.tools import config
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from .. import const
 from ..simulator import AvidSimulator
 from ..tools.secret_box import KEY_ENVIRONMENT_VARIABLE, KEY_OPTION, OLD_KEYS_OPTION
 
@@ -75,6 +76,8 @@ class AvidxchangeCase(SimulatorMixin, AccountTestInvoicingCommon):
         cls.fernet_key = Fernet.generate_key().decode()
         cls.startClassPatcher(fernet_keys(cls.fernet_key))
         cls.env.user.group_ids += cls.env.ref("account_avidxchange.group_avidxchange_manager")
+        # the simulator is not on AvidXchange's hosts: allowed as a server administrator would
+        cls.env["ir.config_parameter"].set_param(const.ALLOWED_HOSTS_PARAMETER, "127.0.0.1")
         cls.backend = cls.env["avidxchange.backend"].create(cls._backend_values())
 
     @classmethod
@@ -100,7 +103,7 @@ class AvidxchangeCase(SimulatorMixin, AccountTestInvoicingCommon):
         return self.stream(kind, backend)._run_batch(batch_size)
 
     def ap_clerk(self, login):
-        """A user of this company who is an AvidXchange User, nothing more."""
+        """An internal user of this company who is an AvidXchange User, nothing more."""
         return self.env["res.users"].create(
             {
                 "name": "AP clerk",
@@ -108,7 +111,12 @@ class AvidxchangeCase(SimulatorMixin, AccountTestInvoicingCommon):
                 "company_id": self.env.company.id,
                 "company_ids": [Command.set(self.env.company.ids)],
                 "group_ids": [
-                    Command.set([self.env.ref("account_avidxchange.group_avidxchange_user").id])
+                    Command.set(
+                        [
+                            self.env.ref("base.group_user").id,
+                            self.env.ref("account_avidxchange.group_avidxchange_user").id,
+                        ]
+                    )
                 ],
             }
         )
@@ -126,7 +134,7 @@ class AvidxchangeCase(SimulatorMixin, AccountTestInvoicingCommon):
 
     def bill(self, vendor, *amounts, taxes=None, ref="INV-0042", post=True, **values):
         """A vendor bill with one line per amount (no taxes unless given)."""
-        bill = self.env["account.move"].create(
+        bill = vendor.env["account.move"].create(
             {
                 "move_type": "in_invoice",
                 "partner_id": vendor.id,

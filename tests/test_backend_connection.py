@@ -8,7 +8,7 @@ from odoo.modules.neutralize import neutralize_database
 from odoo.tests import tagged
 
 from .. import const
-from .common import AvidxchangeCase
+from .common import CLIENT_SECRET, AvidxchangeCase
 
 
 def closed_port():
@@ -43,7 +43,14 @@ class TestBackendConnection(AvidxchangeCase):
 
     def test_connection_unreachable(self):
         url = f"http://127.0.0.1:{closed_port()}"
-        self.backend.write({"base_url": url, "token_url": url + "/token", "max_attempts": 1})
+        self.backend.write(
+            {
+                "base_url": url,
+                "token_url": url + "/token",
+                "client_secret": CLIENT_SECRET,  # a new URL forgets the stored one
+                "max_attempts": 1,
+            }
+        )
         ok, message = self.backend._check_connection()
         self.assertFalse(ok)
         self.assertIn(f"could not be reached at {url}", message)
@@ -87,7 +94,7 @@ class TestBackendConnection(AvidxchangeCase):
 
     def test_production_requires_https(self):
         with self.assertRaisesRegex(ValidationError, "https"):
-            self.backend.write({"environment": "production", "base_url": "http://example.com"})
+            self.backend.write({"environment": "production", "base_url": "http://127.0.0.1:9"})
 
     def test_urls_follow_the_environment(self):
         backend = self.env["avidxchange.backend"].create(

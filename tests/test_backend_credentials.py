@@ -63,7 +63,9 @@ class TestBackendCredentials(AvidxchangeCase):
         before = self.backend.sudo().client_secret_encrypted
         with fernet_keys(new_key, old=[self.fernet_key]):
             manager = new_test_user(
-                self.env, "avx_manager", groups="account_avidxchange.group_avidxchange_manager"
+                self.env,
+                "avx_manager",
+                groups="base.group_user,account_avidxchange.group_avidxchange_manager",
             )
             with self.assertRaises(AccessError):  # a connection manager is not enough
                 self.backend.with_user(manager).action_reencrypt_secrets()

@@ -305,7 +305,7 @@ class TestPaymentImport(PaymentCase):
         self.run_stream("payment")
         odoo_payment = bill.matched_payment_ids
         self.assertEqual(odoo_payment.outstanding_account_id, clearing)
-        cash_side = odoo_payment.move_id.line_ids.filtered(lambda l: l.account_id == clearing)
+        cash_side = odoo_payment.move_id.line_ids.filtered(lambda line: line.account_id == clearing)
         self.assertEqual(cash_side.balance, -60.0)
 
     def test_a_connection_may_require_mapped_methods_and_codes(self):

@@ -15,14 +15,14 @@ class TestSecurity(AvidxchangeCase):
         cls.ap_clerk = new_test_user(
             cls.env,
             login="avx_clerk",
-            groups="account_avidxchange.group_avidxchange_user",
+            groups="base.group_user,account_avidxchange.group_avidxchange_user",
             company_id=company.id,
             company_ids=[company.id],
         )
         cls.ap_admin = new_test_user(
             cls.env,
             login="avx_admin",
-            groups="account_avidxchange.group_avidxchange_manager",
+            groups="base.group_user,account_avidxchange.group_avidxchange_manager",
             company_id=company.id,
             company_ids=[company.id],
         )

@@ -11,6 +11,7 @@ from odoo.exceptions import AccessError
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, get_db_name, tagged
 
+from .. import const
 from .common import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -208,6 +209,7 @@ class TestStreamsRunTogether(SimulatorMixin, BaseCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             company = env.ref("base.main_company")
+            env["ir.config_parameter"].set_param(const.ALLOWED_HOSTS_PARAMETER, "127.0.0.1")
             backend = env["avidxchange.backend"].create(
                 {
                     "name": "Concurrency",
@@ -235,6 +237,7 @@ class TestStreamsRunTogether(SimulatorMixin, BaseCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["avidxchange.backend"].browse(self.backend_id).unlink()
             env["res.partner"].browse(self.vendor_id).unlink()
+            env["ir.config_parameter"].set_param(const.ALLOWED_HOSTS_PARAMETER, False)
 
     def stream_in(self, cr, kind):
         env = api.Environment(cr, SUPERUSER_ID, {})
