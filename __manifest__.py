@@ -13,6 +13,7 @@
         "security/avidxchange_security.xml",
         "security/ir.model.access.csv",
         "security/avidxchange_rules.xml",
+        "data/avidxchange_integration_user.xml",
         "data/ir_cron.xml",
         # Window actions before the views and menus that reference them; the
         # links' base views before the links' own, which extend them.

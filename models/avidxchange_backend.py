@@ -9,6 +9,7 @@ from ..tools.exceptions import AvidXchangeError, clerk_message
 from ..tools.hosts import url_refusal
 
 MANAGER = "account_avidxchange.group_avidxchange_manager"
+INTEGRATION_USER = "account_avidxchange.user_avidxchange_integration"
 # Change one and the stored secret would go elsewhere, or be someone else's.
 WHERE_THE_SECRET_GOES = frozenset({"environment", "base_url", "token_url", "client_id"})
 
@@ -78,6 +79,17 @@ class AvidxchangeBackend(models.Model):
     )
     read_timeout = fields.Float(
         string="Read Timeout (s)", default=const.DEFAULT_READ_TIMEOUT, required=True
+    )
+    sync_user_id = fields.Many2one(
+        "res.users",
+        string="Sync Runs As",
+        default=lambda self: self.env.ref(INTEGRATION_USER, raise_if_not_found=False),
+        domain=[("share", "=", False)],
+        context={"active_test": False},
+        tracking=True,
+        help="The scheduled sync runs with this user's access rights and record rules. "
+        "By default the archived user AvidXchange Integration, which has the least the "
+        "sync needs (see the README).",
     )
     max_attempts = fields.Integer(
         string="Attempts per Request", default=const.DEFAULT_MAX_ATTEMPTS, required=True
@@ -241,6 +253,7 @@ class AvidxchangeBackend(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         backends = super().create(vals_list)
+        backends._grant_integration_user_companies()
         Stream = self.env["avidxchange.stream"].sudo()
         Stream.create(
             [values for backend in backends for values in Stream._default_values(backend)]
@@ -273,6 +286,8 @@ class AvidxchangeBackend(models.Model):
             missing = backend._missing_settings()
             if missing:
                 raise UserError(self.env._("Before activating, fill in: %s.", ", ".join(missing)))
+            backend._grant_integration_user_companies()
+            backend._check_sync_user()
             ok, message = backend._check_connection()
             if not ok:
                 raise UserError(message)
@@ -341,6 +356,30 @@ class AvidxchangeBackend(models.Model):
                 self.env._("Only AvidXchange administrators can act on the connection.")
             )
         self.check_access("write")  # the company's record rule, for the current companies
+
+    def _sync_user(self):
+        """The user the scheduled sync of this connection runs as."""
+        return self.sync_user_id or self.env.ref(INTEGRATION_USER, raise_if_not_found=False)
+
+    def _grant_integration_user_companies(self):
+        """The dedicated integration user works in every company with a
+        connection that uses it (another user's companies are theirs to set)."""
+        dedicated = self.env.ref(INTEGRATION_USER, raise_if_not_found=False)
+        for backend in self.filtered(lambda b: b.sync_user_id and b.sync_user_id == dedicated):
+            if backend.company_id not in dedicated.sudo().company_ids:
+                dedicated.sudo().company_ids += backend.company_id
+
+    def _check_sync_user(self):
+        user = self._sync_user()
+        if not user or self.company_id not in user.sudo().company_ids:
+            raise UserError(
+                self.env._(
+                    "The sync runs as %(user)s, who may not work in %(company)s: add the "
+                    "company to the user's allowed companies, or choose another user.",
+                    user=user.name or "?",
+                    company=self.company_id.name,
+                )
+            )
 
     def _scope_companies(self):
         """The companies whose vendors and bills this connection sends: its

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from .. import const
 from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
@@ -138,7 +138,7 @@ class AvidxchangeInvoiceLink(models.Model):
                 payload = link._prepare_payload(vendor_code)
                 with client.recording("bill_export", move):
                     answer, known = client.submit_invoice(payload)
-            except (AuthenticationError, RetryableError) as error:
+            except (AuthenticationError, RetryableError, AccessError) as error:
                 link.error_message = str(error)
                 raise
             except (UserError, AvidXchangeError) as error:  # this bill only: go on

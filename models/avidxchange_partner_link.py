@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
 from ..tools.locks import create_unless_taken
@@ -91,7 +91,7 @@ class AvidxchangePartnerLink(models.Model):
                 payload = link._prepare_payload()
                 with client.recording("vendor_export", link.partner_id):
                     answer = client.put_vendor(link.external_code, payload)
-            except (AuthenticationError, RetryableError) as error:
+            except (AuthenticationError, RetryableError, AccessError) as error:
                 link.error_message = str(error)
                 raise
             except (UserError, AvidXchangeError) as error:  # this vendor only: go on

@@ -172,7 +172,7 @@ class AvidxchangePayment(models.Model):
         try:
             with self.env.cr.savepoint():
                 self._post_registrations([registration for registration, _item in batch])
-        except psycopg2.OperationalError:
+        except (psycopg2.OperationalError, AccessError):
             raise
         except Exception:  # noqa: BLE001 - one by one, the culprit alone says what failed
             _logger.info("AvidXchange: a batch of %s payments failed, one by one now", len(batch))
@@ -207,12 +207,14 @@ class AvidxchangePayment(models.Model):
                         if registration and not batch:
                             self._post_registrations([registration])
                         payment.error_message = False
+                except AccessError:
+                    raise  # the sync's user lacks a right: every report alike, the stream says
                 except UserError as error:
                     registration = None
                     payment.write({"state": "error", "error_message": error.args[0]})
         except ReportError as error:
             payment.write({"to_apply": False, "state": "error", "error_message": str(error)})
-        except psycopg2.OperationalError:
+        except (psycopg2.OperationalError, AccessError):
             raise
         except Exception as error:
             registration = None

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
 from ..tools.locks import create_unless_taken, lock_available
@@ -76,7 +76,7 @@ class AvidxchangePurchaseLink(models.Model):
                 payload = link._prepare_payload()
                 with client.recording("po_export", link.order_id):
                     client.put_purchase_order(link.order_id.name, payload)
-            except (AuthenticationError, RetryableError):
+            except (AuthenticationError, RetryableError, AccessError):
                 raise
             except (UserError, AvidXchangeError) as error:
                 link._mark_error(error, payload_hash=link._payload_hash(raise_error=False))

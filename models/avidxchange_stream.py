@@ -155,7 +155,9 @@ class AvidxchangeStream(models.Model):
 
     @api.model
     def _cron_run(self, kinds):
-        """Run every due stream of ``kinds`` of every active connection.
+        """Run every due stream of ``kinds`` of every active connection, as
+        the user its connection names (``sync_user_id``): that user's access
+        rights and record rules apply to the sync, not the cron's.
 
         Each stream runs batch after batch and commits after each, so a crash
         loses at most the batch in flight (sent again, idempotently, next
@@ -163,7 +165,8 @@ class AvidxchangeStream(models.Model):
         """
         remaining = 0
         for stream in self.search(self._due_domain(kinds)):
-            remaining += stream.with_company(stream.company_id)._run()
+            user = stream.backend_id._sync_user()
+            remaining += stream.with_user(user).with_company(stream.company_id)._run()
         self.env["ir.cron"]._commit_progress(remaining=remaining)
 
     @api.model
@@ -243,10 +246,20 @@ class AvidxchangeStream(models.Model):
 
     def _note_failure(self, error):
         stream = self.sudo()
+        if isinstance(error, AccessError):
+            message = self.env._(
+                "The sync runs as %(user)s, who lacks a right it needs: %(error)s Grant it the "
+                "rights the README lists for the integration user (or choose another user on "
+                "the connection), then Run now.",
+                user=self.env.user.name,
+                error=error.args[0],
+            )
+        else:
+            message = self.backend_id._explain(error)
         stream.write(
             {
                 "last_run_at": fields.Datetime.now(),
-                "last_error": self.backend_id._explain(error),
+                "last_error": message,
                 "failure_count": stream.failure_count + 1,
             }
         )

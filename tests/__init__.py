@@ -5,6 +5,7 @@ from . import test_client
 from . import test_exchange_log
 from . import test_hardening
 from . import test_install
+from . import test_integration_user
 from . import test_migration
 from . import test_payment_import
 from . import test_payment_lifecycle

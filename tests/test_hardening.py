@@ -122,35 +122,41 @@ class TestActionsCheckAccessFirst(PaymentCase):
         self.run_stream("payment")
         payment = self.imported(report)
         payment.sudo().state = "error"  # a retry would apply it again
-        failed = self.env["avidxchange.exchange.log"].sudo().create(
-            {
-                "backend_id": self.backend.id,
-                "operation": "connection_test",
-                "state": "failed",
-                "res_model": "avidxchange.backend",
-                "res_id": self.backend.id,
-            }
+        failed = (
+            self.env["avidxchange.exchange.log"]
+            .sudo()
+            .create(
+                {
+                    "backend_id": self.backend.id,
+                    "operation": "connection_test",
+                    "state": "failed",
+                    "res_model": "avidxchange.backend",
+                    "res_id": self.backend.id,
+                }
+            )
         )
         self.backend.state = "draft"
         calls = {
-            "test connection": lambda env: env["avidxchange.backend"]
-            .browse(self.backend.id)
-            .action_test_connection(),
-            "activate": lambda env: env["avidxchange.backend"]
-            .browse(self.backend.id)
-            .action_activate(),
-            "run a stream": lambda env: env["avidxchange.stream"]
-            .browse(self.stream("vendor").id)
-            .action_run_now(),
-            "export a bill now": lambda env: env["avidxchange.invoice.link"]
-            .browse(bill.avidxchange_link_ids.id)
-            .action_export_now(),
-            "retry a payment": lambda env: env["avidxchange.payment"]
-            .browse(payment.id)
-            .action_retry(),
-            "replay an exchange": lambda env: env["avidxchange.exchange.log"]
-            .browse(failed.id)
-            .action_replay(),
+            "test connection": lambda env: (
+                env["avidxchange.backend"].browse(self.backend.id).action_test_connection()
+            ),
+            "activate": lambda env: (
+                env["avidxchange.backend"].browse(self.backend.id).action_activate()
+            ),
+            "run a stream": lambda env: (
+                env["avidxchange.stream"].browse(self.stream("vendor").id).action_run_now()
+            ),
+            "export a bill now": lambda env: (
+                env["avidxchange.invoice.link"]
+                .browse(bill.avidxchange_link_ids.id)
+                .action_export_now()
+            ),
+            "retry a payment": lambda env: (
+                env["avidxchange.payment"].browse(payment.id).action_retry()
+            ),
+            "replay an exchange": lambda env: (
+                env["avidxchange.exchange.log"].browse(failed.id).action_replay()
+            ),
         }
         self.simulator.reset()
         for who, intruder in self.intruders.items():
@@ -227,7 +233,9 @@ class TestBranches(PaymentCase):
         )
         bills = {}
         for company in (branch, separate):
-            env = self.env(context={**self.env.context, "allowed_company_ids": [company.id, main.id]})
+            env = self.env(
+                context={**self.env.context, "allowed_company_ids": [company.id, main.id]}
+            )
             bills[company] = self.bill(
                 self.acme.with_env(env), 55.0, ref=company.name, company_id=company.id
             )

@@ -10,6 +10,8 @@ connection into streams.
   payment stream now, so that replaying one imports payments again.
 - Imported payments get the meaning of their status (paid, cleared...), and
   the reports kept on them lose the bank details they held in clear.
+- The sync ran as the superuser; it runs as the dedicated integration user
+  now, which is given each connection's company.
 
 The old columns on ``avidxchange_backend`` are read here and dropped by Odoo
 afterwards, with their fields.
@@ -56,6 +58,7 @@ def migrate(cr, version):
     _point_crons_at_streams(env)
     _move_payment_page_exchanges(env)
     _complete_payments(env)
+    _name_the_sync_user(env)
 
 
 def _create_streams(env):
@@ -154,3 +157,14 @@ def _complete_payments(env):
         except ValueError:
             values["last_report"] = False  # not JSON: nothing worth keeping in clear
         payment.write(values)
+
+
+def _name_the_sync_user(env):
+    """The scheduled sync ran as the superuser; it now runs as the dedicated
+    integration user (created by this version's data), in each connection's
+    company."""
+    user = env.ref("account_avidxchange.user_avidxchange_integration", raise_if_not_found=False)
+    backends = env["avidxchange.backend"].search([("sync_user_id", "=", False)])
+    if user and backends:
+        backends.sync_user_id = user
+        backends._grant_integration_user_companies()

@@ -47,8 +47,17 @@ check("payment status has its meaning", payment.status_category == "paid")
 check("stored bill state filled", bills.mapped("avidxchange_state") == ["synced", "synced"])
 check("stored bill status filled", bills.mapped("avidxchange_status") == ["Paid", "Received"])
 
+integration = env.ref("account_avidxchange.user_avidxchange_integration")
+check(
+    "the sync runs as the integration user, in the connection's company",
+    backend.sync_user_id == integration and backend.company_id in integration.company_ids,
+)
+check(
+    "the AvidXchange User group implies nothing",
+    not env.ref("account_avidxchange.group_avidxchange_user").implied_ids,
+)
 for kind in ("gl_code", "vendor", "purchase_order", "bill", "payment"):
-    streams[kind]._run_batch()
+    streams[kind].with_user(integration).with_company(backend.company_id)._run_batch()
 check("streams run cleanly", not any(stream.failure_count for stream in backend.stream_ids))
 with urllib.request.urlopen(f"{sim}/_sim/invoices") as answer:
     invoices = json.loads(answer.read())["result"]

@@ -1,0 +1,95 @@
+"""The scheduled sync runs as a named Odoo user, with that user's rights."""
+
+from odoo.tests import tagged
+
+from .common import PaymentCase
+
+CRONS = (
+    "account_avidxchange.ir_cron_avidxchange_export_vendors",
+    "account_avidxchange.ir_cron_avidxchange_export_bills",
+    "account_avidxchange.ir_cron_avidxchange_import_payments",
+)
+
+
+@tagged("post_install", "-at_install")
+class TestIntegrationUser(PaymentCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.integration = cls.env.ref("account_avidxchange.user_avidxchange_integration")
+
+    def cron_cycle(self):
+        """Every stream, as the scheduled actions run them, due now."""
+        self.backend.stream_ids.next_run_at = False
+        with self.enter_registry_test_mode():
+            for xmlid in CRONS:
+                self.env.ref(xmlid).method_direct_trigger()
+        self.env.invalidate_all()
+
+    def test_the_dedicated_user_runs_a_full_cycle_with_its_own_rights(self):
+        self.assertEqual(self.backend.sync_user_id, self.integration)
+        self.assertFalse(self.integration.active, "it can never log in")
+        self.assertIn(self.backend.company_id, self.integration.company_ids)
+        self.assertFalse(self.integration.has_group("account.group_account_manager"))
+        self.assertFalse(
+            self.integration.has_group("account_avidxchange.group_avidxchange_manager")
+        )
+        bill = self.bill(self.acme, 120.0)
+        self.backend.action_activate()
+        self.cron_cycle()
+        self.assertEqual(bill.avidxchange_state, "synced")
+        self.assertEqual(bill.avidxchange_link_ids.create_uid, self.integration)
+        self.simulator.approve_invoice(bill.avidxchange_invoice_id)
+        report = self.pay((bill, 120.0))
+        self.cron_cycle()
+        payment = self.imported(report)
+        self.assertEqual(payment.state, "posted")
+        self.assertEqual(bill.amount_residual, 0.0)
+        self.assertEqual(bill.matched_payment_ids.create_uid, self.integration)
+        streams = self.backend.stream_ids
+        self.assertFalse(any(streams.mapped("failure_count")), streams.mapped("last_error"))
+
+    def test_a_right_removed_fails_on_the_stream_in_words(self):
+        """Without Invoicing, the integration user cannot register payments:
+        the payment stream says so, and the payment waits, unharmed."""
+        bill = self.exported_bill(80.0)
+        report = self.pay((bill, 80.0))
+        self.backend.action_activate()
+        self.integration.group_ids -= self.env.ref("account.group_account_invoice")
+        with self.assertLogs("odoo.addons.account_avidxchange", "WARNING") as logs:
+            self.cron_cycle()
+        self.assertFalse([line for line in logs.output if "Traceback" in line])
+        stream = self.stream("payment")
+        self.assertEqual(stream.failure_count, 1)
+        self.assertIn(
+            "The sync runs as AvidXchange Integration, who lacks a right", stream.last_error
+        )
+        self.assertIn("account.payment", stream.last_error)
+        self.assertEqual(bill.amount_residual, 80.0)
+        self.assertFalse(self.imported(report).filtered(lambda p: p.state == "error"))
+        # the right given back, the next run registers it
+        self.integration.group_ids += self.env.ref("account.group_account_invoice")
+        self.cron_cycle()
+        self.assertEqual(bill.amount_residual, 0.0)
+
+    def test_a_connection_may_name_another_user(self):
+        """An integrator's own user: its rights apply, and it must work in the
+        connection's company."""
+        other = self.setup_other_company()["company"]
+        user = self.env["res.users"].create(
+            {
+                "name": "Integrator",
+                "login": "avx_integrator",
+                "company_id": other.id,
+                "company_ids": [(6, 0, other.ids)],
+                "group_ids": [(6, 0, self.integration.group_ids.ids)],
+            }
+        )
+        self.backend.sync_user_id = user
+        with self.assertRaisesRegex(Exception, "may not work in"):
+            self.backend.action_activate()
+        user.company_ids += self.backend.company_id
+        self.backend.action_activate()
+        bill = self.bill(self.acme, 30.0)
+        self.cron_cycle()
+        self.assertEqual(bill.avidxchange_link_ids.create_uid, user)
