@@ -49,6 +49,8 @@ MAX_WINDOW_DAYS = 30
 PAYMENT_WINDOW_OVERLAP_MINUTES = 10
 # Empty past windows read in one go when catching up (a year and a bit).
 MAX_WINDOWS_PER_READ = 13
+# No answer is read beyond this (a page of 500 payments is well under it).
+MAX_ANSWER_BYTES = 20 * 2**20
 # More pages than this for one read is a server that never ends: stop there.
 MAX_PAGES_PER_READ = 1000
 # How far AvidXchange's clock may be from ours: a window that ended longer

@@ -121,6 +121,22 @@ class AvidxchangeCase(SimulatorMixin, AccountTestInvoicingCommon):
             }
         )
 
+    def failed_connection_test(self):
+        """A failed exchange of the connection, as a failed Test Connection leaves."""
+        return (
+            self.env["avidxchange.exchange.log"]
+            .sudo()
+            .create(
+                {
+                    "backend_id": self.backend.id,
+                    "operation": "connection_test",
+                    "state": "failed",
+                    "res_model": "avidxchange.backend",
+                    "res_id": self.backend.id,
+                }
+            )
+        )
+
     def exchanges(self, **filters):
         domain = [("backend_id", "=", self.backend.id)]
         domain += [(field, "=", value) for field, value in filters.items()]

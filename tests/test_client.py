@@ -320,13 +320,18 @@ class TestClientData(ClientCase):
         self.assertEqual(items, [item])
         self.assertEqual(self.simulator.count("GET", API + "/payments"), 1)
 
-    def test_next_links_never_leave_the_api(self):
-        with self.assertRaises(InvalidResponseError):
-            self.api._relative("http://elsewhere.example/avidconnect/v1/payments?pageNumber=2")
-        self.assertEqual(
-            self.api._relative(self.simulator.api_url + "/payments?pageNumber=2"),
-            "/payments?pageNumber=2",
-        )
+    def test_an_answer_is_read_up_to_a_size_limit(self):
+        """However large (or endless) an answer, no more than the limit is
+        read: a typed error, and the exchange says why."""
+        exchanges = []
+        client = self.client(max_answer_bytes=2000, recorder=exchanges.append)
+        client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))  # a small answer passes
+        self.simulator.answer_next(1, body={"Items": ["x" * 5000], "Paging": {}}, path="/payments")
+        since = datetime.datetime(2026, 11, 24, 9)
+        with self.assertRaisesRegex(InvalidResponseError, "more than 2,000 bytes"):
+            list(client.iter_payments(since, since + datetime.timedelta(days=1)))
+        self.assertIn("more than 2,000 bytes", exchanges[-1].error)
+        self.assertNotIn("xxxx", exchanges[-1].response_body or "")  # nothing of it kept
 
     def test_per_item_failures_in_a_batch(self):
         results = self.api.put_enterprise_codes(

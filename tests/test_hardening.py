@@ -122,19 +122,7 @@ class TestActionsCheckAccessFirst(PaymentCase):
         self.run_stream("payment")
         payment = self.imported(report)
         payment.sudo().state = "error"  # a retry would apply it again
-        failed = (
-            self.env["avidxchange.exchange.log"]
-            .sudo()
-            .create(
-                {
-                    "backend_id": self.backend.id,
-                    "operation": "connection_test",
-                    "state": "failed",
-                    "res_model": "avidxchange.backend",
-                    "res_id": self.backend.id,
-                }
-            )
-        )
+        failed = self.failed_connection_test()
         self.backend.state = "draft"
         calls = {
             "test connection": lambda env: (

@@ -51,19 +51,7 @@ class TestSecurity(AvidxchangeCase):
             self.env["avidxchange.backend"].with_user(self.ap_clerk).create({"name": "Mine"})
 
     def test_user_cannot_replay(self):
-        failed = (
-            self.env["avidxchange.exchange.log"]
-            .sudo()
-            .create(
-                {
-                    "backend_id": self.backend.id,
-                    "operation": "connection_test",
-                    "state": "failed",
-                    "res_model": "avidxchange.backend",
-                    "res_id": self.backend.id,
-                }
-            )
-        )
+        failed = self.failed_connection_test()
         with self.assertRaises(AccessError):
             failed.with_user(self.ap_clerk).action_replay()
         self.assertFalse(failed.replayed)

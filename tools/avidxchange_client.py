@@ -155,6 +155,7 @@ class AvidXchangeClient:
         total_timeout=const.DEFAULT_TOTAL_TIMEOUT,
         page_size=const.PAGE_SIZE_DEFAULT,
         recorder=None,
+        max_answer_bytes=const.MAX_ANSWER_BYTES,
     ):
         self.base_url = base_url.rstrip("/")
         self.api_url = self.base_url + const.API_PREFIX
@@ -167,6 +168,7 @@ class AvidXchangeClient:
         self.total_timeout = total_timeout
         self.page_size = max(1, min(int(page_size), const.PAGE_SIZE_MAX))
         self.recorder = recorder
+        self.max_answer_bytes = max_answer_bytes
         self._about = (None, None)  # (operation, record) of the exchanges being made
         self._basic = "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode(
             "ascii"
@@ -304,19 +306,6 @@ class AvidXchangeClient:
             f"AvidXchange kept answering further pages after {const.MAX_PAGES_PER_READ}: stopped."
         )
 
-    def iter_pages(self, path, params=None):
-        """Yield the items of a paged list, following the ``next`` links."""
-        params = dict(params or {})
-        params.setdefault(const.PAGE_NUMBER_PARAM, 1)
-        params.setdefault(const.PAGE_SIZE_PARAM, self.page_size)
-        page = self._call("GET", path, params=params)
-        while True:
-            items, next_url = self._check_page(page)
-            yield from items
-            if not next_url:
-                return
-            page = self._call("GET", self._relative(next_url))
-
     # === HTTP === #
 
     def _call(self, method, path, params=None, body=None, accept=(), status=False):
@@ -416,6 +405,7 @@ class AvidXchangeClient:
                 headers=headers,
                 timeout=self.timeout,
                 allow_redirects=False,
+                stream=True,  # read below, up to the size limit
             )
         except requests.exceptions.RequestException as exc:
             duration = time.monotonic() - started
@@ -438,6 +428,7 @@ class AvidXchangeClient:
             raise error from None
         response.avx_duration = time.monotonic() - started
         response.avx_attempts = len(retry.retry_log) + 1
+        self._read_body(response, method, url, params, body)
         _logger.debug(
             "AvidXchange %s %s -> %s in %.3f s",
             method,
@@ -446,6 +437,30 @@ class AvidXchangeClient:
             response.avx_duration,
         )
         return response
+
+    def _read_body(self, response, method, url, params, body):
+        """Read the answer's body, ``max_answer_bytes`` at most: an answer
+        that never ends (or a huge one) is not read into memory whole."""
+        error, where = None, f"{method} {urlsplit(url).path}"
+        try:
+            content = response.raw.read(self.max_answer_bytes + 1, decode_content=True)
+        except (requests.exceptions.RequestException, OSError, ValueError) as exc:
+            content = b""
+            error = RetryableError(f"AvidXchange's answer to {where} broke off ({_cause(exc)}).")
+        if len(content) > self.max_answer_bytes:
+            content = b""
+            error = InvalidResponseError(
+                f"AvidXchange answered {where} with more than {self.max_answer_bytes:,} bytes: "
+                "not read. A smaller page size may help (connection, Technical tab).",
+                status=response.status_code,
+            )
+        response._content = content
+        if error is None:
+            response.raw.release_conn()  # read to its end: the connection is kept alive
+            return
+        response.close()  # the rest is never read: drop the connection
+        self._record(response, method, url, params, body, error=error)
+        raise error
 
     def _retry(self, started):
         return _CycleRetry(
@@ -559,15 +574,6 @@ class AvidXchangeClient:
             None,
         )
         return page["Items"], next_url
-
-    def _relative(self, url):
-        """A ``next`` link as a path below the API: the token is only ever sent
-        to the host it was issued for."""
-        if not url.startswith(self.api_url + "/"):
-            raise InvalidResponseError(
-                f"AvidXchange answered a next-page link outside the API: {urlsplit(url).netloc}"
-            )
-        return url[len(self.api_url) :]
 
     @staticmethod
     def _require(answer, key):
