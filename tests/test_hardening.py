@@ -5,11 +5,12 @@ statuses grants nothing more."""
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import JsonRpcException
 from odoo.tools import config
 
 from .. import const
-from .common import CLIENT_SECRET, PaymentCase
+from .common import CLIENT_SECRET, AvidxchangeCase, PaymentCase
 
 
 @tagged("post_install", "-at_install")
@@ -231,3 +232,41 @@ class TestBranches(PaymentCase):
         self.run_stream("bill")
         self.assertEqual(bills[branch].avidxchange_state, "synced")
         self.assertFalse(bills[separate].avidxchange_link_ids, "the branch's own connection's")
+
+
+@tagged("post_install", "-at_install")
+class TestRpcRefused(AvidxchangeCase, HttpCase):
+    """The same over Odoo's RPC route, as a logged-in attacker would call it."""
+
+    def test_test_connection_over_rpc_sends_nothing(self):
+        intruders = [
+            new_test_user(self.env, login="avx_rpc_portal", groups="base.group_portal"),
+            new_test_user(
+                self.env,
+                login="avx_rpc_user",
+                groups="base.group_user,account_avidxchange.group_avidxchange_user",
+                company_id=self.env.company.id,
+                company_ids=self.env.company.ids,
+            ),
+        ]
+        self.simulator.reset()
+        for user in intruders:
+            with self.subTest(user=user.login):
+                self.authenticate(user.login, user.login)
+                for method in ("action_test_connection", "action_activate"):
+                    with (
+                        self.assertRaisesRegex(JsonRpcException, "AccessError"),
+                        self.assertLogs("odoo.http", "WARNING") as logs,
+                    ):
+                        self.make_jsonrpc_request(
+                            f"/web/dataset/call_kw/avidxchange.backend/{method}",
+                            {
+                                "model": "avidxchange.backend",
+                                "method": method,
+                                "args": [[self.backend.id]],
+                                "kwargs": {},
+                            },
+                        )
+                    self.assertIn("Only AvidXchange administrators", logs.output[0])
+        self.assertEqual(self.simulator.count(), 0, "nothing reached AvidXchange")
+        self.assertEqual(self.backend.connection_status, "unknown")
