@@ -320,6 +320,24 @@ class TestClientData(ClientCase):
         self.assertEqual(items, [item])
         self.assertEqual(self.simulator.count("GET", API + "/payments"), 1)
 
+    def test_paging_stops_when_the_same_page_comes_again(self):
+        """A server that ignores the page asked for (no ``Pages``, always a
+        next link) is stopped at its first repeated page, not 1,000 later."""
+        item = {"PaymentId": "PAY-1", "LastModifiedDate": "2026-11-24T10:00:00Z"}
+        same = {
+            "Items": [item],
+            "Paging": {
+                "PageNumber": 1,
+                "PageSize": 1,
+                "Links": [{"Rel": "next", "Href": self.simulator.api_url + "/payments"}],
+            },
+        }
+        self.simulator.answer_next(50, body=same, path="/payments")
+        since = datetime.datetime(2026, 11, 24, 9)
+        with self.assertRaisesRegex(InvalidResponseError, "the same page"):
+            list(self.api.iter_payments(since, since + datetime.timedelta(days=1)))
+        self.assertEqual(self.simulator.count("GET", API + "/payments"), 2)
+
     def test_an_answer_is_read_up_to_a_size_limit(self):
         """However large (or endless) an answer, no more than the limit is
         read: a typed error, and the exchange says why."""

@@ -279,9 +279,12 @@ class AvidXchangeClient:
         and one item is never seen. So after each page the read starts again
         from the last stamp it saw (the contract's advice); only a page that
         holds a single stamp is followed by the next page of that stamp. An
-        item may come twice: the caller recognises it.
+        item may come twice: the caller recognises it. A page answered again
+        for the next one, and more pages than ``MAX_PAGES_PER_READ``, stop the
+        read with an error.
         """
         since, until, page_number = _naive_utc(modified_from), _naive_utc(modified_to), 1
+        previous = None
         for _request in range(const.MAX_PAGES_PER_READ):
             params = {
                 **_window(since, modified_to),
@@ -290,6 +293,13 @@ class AvidXchangeClient:
             }
             page = self._call("GET", path, params=params)
             items, more = self._check_page(page)
+            if more and items == previous:
+                # Asked for another page (or from a later stamp), answered the
+                # very same one, with more to come: a server ignoring paging.
+                raise InvalidResponseError(
+                    "AvidXchange answered the same page again for the next one: stopped."
+                )
+            previous = items
             yield from items
             pages = page["Paging"].get("Pages")
             if isinstance(pages, int) and not isinstance(pages, bool) and page_number >= pages:
