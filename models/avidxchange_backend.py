@@ -437,7 +437,8 @@ class AvidxchangeBackend(models.Model):
             .new({"company_id": self.company_id.id})
             ._get_outstanding_account("outbound")
         )
-        self.clearing_account_id = Account.create(
+        # an AvidXchange administrator need not be an accounting one: proposed for them
+        self.clearing_account_id = Account.sudo().create(
             {
                 "name": self.env._("AvidXchange Clearing"),
                 "code": Account._search_new_account_code(outstanding.code),

@@ -146,7 +146,13 @@ class AvidxchangePayment(models.Model):
         (``_post_registrations``), unless two of them pay one bill: the later
         waits for the batch, to be checked against what the former left due.
         Should the batch fail, each is registered alone, so that only the
-        culprit needs attention."""
+        culprit needs attention. What no report can be blamed for (the sync's
+        user lacks a right, a conflict with another transaction) undoes the
+        whole slice: its reports stay waiting, to apply on the next run."""
+        with self.env.cr.savepoint():
+            self._apply_reports_in_order()
+
+    def _apply_reports_in_order(self):
         batch, after = [], []
         planned_bills = self.env["account.move"]
         for payment in self:

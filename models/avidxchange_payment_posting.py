@@ -2,7 +2,7 @@ import json
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare
 
 
@@ -81,7 +81,11 @@ class AvidxchangePayment(models.Model):
                 ]
             )
             odoo_payments.update(zip(group, created, strict=True))
-        Payment.union(*odoo_payments.values()).action_post()
+        posted = Payment.union(*odoo_payments.values())
+        posted.action_post()
+        if not all(posted.mapped("move_id")):
+            # never "registered" without its journal entry (see odoo19-notes §12)
+            raise UserError(self.env._("Odoo made an AvidXchange payment without a journal entry."))
         self.env["account.move.line"]._reconcile_plan(
             [pair for r in registrations for pair in r.reconciliation_pairs(odoo_payments[r])]
         )
@@ -192,6 +196,8 @@ class AvidxchangePayment(models.Model):
                 with self.env.cr.savepoint():
                     payment.action_cancel()
                 done = self.env._("its Odoo payment %s was cancelled", payment.name)
+            except AccessError:
+                raise  # the sync's user lacks a right: not a locked period
             except UserError:
                 reversal = self._reverse(payment)
                 done = self.env._(

@@ -72,6 +72,35 @@ class TestIntegrationUser(PaymentCase):
         self.cron_cycle()
         self.assertEqual(bill.amount_residual, 0.0)
 
+    def test_a_right_refused_at_posting_loses_no_payment(self):
+        """The user may read everything but not create payments: the whole
+        slice is undone, and once the right is given the payments register."""
+        bills = [self.exported_bill(10.0, ref="R-1"), self.exported_bill(20.0, ref="R-2")]
+        reports = [self.pay((bill, bill.amount_total)) for bill in bills]
+        self.backend.action_activate()
+        rule = self.env["ir.rule"].create(
+            {
+                "name": "No payments by the sync",
+                "model_id": self.env.ref("account.model_account_payment").id,
+                "groups": [(4, self.env.ref("account_avidxchange.group_avidxchange_sync").id)],
+                "domain_force": "[(0, '=', 1)]",
+                "perm_read": False,
+                "perm_write": False,
+                "perm_unlink": False,
+            }
+        )
+        with self.assertLogs("odoo.addons.account_avidxchange", "WARNING"):
+            self.cron_cycle()
+        self.assertIn("lacks a right", self.stream("payment").last_error)
+        payments = self.env["avidxchange.payment"].search(
+            [("payment_ref", "in", [r["PaymentId"] for r in reports])]
+        )
+        self.assertEqual(payments.mapped("to_apply"), [True, True], "still waiting")
+        rule.unlink()
+        self.cron_cycle()
+        self.assertEqual(payments.mapped("state"), ["posted", "posted"])
+        self.assertEqual([bill.amount_residual for bill in bills], [0.0, 0.0])
+
     def test_a_connection_may_name_another_user(self):
         """An integrator's own user: its rights apply, and it must work in the
         connection's company."""
