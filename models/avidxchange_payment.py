@@ -117,9 +117,7 @@ class AvidxchangePayment(models.Model):
 
     def action_retry(self):
         """Apply the last report again, e.g. after fixing a mapping."""
-        if not self.env.user.has_group("account_avidxchange.group_avidxchange_manager"):
-            raise AccessError(self.env._("Only AvidXchange administrators can retry a payment."))
-        self.backend_id._check_admin_access()
+        self.backend_id._check_admin_access()  # administrators of its company only
         to_retry = self.filtered(lambda p: p.state == "error" and p.last_report)
         for backend, payments in to_retry.grouped("backend_id").items():
             payments.with_company(backend.company_id)._apply_reports()

@@ -13,13 +13,13 @@ localhost). Only the server administrator can write either.
 
 from urllib.parse import urlsplit
 
+from odoo.tools import config
+
 from .. import const
 
 
 def allowed_hosts(env):
     """The host names the server administrator allows besides AvidXchange's."""
-    from odoo.tools import config
-
     listed = ",".join(
         [
             config.get(const.ALLOWED_HOSTS_OPTION) or "",
