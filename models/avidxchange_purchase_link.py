@@ -105,8 +105,11 @@ class AvidxchangePurchaseLink(models.Model):
         vendor_code = vendor_link.external_code
         currency = order.currency_id
         lines = order.order_line.filtered(lambda line: not line.display_type)
-        done = order.state in ("done", "cancel") or all(
-            line.qty_invoiced >= line.product_qty for line in lines
+        # Odoo 19 has no "done" state: a finished order is locked.
+        done = (
+            order.state == "cancel"
+            or order.locked
+            or all(line.qty_invoiced >= line.product_qty for line in lines)
         )
         return compact(
             {
@@ -122,7 +125,8 @@ class AvidxchangePurchaseLink(models.Model):
                             "LineNumber": number,
                             "Description": (line.name or "").strip()[:250] or None,
                             "Quantity": line.product_qty,
-                            "UnitPrice": line.price_unit,
+                            # Odoo may price to more decimals than money has.
+                            "UnitPrice": money(line.price_unit, currency),
                             "Amount": money(line.price_subtotal, currency),
                             "QuantityReceived": line.qty_received,
                         }

@@ -276,7 +276,7 @@ def purchase_order_content(code, body, known_vendors):
             "LineNumber": line.number("LineNumber"),
             "Description": line.text("Description"),
             "Quantity": line.number("Quantity"),
-            "UnitPrice": line.number("UnitPrice"),
+            "UnitPrice": line.amount("UnitPrice"),
             "Amount": line.amount("Amount"),
             "QuantityReceived": line.number("QuantityReceived"),
         }

@@ -90,6 +90,32 @@ class TestBillExport(AvidxchangeCase):
         ]
         self.assertLess(methods.index("PUT purchaseOrders"), methods.index("POST invoices"))
 
+    def test_purchase_order_amounts_have_two_decimals_at_most(self):
+        """Odoo may price a purchase line to three decimals; money in
+        AvidXchange has two at most: the order is sent rounded, not refused."""
+        self.env.ref("product.decimal_price").digits = 3
+        order, _bill = self.purchase_bill(self.vendor(), quantity=4)
+        self.run_stream("bill")
+        order.order_line.price_unit = 10.125
+        self.assertEqual(self.run_stream("purchase_order"), (1, 0))
+        link = self.env["avidxchange.purchase.link"].search([("order_id", "=", order.id)])
+        self.assertEqual(link.state, "synced", link.error_message)
+        [remote] = self.simulator.purchase_orders(COMPANY_ID)
+        [line] = remote["Lines"]
+        self.assertEqual((line["UnitPrice"], line["Amount"]), (10.13, 40.5))
+
+    def test_a_locked_purchase_order_is_closed(self):
+        """Odoo 19 has no "done" orders: a locked one is finished."""
+        order, _bill = self.purchase_bill(self.vendor(), quantity=4)
+        order.order_line.product_qty = 6  # two more to bill: open
+        self.run_stream("bill")
+        [remote] = self.simulator.purchase_orders(COMPANY_ID)
+        self.assertEqual(remote["Status"], "Open")
+        order.button_lock()
+        self.assertEqual(self.run_stream("purchase_order"), (1, 0))
+        [remote] = self.simulator.purchase_orders(COMPANY_ID)
+        self.assertEqual(remote["Status"], "Closed")
+
     def test_a_refused_purchase_order_does_not_hold_the_bill(self):
         order, bill = self.purchase_bill(self.vendor())
         self.simulator.fail_next(1, status=422, path="/purchaseOrders")
