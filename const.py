@@ -103,6 +103,13 @@ PAYMENT_METHODS = {
 
 GL_ACCOUNT_CODE_GROUP = "Accounting Codes"
 
+# How a vendor (ExternalVendorCode) and a bill (ExternalInvoiceId) are known
+# to AvidXchange. ``database`` is the start of ``database.uuid``: two
+# databases on one AvidXchange company (a staging copy, a migration) share
+# company and record ids, never this. Links keep the id they were made with.
+EXTERNAL_ID_FORMAT = "ODOO-{database}-{company}-{record}"
+EXTERNAL_ID_DATABASE_CHARS = 8
+
 # Money travels as JSON numbers with at most this many decimals.
 MONEY_DECIMALS = 2
 # No payment is this large: a larger amount is a broken report, not money.

@@ -38,7 +38,7 @@ class AvidxchangeAccountLink(models.Model):
         """Queue the linked accounts written since the mark, then send up to
         ``batch_size`` waiting codes in one batch."""
         backend = stream.backend_id
-        now = fields.Datetime.now()
+        now = self._avidxchange_mark_moment()
         linked = self.search([("backend_id", "=", backend.id)])
         domain = self._avidxchange_written_since([("id", "in", linked.account_id.ids)], stream.mark)
         changed = self.env["account.account"].with_context(active_test=False).search(domain)

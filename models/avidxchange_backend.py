@@ -12,6 +12,8 @@ MANAGER = "account_avidxchange.group_avidxchange_manager"
 INTEGRATION_USER = "account_avidxchange.user_avidxchange_integration"
 # Change one and the stored secret would go elsewhere, or be someone else's.
 WHERE_THE_SECRET_GOES = frozenset({"environment", "base_url", "token_url", "client_id"})
+# Change one and records the streams passed over may now be in scope.
+SCOPE_FIELDS = frozenset({"vendor_scope", "bill_date_from"})
 
 
 class AvidxchangeBackend(models.Model):
@@ -223,32 +225,23 @@ class AvidxchangeBackend(models.Model):
     def write(self, vals):
         """Where the secret goes, or whose it is, changes: the stored secret
         is forgotten unless a new one comes in the same write. Else whoever
-        may edit the URLs could send the saved secret anywhere."""
-        if vals.get("client_secret") or not WHERE_THE_SECRET_GOES.intersection(vals):
-            return super().write(vals)
-        before = {backend: backend._secret_destination() for backend in self}
+        may edit the URLs could send the saved secret anywhere.
+
+        The scope changes: the streams look at every record again, so the
+        bills (and vendors) that now fall in it go, however old."""
+        guard_secret = not vals.get("client_secret") and WHERE_THE_SECRET_GOES.intersection(vals)
+        before = (
+            {backend: backend._secret_destination() for backend in self} if guard_secret else {}
+        )
         result = super().write(vals)
+        if SCOPE_FIELDS.intersection(vals):
+            self.stream_ids.filtered(lambda s: s.kind in ("vendor", "bill"))._rescan()
         moved = self.filtered(
-            lambda b: b.has_client_secret and before[b] != b._secret_destination()
+            lambda b: b in before and b.has_client_secret and before[b] != b._secret_destination()
         )
         if moved:
-            moved.sudo().write(
-                {
-                    "client_secret_encrypted": False,
-                    "has_client_secret": False,
-                    "connection_status": "unknown",
-                }
-            )
-            for backend in moved:
-                backend.message_post(
-                    body=self.env._(
-                        "The client secret was forgotten: the environment, URLs or client id "
-                        "changed. Enter the secret again."
-                    )
-                )
+            moved._forget_secret()
         return result
-
-    # === CRUD METHODS === #
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -292,7 +285,42 @@ class AvidxchangeBackend(models.Model):
             if not ok:
                 raise UserError(message)
             backend._ensure_clearing_account()
+            if not backend.bill_date_from:
+                # Not every open bill in history: those from today on.
+                backend.bill_date_from = fields.Date.context_today(backend)
         self.state = "active"
+        return self._notify_activation()
+
+    def _notify_activation(self):
+        """Say what activation starts: how many open bills now go, and how
+        many older ones stay (``bill_date_from`` moves earlier to send them)."""
+        InvoiceLink = self.env["avidxchange.invoice.link"]
+        messages = []
+        for backend in self:
+            Move = backend._in_scope("account.move")
+            going = Move.search_count(InvoiceLink._scope_domain(backend))
+            older = Move.search_count(InvoiceLink._scope_domain(backend, dated=False)) - going
+            messages.append(
+                self.env._(
+                    "%(name)s is active: %(going)s open bills dated from %(date)s go to "
+                    "AvidXchange with the next bill sync; %(older)s older ones stay in Odoo "
+                    "(set Bills Dated From earlier to send them).",
+                    name=backend.name,
+                    going=going,
+                    date=backend.bill_date_from.strftime("%x"),
+                    older=older,
+                )
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("AvidXchange connection"),
+                "message": "\n".join(messages),
+                "type": "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_deactivate(self):
         self._check_admin_access()
@@ -398,6 +426,17 @@ class AvidxchangeBackend(models.Model):
             companies -= Company.search([("id", "child_of", elsewhere.ids)])
         return companies
 
+    @api.model
+    def _covering(self, company):
+        """The connection that sends ``company``'s bills: its own, else the
+        nearest parent company's (see ``_scope_companies``)."""
+        connections = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("company_id", "in", company.sudo().parent_ids.ids)])
+        )
+        return connections.sorted(lambda b: len(b.company_id.parent_ids))[-1:]
+
     def _in_scope(self, model):
         """``model`` as this connection's sync reads it: in its company, its
         branches allowed too (their records' rules pass)."""
@@ -406,6 +445,33 @@ class AvidxchangeBackend(models.Model):
         if user_companies is not None:
             companies &= user_companies
         return self.env[model].with_context(allowed_company_ids=(self.company_id | companies).ids)
+
+    def _external_id(self, record_id):
+        """The id AvidXchange knows one of this connection's records by (see
+        ``const.EXTERNAL_ID_FORMAT``)."""
+        self.ensure_one()
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
+        return const.EXTERNAL_ID_FORMAT.format(
+            database=uuid.replace("-", "")[: const.EXTERNAL_ID_DATABASE_CHARS],
+            company=self.company_id.id,
+            record=record_id,
+        )
+
+    def _forget_secret(self):
+        self.sudo().write(
+            {
+                "client_secret_encrypted": False,
+                "has_client_secret": False,
+                "connection_status": "unknown",
+            }
+        )
+        for backend in self:
+            backend.message_post(
+                body=self.env._(
+                    "The client secret was forgotten: the environment, URLs or client id "
+                    "changed. Enter the secret again."
+                )
+            )
 
     def _secret_destination(self):
         backend = self.sudo()

@@ -2,9 +2,15 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .. import const
-from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
+from ..tools.exceptions import (
+    AuthenticationError,
+    AvidXchangeError,
+    InvalidResponseError,
+    RetryableError,
+)
 from ..tools.locks import lock_available
 from ..tools.payload import compact, money
+from ..tools.payment_report import read_money
 from ..tools.states import INVOICE_STATUSES
 
 
@@ -50,7 +56,7 @@ class AvidxchangeInvoiceLink(models.Model):
         for vals in vals_list:
             if not vals.get("external_invoice_id"):
                 backend = self.env["avidxchange.backend"].browse(vals["backend_id"])
-                vals["external_invoice_id"] = f"ODOO-{backend.company_id.id}-{vals['move_id']}"
+                vals["external_invoice_id"] = backend._external_id(vals["move_id"])
         return super().create(vals_list)
 
     # === BUSINESS METHODS === #
@@ -67,7 +73,7 @@ class AvidxchangeInvoiceLink(models.Model):
         """Link the in-scope bills written since the mark; a bill already
         exported is never queued again, one in error is when it changed since."""
         backend = stream.backend_id
-        now = fields.Datetime.now()
+        now = self._avidxchange_mark_moment()
         domain = self._avidxchange_written_since(self._scope_domain(backend), stream.mark)
         bills = backend._in_scope("account.move").search(domain)
         Link = self.sudo()
@@ -138,9 +144,26 @@ class AvidxchangeInvoiceLink(models.Model):
                 payload = link._prepare_payload(vendor_code)
                 with client.recording("bill_export", move):
                     answer, known = client.submit_invoice(payload)
+                    if known:
+                        link._check_same_bill(client, answer["Id"], payload)
             except (AuthenticationError, RetryableError, AccessError) as error:
                 link.error_message = str(error)
                 raise
+            except InvalidResponseError as error:
+                # AvidXchange may have taken it: the next run submits again, and
+                # its 409 names the invoice it has. Never in error for good.
+                link.write(
+                    {
+                        "error_message": self.env._(
+                            "AvidXchange's answer was garbled (%s). The next run submits the "
+                            "bill again; AvidXchange then says whether it already has it.",
+                            error,
+                        ),
+                        "last_export_at": fields.Datetime.now(),
+                    }
+                )
+                waiting |= link
+                continue
             except (UserError, AvidXchangeError) as error:  # this bill only: go on
                 link._mark_error(error)
                 continue
@@ -158,6 +181,39 @@ class AvidxchangeInvoiceLink(models.Model):
                 else self.env._("Submitted to AvidXchange as invoice %s.", answer["Id"])
             )
         return waiting
+
+    def _check_same_bill(self, client, invoice_id, payload):
+        """AvidXchange answered 409: it has an invoice under this bill's
+        ``ExternalInvoiceId``. Adopt it only when it is this bill (same id,
+        amount and vendor); another database, or a bill renumbered since,
+        must not be taken for it."""
+        theirs = client.get_invoice(invoice_id)
+        amount = read_money(theirs.get("GrossAmount"))
+        vendor = theirs.get("BuyerVendor")
+        vendor = vendor.get("VendorExternalSystemID") if isinstance(vendor, dict) else None
+        ours_vendor = payload["BuyerVendor"]["VendorExternalSystemID"]
+        same = (
+            theirs.get("ExternalInvoiceId") == payload["ExternalInvoiceId"]
+            and amount is not None
+            and abs(amount - payload["GrossAmount"]) < 0.005
+            and vendor == ours_vendor
+        )
+        if not same:
+            raise UserError(
+                self.env._(
+                    "AvidXchange already has an invoice under this bill's id %(external_id)s, "
+                    "and it is another bill: AvidXchange's invoice %(id)s is %(their_amount)s "
+                    "from vendor %(their_vendor)s; this bill is %(our_amount)s from vendor "
+                    "%(our_vendor)s. It was not adopted. Is another database sending to the "
+                    "same AvidXchange company?",
+                    external_id=payload["ExternalInvoiceId"],
+                    id=invoice_id,
+                    their_amount="?" if amount is None else amount,
+                    their_vendor=vendor or "?",
+                    our_amount=payload["GrossAmount"],
+                    our_vendor=ours_vendor,
+                )
+            )
 
     def _export_gl_codes(self, client):
         """The accounts these bills are coded with, as enterprise codes, first.
@@ -187,20 +243,55 @@ class AvidxchangeInvoiceLink(models.Model):
     # === PRIVATE HELPERS === #
 
     @api.model
-    def _scope_domain(self, backend):
+    def _scope_domain(self, backend, dated=True):
         """The bills ``backend`` exports: posted, open, dated from the
-        connection's start date, of vendors in its scope."""
+        connection's start date (unless not ``dated``), of vendors in its
+        scope."""
         domain = [
             ("company_id", "in", backend._scope_companies().ids),
             ("move_type", "=", "in_invoice"),
             ("state", "=", "posted"),
-            ("payment_state", "in", ("not_paid", "partial")),
+            # Partly paid in Odoo: AvidXchange would pay its full total.
+            ("payment_state", "=", "not_paid"),
         ]
-        if backend.bill_date_from:
+        if dated and backend.bill_date_from:
             domain.append(("invoice_date", ">=", backend.bill_date_from))
         if backend.vendor_scope == "marked":
             domain.append(("partner_id.commercial_partner_id.avidxchange_enabled", "=", True))
         return domain
+
+    @api.model
+    def _scope_refusal(self, move):
+        """Why ``move``, a vendor bill without a link, does not go to
+        AvidXchange: ``(code, sentence an AP clerk acts on)``. Says in
+        words what ``_scope_domain`` decides. ``"waiting"`` when it goes with
+        the next run of the bill stream."""
+        if move.state != "posted":
+            return "draft", self.env._("Only posted bills go to AvidXchange.")
+        backend = self.env["avidxchange.backend"]._covering(move.company_id)
+        if not backend:
+            return "no_connection", self.env._("No AvidXchange connection for this company.")
+        if backend.state != "active":
+            return "inactive", self.env._("The AvidXchange connection is not active.")
+        if move.payment_state in ("paid", "in_payment", "reversed"):
+            return "paid", self.env._("Paid in Odoo: there is nothing for AvidXchange to pay.")
+        if move.payment_state != "not_paid":
+            return "partly_paid", self.env._(
+                "Partly paid in Odoo: AvidXchange would pay its full amount. Register the rest "
+                "in Odoo, or undo the payment to send the bill."
+            )
+        start = backend.bill_date_from
+        if start and (not move.invoice_date or move.invoice_date < start):
+            return "dated_before", self.env._(
+                "Dated before %s, when the connection started sending bills.",
+                start.strftime("%x"),
+            )
+        vendor = move.partner_id.commercial_partner_id.with_company(backend.company_id)
+        if backend.vendor_scope == "marked" and not vendor.avidxchange_enabled:
+            return "vendor_unmarked", self.env._(
+                'The vendor is not marked "Pay via AvidXchange": mark it to send its bills.'
+            )
+        return "waiting", self.env._("Goes to AvidXchange with the next bill sync.")
 
     def _avidxchange_to_resend(self):
         return self.filtered(lambda link: link.state != "synced")

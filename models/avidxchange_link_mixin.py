@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 from ..tools.exceptions import AvidXchangeError
 from ..tools.locks import lock_available
@@ -13,7 +14,9 @@ from ..tools.states import LINK_STATES
 _logger = logging.getLogger(__name__)
 
 # ``write_date`` is the start of the writing transaction, and a long one
-# commits late: a stream looks back this far before its mark.
+# commits late: a stream's mark never passes the start of a transaction still
+# open (see ``_avidxchange_mark_moment``), and it looks back this far besides,
+# for one that commits between the run's snapshot and that look.
 MARK_OVERLAP = timedelta(minutes=10)
 
 
@@ -166,6 +169,26 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         return self.search(
             [("backend_id", "=", backend.id), (self._avidxchange_record_field, "in", records.ids)]
         )
+
+    @api.model
+    def _avidxchange_mark_moment(self):
+        """How far a stream may move its mark after reading what changed.
+
+        A record is stamped with the start of the transaction that writes it
+        (``write_date``), but is seen only once that transaction commits,
+        however long it runs. So the mark stops at the start of the oldest
+        transaction still open on this database, when that is earlier than
+        now: whatever it writes is seen by the next run.
+        """
+        self.env.cr.execute(
+            SQL(
+                """SELECT min(xact_start) AT TIME ZONE 'UTC' FROM pg_stat_activity
+                    WHERE datname = current_database() AND pid != pg_backend_pid()"""
+            )
+        )
+        oldest = self.env.cr.fetchone()[0]
+        now = fields.Datetime.now()
+        return min(now, oldest.replace(microsecond=0)) if oldest else now
 
     @api.model
     def _avidxchange_written_since(self, domain, mark, field="write_date"):

@@ -43,7 +43,7 @@ class AvidxchangePartnerLink(models.Model):
         for vals in vals_list:
             if not vals.get("external_code"):
                 backend = self.env["avidxchange.backend"].browse(vals["backend_id"])
-                vals["external_code"] = f"ODOO-{backend.company_id.id}-{vals['partner_id']}"
+                vals["external_code"] = backend._external_id(vals["partner_id"])
         return super().create(vals_list)
 
     # === BUSINESS METHODS === #
@@ -55,7 +55,7 @@ class AvidxchangePartnerLink(models.Model):
         mark stays where it is while a link is busy elsewhere, so its change
         is seen by the next run."""
         backend = stream.backend_id
-        now = fields.Datetime.now()
+        now = self._avidxchange_mark_moment()
         domain = self._avidxchange_written_since(self._scope_domain(backend), stream.mark)
         Partner = backend._in_scope("res.partner")
         partners = Partner.with_context(active_test=False).search(domain)  # archiving is news

@@ -37,7 +37,7 @@ class AvidxchangePurchaseLink(models.Model):
         """Queue the linked orders written (or whose lines were) since the
         mark, then send up to ``batch_size`` waiting ones."""
         backend = stream.backend_id
-        now = fields.Datetime.now()
+        now = self._avidxchange_mark_moment()
         linked = self.search([("backend_id", "=", backend.id)])
         Order = self.env["purchase.order"]
         changed = Order.search(

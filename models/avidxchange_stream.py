@@ -241,6 +241,11 @@ class AvidxchangeStream(models.Model):
         self.env[STREAM_SETUP[self.kind][0]]._avidxchange_requeue_failed(self.backend_id)
         return self._run_now()
 
+    def _rescan(self):
+        """Look at every record again on the next run (the scope grew): the
+        mark goes; nothing already sent is sent twice."""
+        self.sudo().mark = False
+
     def _note_failure(self, error):
         stream = self.sudo()
         if isinstance(error, AccessError):

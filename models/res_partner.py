@@ -26,6 +26,16 @@ class ResPartner(models.Model):
     avidxchange_error = fields.Text(string="AvidXchange Error", compute="_compute_avidxchange_link")
     avidxchange_exchange_count = fields.Integer(compute="_compute_avidxchange_exchange_count")
 
+    def write(self, vals):
+        """A vendor newly marked for AvidXchange: its connection's bill stream
+        looks at every bill again, so the vendor's open bills go, however
+        long ago they were posted."""
+        result = super().write(vals)
+        if vals.get("avidxchange_enabled"):
+            backend = self.env["avidxchange.backend"]._covering(self.env.company)
+            backend.stream_ids.filtered(lambda stream: stream.kind == "bill")._rescan()
+        return result
+
     @api.depends_context("company")
     @api.depends("avidxchange_link_ids.state")
     def _compute_avidxchange_link(self):

@@ -39,6 +39,7 @@ class Fault:
     method: str | None = None
     action: object = None  # "call": run before answering
     skip: int = 0  # matching requests to let through first
+    processed: bool = False  # "drop", "malformed": after handling the request
 
     def matches(self, method, path):
         if self.method is not None and self.method.upper() != method.upper():

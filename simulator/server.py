@@ -183,6 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in separate writes; without TCP_NODELAY, Nagle plus the
     # client's delayed ACK would add ~40 ms to every keep-alive answer.
     disable_nagle_algorithm = True
+    _unanswered = False  # see _handle_unanswered
 
     def log_message(self, fmt, *args):
         _logger.debug("%s " + fmt, self.address_string(), *args)
@@ -268,6 +269,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply_raw(status, data, "application/json", headers)
 
     def _reply_raw(self, status, data, content_type, headers=None):
+        if self._unanswered:
+            return  # handled, but the answer is the fault's (see _handle_unanswered)
         if self._entry is not None:
             self._entry["status"] = status
             self._log_entry()
@@ -299,9 +302,11 @@ class _Handler(BaseHTTPRequestHandler):
                 if fault.kind == "slow":
                     time.sleep(fault.seconds)
                 elif fault.kind == "drop":
+                    self._handle_unanswered(raw, fault)
                     self._drop()
                     return
                 elif fault.kind == "malformed":
+                    self._handle_unanswered(raw, fault)
                     self._reply_raw(200, MALFORMED_BODY, "application/json")
                     return
                 elif fault.kind == "call":
@@ -312,12 +317,26 @@ class _Handler(BaseHTTPRequestHandler):
                 else:
                     self._reply_fault(fault)
                     return
+        self._dispatch(raw, is_api)
+
+    def _dispatch(self, raw, is_api):
         if self._path == TOKEN_PATH:
             self._token(raw)
         elif is_api:
             self._api(self._path[len(API_PREFIX) + 1 :], raw)
         else:
             self._reply(404, error_body(404, f"No resource at {self._path}"))
+
+    def _handle_unanswered(self, raw, fault):
+        """A fault ``processed`` after the fact: the request is handled (the
+        invoice is stored...) and only its answer is lost or garbled."""
+        if not fault.processed:
+            return
+        self._unanswered = True
+        try:
+            self._dispatch(raw, self._path.startswith(API_PREFIX + "/"))
+        finally:
+            self._unanswered = False
 
     def _reply_fault(self, fault):
         headers = {}
@@ -756,18 +775,20 @@ class AvidSimulator:
         """Sleep ``seconds`` before answering the next ``n`` matching requests normally."""
         return self._faults.add("slow", n, path, method, seconds=float(seconds))
 
-    def drop_next(self, n=1, path=None, method=None):
-        """Close the connection without answering the next ``n`` matching requests."""
-        return self._faults.add("drop", n, path, method)
+    def drop_next(self, n=1, path=None, method=None, processed=False):
+        """Close the connection without answering the next ``n`` matching
+        requests; ``processed``: after handling them (the answer is lost)."""
+        return self._faults.add("drop", n, path, method, processed=processed)
 
     def answer_next(self, n=1, body=None, status=200, path=None, method=None):
         """Answer the next ``n`` matching requests ``status`` with the JSON ``body``
         as given, however wrong (a token that is a number, endless paging...)."""
         return self._faults.add("answer", n, path, method, status=status, body=body)
 
-    def malformed_next(self, n=1, path=None, method=None):
-        """Answer the next ``n`` matching requests 200 with a truncated JSON body."""
-        return self._faults.add("malformed", n, path, method)
+    def malformed_next(self, n=1, path=None, method=None, processed=False):
+        """Answer the next ``n`` matching requests 200 with a truncated JSON
+        body; ``processed``: after handling them (the answer is garbled)."""
+        return self._faults.add("malformed", n, path, method, processed=processed)
 
     def pending_faults(self):
         return self._faults.pending()

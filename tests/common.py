@@ -15,7 +15,7 @@ from cryptography.fernet import Fernet
 from odoo import Command
 from odoo.tests import BaseCase
 from odoo.tests.common import _super_send
-from odoo.tools import config
+from odoo.tools import SQL, config
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -141,6 +141,19 @@ class AvidxchangeCase(SimulatorMixin, AccountTestInvoicingCommon):
         domain = [("backend_id", "=", self.backend.id)]
         domain += [(field, "=", value) for field, value in filters.items()]
         return self.env["avidxchange.exchange.log"].search(domain, order="id")
+
+    def set_write_date(self, record, moment):
+        """Stamp ``record`` as written by a transaction that began at ``moment``."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE %s SET write_date = %s WHERE id IN %s",
+                SQL.identifier(record._table),
+                moment,
+                tuple(record.ids),
+            )
+        )
+        self.env.invalidate_all()
 
     @classmethod
     def vendor(cls, name="Acme Steel", **values):

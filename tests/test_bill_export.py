@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from odoo import Command
 from odoo.tests import tagged
-from odoo.tools import SQL
 
 from .common import COMPANY_ID, AvidxchangeCase
 
@@ -23,7 +22,7 @@ class TestBillExport(AvidxchangeCase):
         self.assertEqual(bill.avidxchange_status, "Received")
         self.assertEqual(vendor.avidxchange_state, "synced")
         remote = self.remote(bill)
-        self.assertEqual(remote["ExternalInvoiceId"], f"ODOO-{self.env.company.id}-{bill.id}")
+        self.assertEqual(remote["ExternalInvoiceId"], bill.avidxchange_link_ids.external_invoice_id)
         self.assertEqual(remote["Number"], "INV-0042")
         self.assertEqual(remote["GrossAmount"], bill.amount_total)
         self.assertEqual(remote["Currency"], bill.currency_id.name)
@@ -211,20 +210,9 @@ class TestBillExport(AvidxchangeCase):
         self.assertEqual(link.state, "synced")
         self.assertEqual(self.simulator.count("POST", "/invoices"), 2)
 
-    def set_write_date(self, record, moment):
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                "UPDATE %s SET write_date = %s WHERE id = %s",
-                SQL.identifier(record._table),
-                moment,
-                record.id,
-            )
-        )
-        self.env.invalidate_all()
-
     def test_scheduled_action(self):
         bill = self.bill(self.vendor(), 42.0)
+        self.backend.bill_date_from = bill.invoice_date
         self.backend.action_activate()
         cron = self.env.ref("account_avidxchange.ir_cron_avidxchange_export_bills")
         self.assertTrue(cron.active)

@@ -60,7 +60,7 @@ class TestExchangeLog(AvidxchangeCase):
         self.assertIn('"FedTaxId": "********"', log.request_body)
         # the simulator did receive the real value
         self.assertEqual(
-            self.simulator.get_vendor("AVX-COMPANY-1", f"ODOO-{self.env.company.id}-{vendor.id}")[
+            self.simulator.get_vendor("AVX-COMPANY-1", self.backend._external_id(vendor.id))[
                 "FedTaxId"
             ],
             "12-3456789",

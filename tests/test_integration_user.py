@@ -35,6 +35,7 @@ class TestIntegrationUser(PaymentCase):
             self.integration.has_group("account_avidxchange.group_avidxchange_manager")
         )
         bill = self.bill(self.acme, 120.0)
+        self.backend.bill_date_from = bill.invoice_date
         self.backend.action_activate()
         self.cron_cycle()
         self.assertEqual(bill.avidxchange_state, "synced")
@@ -118,6 +119,7 @@ class TestIntegrationUser(PaymentCase):
         with self.assertRaisesRegex(Exception, "may not work in"):
             self.backend.action_activate()
         user.company_ids += self.backend.company_id
+        self.backend.bill_date_from = "2026-11-01"
         self.backend.action_activate()
         bill = self.bill(self.acme, 30.0)
         self.cron_cycle()

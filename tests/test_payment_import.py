@@ -292,6 +292,7 @@ class TestPaymentImport(PaymentCase):
         the connection's clearing account until the bank statement shows it:
         one is made at activation when none is set."""
         self.assertFalse(self.backend.clearing_account_id)
+        self.backend.bill_date_from = "2026-11-01"
         self.backend.action_activate()
         clearing = self.backend.clearing_account_id
         self.assertEqual(clearing.name, "AvidXchange Clearing")

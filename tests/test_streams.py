@@ -5,6 +5,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from cryptography.fernet import Fernet
+from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.exceptions import AccessError
@@ -257,33 +258,35 @@ class TestStreamsRunTogether(SimulatorMixin, BaseCase):
         with self.registry.cursor() as cr:
             self.assertEqual(self.stream_in(cr, "vendor").interval, 5)
 
+    def posted_bill(self, env, ref="CONCURRENT-1", amount=90.0):
+        """A posted bill of the vendor, in ``env``'s transaction."""
+        bill = env["account.move"].create(
+            {
+                "move_type": "in_invoice",
+                "company_id": env.ref("base.main_company").id,
+                "partner_id": self.vendor_id,
+                "invoice_date": "2026-11-20",
+                "ref": ref,
+                "invoice_line_ids": [
+                    Command.create({"name": "Steel", "price_unit": amount, "tax_ids": []})
+                ],
+            }
+        )
+        bill.action_post()
+        return bill
+
     def committed_bill(self):
         """A posted bill of the vendor, committed (and deleted after the test)."""
         with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            bill = env["account.move"].create(
-                {
-                    "move_type": "in_invoice",
-                    "company_id": env.ref("base.main_company").id,
-                    "partner_id": self.vendor_id,
-                    "invoice_date": "2026-11-20",
-                    "ref": "CONCURRENT-1",
-                    "invoice_line_ids": [
-                        Command.create({"name": "Steel", "price_unit": 90.0, "tax_ids": []})
-                    ],
-                }
-            )
-            bill.action_post()
-            bill_id = bill.id
-
-        def delete_bill():
-            with self.registry.cursor() as cr:
-                bill = api.Environment(cr, SUPERUSER_ID, {})["account.move"].browse(bill_id)
-                bill.button_draft()
-                bill.with_context(force_delete=True).unlink()
-
-        self.addCleanup(delete_bill)
+            bill_id = self.posted_bill(api.Environment(cr, SUPERUSER_ID, {})).id
+        self.addCleanup(self.delete_bill, bill_id)
         return bill_id
+
+    def delete_bill(self, bill_id):
+        with self.registry.cursor() as cr:
+            bill = api.Environment(cr, SUPERUSER_ID, {})["account.move"].browse(bill_id)
+            bill.button_draft()
+            bill.with_context(force_delete=True).unlink()
 
     def test_a_vendor_busy_in_another_stream_leaves_its_bill_waiting(self):
         bill_id = self.committed_bill()
@@ -319,6 +322,22 @@ class TestStreamsRunTogether(SimulatorMixin, BaseCase):
             self.assertEqual(bill.avidxchange_state, "synced")  # committed on leaving
         self.assertEqual(self.simulator.count("POST", "/invoices"), 1)
         self.assertEqual(self.simulator.count("PUT", "/vendors/*"), 2)
+
+    def test_a_bill_committed_late_is_not_missed(self):
+        """A bill is stamped with the start of the transaction that posts it
+        and seen when that commits: a run in between, later than any
+        look-back, must not move the mark past it."""
+        with self.registry.cursor() as cr_late:
+            began = cr_late.now()
+            bill = self.posted_bill(api.Environment(cr_late, SUPERUSER_ID, {}), "LATE-1", 60.0)
+            # The bill stream runs half an hour on, and the posting is still open.
+            with freeze_time(began + timedelta(minutes=30)), self.registry.cursor() as cr:
+                self.assertEqual(self.stream_in(cr, "bill")._run_batch(), (0, 0))
+            bill_id = bill.id
+        self.addCleanup(self.delete_bill, bill_id)
+        with self.registry.cursor() as cr:
+            self.assertEqual(self.stream_in(cr, "bill")._run_batch(), (1, 0))
+        self.assertEqual(self.simulator.count("POST", "/invoices"), 1)
 
     def test_two_streams_of_one_connection_run_at_the_same_time(self):
         with self.registry.cursor() as cr_vendors, self.registry.cursor() as cr_payments:

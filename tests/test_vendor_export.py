@@ -11,7 +11,7 @@ from .common import COMPANY_ID, LINK_LOGGER, STREAM_LOGGER, AvidxchangeCase, fer
 @tagged("post_install", "-at_install")
 class TestVendorExport(AvidxchangeCase):
     def code(self, partner):
-        return f"ODOO-{self.env.company.id}-{partner.id}"
+        return self.backend._external_id(partner.id)  # its format: test_identity
 
     def test_marked_vendors_are_exported_and_linked(self):
         acme = self.vendor(

@@ -196,6 +196,11 @@ def _allocations(value, problems):
     return allocations
 
 
+def read_money(value):
+    """``value`` as an amount when AvidXchange sent one (see ``_money``), else None."""
+    return _money(value, "", [])
+
+
 def _money(value, what, problems):
     """A finite JSON number with two decimals at most (never a string)."""
     if isinstance(value, bool) or not isinstance(value, int | float):

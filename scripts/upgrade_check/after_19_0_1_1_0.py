@@ -40,6 +40,21 @@ check(
     and all("_cron_run(" in c.code for c in crons),
 )
 check("bill links kept", len(env["avidxchange.invoice.link"].search([])) == 2)
+# Ids made before the database's identity joined them stay: AvidXchange knows them.
+old_ids = [f"ODOO-{bill.company_id.id}-{bill.id}" for bill in bills]
+check(
+    "bill links keep their external ids",
+    bills.avidxchange_link_ids.sorted("move_id").mapped("external_invoice_id") == old_ids,
+)
+vendor_links = env["avidxchange.partner.link"].search([])
+check(
+    "vendor links keep their external codes",
+    vendor_links
+    and all(
+        link.external_code == f"ODOO-{link.company_id.id}-{link.partner_id.id}"
+        for link in vendor_links
+    ),
+)
 check("imported payments kept", len(env["avidxchange.payment"].search([])) == 1)
 check("residuals unchanged", bills.mapped("amount_residual") == [0.0, 20.0])
 payment = env["avidxchange.payment"].search([])
@@ -62,6 +77,9 @@ check("streams run cleanly", not any(stream.failure_count for stream in backend.
 with urllib.request.urlopen(f"{sim}/_sim/invoices") as answer:
     invoices = json.loads(answer.read())["result"]
 check("no bill sent twice", len(invoices) == 2)
+with urllib.request.urlopen(f"{sim}/_sim/vendors") as answer:
+    vendors = json.loads(answer.read())["result"]
+check("no vendor sent under a new code", len(vendors) == len(vendor_links))
 check("no payment registered twice", len(bills[0].matched_payment_ids) == 1)
 env.cr.rollback()
 sys.exit(1 if failures else 0)
