@@ -23,6 +23,7 @@ INVOICE_OWNED = (
     "DiscountTaken",
     "Balance",
     "RejectionReason",
+    "InvoiceUrl",
 )
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -193,7 +193,18 @@ class TestSimulatorRouting(ApiCase):
     """Paths, methods, query parameters and bodies the API refuses before any data."""
 
     def test_unknown_paths_are_404(self):
-        for path in ("/nothing", "/invoices/INV-1/lines", "/vendors/", "/invoices/INV-404"):
+        self.add_vendor()
+        self.add_invoice(1)
+        paths = (
+            "/nothing",
+            "/invoices/INV-1/lines",
+            "/vendors/",
+            "/invoices/INV-404",
+            "/invoices/INV-1/attachments/ATT-1",
+            "/invoices//attachments",
+            "/ping/1",
+        )
+        for path in paths:
             with self.subTest(path=path):
                 self.assertEqual(self.api.get(path).status_code, 404)
         outside = self.api.get(self.simulator.base_url + "/elsewhere")
@@ -399,9 +410,30 @@ class TestSimulatorInvoiceLifecycle(ApiCase):
         self.invoice_id = self.add_invoice(1, 100.0)
 
     def fetch(self):
+        """The invoice as ``GET /invoices/{Id}`` answers it, less its ``InvoiceUrl``
+        (built for the caller, so not among the stored fields)."""
         answer = self.api.get(f"/invoices/{self.invoice_id}")
         self.assertEqual(answer.status_code, 200)
-        return answer.json()
+        found = answer.json()
+        self.assertEqual(found.pop("InvoiceUrl"), self.simulator.invoice_url(self.invoice_id))
+        return found
+
+    def test_get_answers_status_and_invoice_url(self):
+        found = self.api.get(f"/invoices/{self.invoice_id}").json()
+        self.assertEqual(found["Status"], "Received")
+        url = f"{self.simulator.base_url}/app/invoices/{self.invoice_id}"
+        self.assertEqual(found["InvoiceUrl"], url)
+        self.assertNotIn("InvoiceUrl", self.simulator.get_invoice(self.invoice_id))
+        listed = self.api.get("/invoices").json()["Items"]
+        self.assertEqual(listed, [self.simulator.get_invoice(self.invoice_id)])
+        self.assertEqual(self.api.get(f"/invoices/{self.invoice_id}?foo=1").status_code, 400)
+
+    def test_invoice_url_is_not_taken_from_the_client(self):
+        sent = {**invoice(2), "InvoiceUrl": "https://evil.example/x"}
+        invoice_id = self.api.post("/invoices", json=sent).json()["Id"]
+        found = self.api.get(f"/invoices/{invoice_id}").json()
+        self.assertEqual(found["InvoiceUrl"], self.simulator.invoice_url(invoice_id))
+        self.assertNotIn("InvoiceUrl", self.simulator.get_invoice(invoice_id))
 
     def test_approve(self):
         received = self.fetch()
