@@ -45,6 +45,7 @@ ROUTES = {
     ("vendors", ID): {"GET": ("get_vendor", ()), "PUT": ("put_vendor", ())},
     ("invoices",): {"GET": ("list_invoices", PAGED_PARAMS), "POST": ("post_invoice", ())},
     ("invoices", ID): {"GET": ("get_invoice", ())},
+    ("invoices", ID, "attachments"): {"POST": ("post_attachment", ())},
     ("payments",): {"GET": ("list_payments", PAGED_PARAMS)},
     ("payments", ID): {"GET": ("get_payment", ())},
     ("enterpriseCodes",): {"PUT": ("put_enterprise_codes", ())},
@@ -70,6 +71,7 @@ ADMIN_ACTIONS = frozenset(
         "get_invoice",
         "get_payment",
         "invoices",
+        "attachments",
         "payments",
         "vendors",
         "enterprise_codes",
@@ -101,6 +103,7 @@ ADMIN_READ_ONLY = frozenset(
         "get_payment",
         "vendors",
         "invoices",
+        "attachments",
         "payments",
         "enterprise_codes",
         "purchase_orders",
@@ -528,6 +531,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _api_post_invoice(self, company_id, _arg, body):
         return 201, self.sim._state.create_invoice(company_id, body)
 
+    def _api_post_attachment(self, company_id, invoice_id, body):
+        created, attachment = self.sim._state.add_attachment(company_id, invoice_id, body)
+        return (201 if created else 200), attachment
+
     def _api_list_payments(self, company_id, _arg, _body):
         return self._paged("payments", company_id)
 
@@ -759,6 +766,11 @@ class AvidSimulator:
 
     def get_payment(self, payment_id):
         return self._state.get_payment(payment_id)
+
+    def attachments(self, invoice_id):
+        """The files ``POST /invoices/{Id}/attachments`` kept for ``invoice_id``, oldest
+        first: ``[{"Id", "FileName", "ContentType", "Size", "Content" (base64)}]``."""
+        return self._state.attachments(invoice_id)
 
     def vendors(self, company_id=None):
         return self._state.list_records("vendors", company_id)

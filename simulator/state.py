@@ -6,6 +6,7 @@ that depend on stored data (unique external ids, known vendors, payable balances
 enforced here; the shape of request bodies is checked in ``validation``.
 """
 
+import base64
 import copy
 import secrets
 import threading
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from .validation import (
     CURRENCY_RE,
     ApiError,
+    attachment_content,
     control_date,
     control_money,
     enterprise_code_content,
@@ -351,6 +353,40 @@ class SimState:
                 return _public(self._find("invoices", invoice_id)[1])
             except KeyError:
                 return None
+
+    def add_attachment(self, company_id, invoice_id, body):
+        """Keep a file sent for an invoice; returns ``(created, {"Id": ...})``.
+
+        The same file (same name, same bytes) sent again is the one already kept: a
+        client that lost the first answer and retries must not give approvers two
+        copies. A file does not change the invoice, so its LastModifiedDate stays.
+        """
+        with self.lock:
+            invoice = self._company(company_id).invoices.get(invoice_id)
+            if invoice is None:
+                raise ApiError(404, f"Invoice {invoice_id} not found")
+            description, data = attachment_content(body)
+            attachments = invoice.setdefault("_attachments", [])
+            for attachment in attachments:
+                same_name = attachment["FileName"] == description["FileName"]
+                if same_name and attachment["_data"] == data:
+                    return False, {"Id": attachment["Id"]}
+            attachment_id = f"ATT-{self._next_id('ATT')}"
+            attachments.append({"Id": attachment_id, **description, "_data": data})
+            return True, {"Id": attachment_id}
+
+    def attachments(self, invoice_id):
+        """The files kept for an invoice, oldest first, ``Content`` in base64."""
+        with self.lock:
+            _company, invoice = self._find("invoices", invoice_id)
+            return [
+                {
+                    **_public(attachment),
+                    "Size": len(attachment["_data"]),
+                    "Content": base64.b64encode(attachment["_data"]).decode("ascii"),
+                }
+                for attachment in invoice.get("_attachments", ())
+            ]
 
     def _set_status(self, record, status, **extra):
         record["Status"] = status

@@ -9,6 +9,7 @@ the ``python -m simulator`` command. They bypass the client on purpose, so that 
 in one cannot hide a bug in the other.
 """
 
+import base64
 import json
 import pathlib
 import queue
@@ -24,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from ..simulator import AvidSimulator
+from ..simulator.validation import MAX_ATTACHMENT_BYTES
 from .common import CLIENT_ID, CLIENT_SECRET, COMPANY_ID, SimulatorCase
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -465,6 +467,104 @@ class TestSimulatorInvoiceLifecycle(ApiCase):
         self.assertIsNone(self.simulator.get_invoice("INV-404"))
 
 
+def attachment(name="BILL-1.pdf", data=b"%PDF-1.4 bill", content_type="application/pdf"):
+    encoded = base64.b64encode(data).decode("ascii")
+    return {"FileName": name, "ContentType": content_type, "Content": encoded}
+
+
+class TestSimulatorAttachments(ApiCase):
+    """``POST /invoices/{Id}/attachments``: kept once per file, refused when wrong or too big."""
+
+    def setUp(self):
+        super().setUp()
+        self.add_vendor()
+        self.invoice_id = self.add_invoice(1)
+        self.path = f"/invoices/{self.invoice_id}/attachments"
+
+    def test_a_file_is_kept_for_the_invoice(self):
+        before = self.simulator.get_invoice(self.invoice_id)
+        answer = self.api.post(self.path, json=attachment())
+        self.assertEqual((answer.status_code, answer.json()), (201, {"Id": "ATT-1"}))
+        kept = {
+            "Id": "ATT-1",
+            "FileName": "BILL-1.pdf",
+            "ContentType": "application/pdf",
+            "Size": 13,
+            "Content": attachment()["Content"],
+        }
+        self.assertEqual(self.simulator.attachments(self.invoice_id), [kept])
+        url = f"{self.simulator.base_url}/_sim/attachments"
+        over_http = requests.get(url, params={"invoice_id": self.invoice_id}, timeout=10)
+        self.assertEqual(over_http.json(), {"result": [kept]})
+        self.assertEqual(self.simulator.get_invoice(self.invoice_id), before)  # unchanged
+        self.assertEqual(self.simulator.requests("POST", self.path)[0]["status"], 201)
+
+    def test_the_same_file_again_answers_the_id_kept(self):
+        first = self.api.post(self.path, json=attachment()).json()["Id"]
+        again = self.api.post(self.path, json=attachment(content_type="application/x-pdf"))
+        self.assertEqual((again.status_code, again.json()), (200, {"Id": first}))
+        renamed = self.api.post(self.path, json=attachment(name="BILL-1-copy.pdf"))
+        changed = self.api.post(self.path, json=attachment(data=b"%PDF-1.4 other"))
+        self.assertEqual((renamed.status_code, changed.status_code), (201, 201))
+        other_invoice = self.add_invoice(2)
+        elsewhere = self.api.post(f"/invoices/{other_invoice}/attachments", json=attachment())
+        self.assertEqual(elsewhere.status_code, 201)
+        kept = [a["Id"] for a in self.simulator.attachments(self.invoice_id)]
+        self.assertEqual(kept, [first, renamed.json()["Id"], changed.json()["Id"]])
+        self.assertEqual(len(self.simulator.attachments(other_invoice)), 1)
+
+    def test_refusals_are_422(self):
+        cases = [
+            ({**attachment(), "FileName": None}, "FileName: is required"),
+            ({**attachment(), "ContentType": ""}, "ContentType: is required"),
+            ({**attachment(), "ContentType": "pdf"}, "ContentType: must be a media type"),
+            ({**attachment(), "Content": None}, "Content: is required"),
+            ({**attachment(), "Content": 12}, "Content: must be a string"),
+            ({**attachment(), "Content": "not base64!"}, "Content: must be base64"),
+            ({**attachment(), "Content": "QUJD\nREVG"}, "Content: must be base64"),
+            ({**attachment(), "Content": "QUJDRA="}, "Content: must be base64"),  # padding
+            ({**attachment(), "Content": "é"}, "Content: must be base64"),
+            ([attachment()], "body: must be a JSON object"),
+        ]
+        for body, expected in cases:
+            with self.subTest(expected=expected, body=body):
+                answer = self.api.post(self.path, json=body)
+                self.assertEqual(answer.status_code, 422)
+                self.assertIn(expected, detail(answer))
+        self.assertEqual(self.simulator.attachments(self.invoice_id), [])
+
+    def test_more_than_ten_megabytes_is_413(self):
+        largest = attachment(data=b"x" * MAX_ATTACHMENT_BYTES)
+        self.assertEqual(self.api.post(self.path, json=largest).status_code, 201)
+        too_large = attachment(name="BIG.pdf", data=b"x" * (MAX_ATTACHMENT_BYTES + 1))
+        answer = self.api.post(self.path, json=too_large)
+        self.assertEqual(answer.status_code, 413)
+        self.assertIn(f"at most {MAX_ATTACHMENT_BYTES}", detail(answer))
+        self.assertEqual(MAX_ATTACHMENT_BYTES, 10 * 1024 * 1024)
+        self.assertEqual(len(self.simulator.attachments(self.invoice_id)), 1)
+
+    def test_unknown_invoice_method_and_query(self):
+        answer = self.api.post("/invoices/INV-404/attachments", json=attachment())
+        self.assertEqual(answer.status_code, 404)
+        self.assertEqual(detail(answer), "Invoice INV-404 not found")
+        self.assertEqual(self.api.post("/invoices/INV-404/attachments", json={}).status_code, 404)
+        wrong_method = self.api.get(self.path)
+        self.assertEqual((wrong_method.status_code, wrong_method.headers["Allow"]), (405, "POST"))
+        self.assertEqual(self.api.post(self.path + "?foo=1", json=attachment()).status_code, 400)
+        no_token = requests.post(self.simulator.api_url + self.path, json=attachment(), timeout=10)
+        self.assertEqual(no_token.status_code, 401)
+        with self.assertRaises(KeyError):
+            self.simulator.attachments("INV-404")
+
+    def test_faults_match_the_sub_resource_path(self):
+        self.simulator.fail_next(status=503, path=self.path)
+        self.assertEqual(self.api.get(f"/invoices/{self.invoice_id}").status_code, 200)
+        self.assertEqual(self.api.post(self.path, json=attachment()).status_code, 503)
+        self.assertEqual(self.api.post(self.path, json=attachment()).status_code, 201)
+        faults = [entry["fault"] for entry in self.simulator.requests("POST", self.path)]
+        self.assertEqual(faults, ["fail", None])
+
+
 class TestSimulatorPayments(ApiCase):
     """Payments by method, partial, grouped and discounted; clear, void, error, report again."""
 
@@ -746,6 +846,13 @@ class TestSimulatorCompanies(ApiCase):
         self.assertEqual(self.other.get("/vendors/V-1").json()["Name"], "Other Acme")
         self.assertEqual(self.api.get(f"/invoices/{theirs}").status_code, 404)
         self.assertEqual([i["Id"] for i in self.simulator.invoices(COMPANY_ID)], [mine])
+
+    def test_sub_resources_of_the_other_company_are_404(self):
+        self.add_vendor(api=self.other)
+        theirs = self.add_invoice(1, api=self.other)
+        answer = self.api.post(f"/invoices/{theirs}/attachments", json=attachment())
+        self.assertEqual(answer.status_code, 404)
+        self.assertEqual(self.simulator.attachments(theirs), [])
 
     def test_a_client_cannot_act_for_the_other_company(self):
         as_other = self.api.get("/ping", headers={"X-Avid-Company-Id": OTHER_COMPANY})
