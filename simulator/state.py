@@ -58,6 +58,14 @@ NEW_PAYMENT_STATUSES = ("Pending", "Issued", "Cleared")
 INACTIVE_PAYMENT_STATUSES = ("Void", "Error")
 
 
+def _is_credit(invoice):
+    return invoice.get("InvoiceType") == "CreditMemo"
+
+
+def _vendor_code(invoice):
+    return invoice["BuyerVendor"]["VendorExternalSystemID"]
+
+
 def _public(record):
     """A deep copy without the bookkeeping keys (those starting with ``_``);
     an injected item (see ``inject_payment``) exactly as it was given."""
@@ -423,7 +431,13 @@ class SimState:
             return _public(invoice)
 
     def _recompute_invoice(self, company, invoice):
-        """Derive paid amount, balance and status from the payments that still count."""
+        """Derive paid amount, balance and status from the payments that still count.
+
+        On a credit memo ``AmountPaid`` is the credit consumed: its payment lines'
+        ``AmountPaid`` (negative) turned positive, so that ``GrossAmount = AmountPaid
+        + DiscountTaken + Balance`` holds for both types.
+        """
+        sign = -1 if _is_credit(invoice) else 1
         paid = discount = 0.0
         active = pending = False
         for payment in company.payments.values():
@@ -434,7 +448,7 @@ class SimState:
                 continue
             for line in payment["Invoices"]:
                 if line["Id"] == invoice["Id"]:
-                    paid += line["AmountPaid"]
+                    paid += sign * line["AmountPaid"]
                     discount += line["Discount"]
                     active = True
                     pending = pending or state == "Pending"
@@ -470,7 +484,12 @@ class SimState:
         currency=None,
         company_id=None,
     ):
-        """Create a payment over one or more invoices; returns the payment."""
+        """Create a payment over one or more invoices; returns the payment.
+
+        An allocation on a credit memo gives the credit to consume as a positive
+        ``amount`` (default: all that is left of it); the payment lists it with a
+        negative ``AmountPaid``, and its ``Amount`` is net of it.
+        """
         if method not in PAYMENT_METHODS:
             raise ValueError(f"method must be one of {sorted(PAYMENT_METHODS)}")
         if status not in NEW_PAYMENT_STATUSES:
@@ -525,8 +544,8 @@ class SimState:
 
     def _payment_lines(self, allocations, company_id):
         company = None
+        invoices = []
         lines = []
-        currencies = set()
         for allocation in allocations:
             if not isinstance(allocation, dict) or "invoice_id" not in allocation:
                 raise ValueError("each allocation is a dict with invoice_id, amount, discount")
@@ -540,28 +559,59 @@ class SimState:
                 raise ValueError(f"invoice {invoice['Id']} is listed twice")
             if invoice["Status"] not in PAYABLE_STATUSES:
                 raise ValueError(f"invoice {invoice['Id']} is {invoice['Status']}, not payable")
-            discount = control_money(allocation.get("discount") or 0.0, "discount")
-            amount = allocation.get("amount")
+            invoices.append(invoice)
+            lines.append(self._payment_line(invoice, allocation))
+        self._check_credits(invoices, lines)
+        return company, lines, {invoice["Currency"] for invoice in invoices}
+
+    @staticmethod
+    def _payment_line(invoice, allocation):
+        """What a payment pays of an invoice, or consumes of a credit memo: then a
+        negative ``AmountPaid`` and no discount."""
+        discount = control_money(allocation.get("discount") or 0.0, "discount")
+        amount = allocation.get("amount")
+        if _is_credit(invoice):
+            label = f"credit memo {invoice['Id']}"
+            if discount:
+                raise ValueError(f"{label}: a credit takes no discount")
+            amount = control_money(invoice["Balance"] if amount is None else amount, "amount")
+            if amount <= 0:
+                raise ValueError(f"{label}: amount is the credit consumed, a number > 0")
+        else:
+            label = f"invoice {invoice['Id']}"
             amount = money(invoice["Balance"] - discount) if amount is None else amount
             amount = control_money(amount, "amount")
             if amount < 0 or discount < 0 or amount + discount <= 0:
                 raise ValueError("amount and discount must be >= 0 and not both zero")
-            if amount + discount > invoice["Balance"] + MONEY_TOLERANCE:
-                raise ValueError(
-                    f"invoice {invoice['Id']}: {amount + discount:.2f} exceeds the balance "
-                    f"{invoice['Balance']:.2f}"
-                )
-            currencies.add(invoice["Currency"])
-            lines.append(
-                {
-                    "Id": invoice["Id"],
-                    "ExternalInvoiceId": invoice["ExternalInvoiceId"],
-                    "Number": invoice["Number"],
-                    "AmountPaid": amount,
-                    "Discount": discount,
-                }
+        if amount + discount > invoice["Balance"] + MONEY_TOLERANCE:
+            raise ValueError(
+                f"{label}: {amount + discount:.2f} exceeds the balance {invoice['Balance']:.2f}"
             )
-        return company, lines, currencies
+        return {
+            "Id": invoice["Id"],
+            "ExternalInvoiceId": invoice["ExternalInvoiceId"],
+            "Number": invoice["Number"],
+            "AmountPaid": money(-amount) if _is_credit(invoice) else amount,
+            "Discount": discount,
+        }
+
+    @staticmethod
+    def _check_credits(invoices, lines):
+        """A credit memo is not payable by itself: a payment consumes it for its own
+        vendor, and only as far as the payment still pays that vendor something."""
+        if not any(_is_credit(invoice) for invoice in invoices):
+            return  # a payment of discounts only (Amount 0) stays allowed, as it was
+        vendors = sorted({_vendor_code(invoice) for invoice in invoices})
+        if len(vendors) > 1:
+            raise ValueError(
+                f"a payment that consumes a credit pays one vendor, not {', '.join(vendors)}"
+            )
+        total = money(sum(line["AmountPaid"] for line in lines))
+        if total <= 0:
+            raise ValueError(
+                f"the payment's Amount would be {total:.2f}: a credit memo is not payable "
+                "by itself, and credits must leave an amount to pay"
+            )
 
     @staticmethod
     def _gl_postings(postings):
@@ -649,7 +699,9 @@ class SimState:
     def advance(self, min_age=0.0):
         """Approve invoices Received for ``min_age`` s; fully pay those Approved as long.
 
-        Payments alternate Check / ACH so that a demo shows both. Returns the ids touched.
+        Credit memos are approved too, then consumed by their vendor's next payment,
+        never paid alone. Payments alternate Check / ACH so that a demo shows both.
+        Returns the ids touched.
         """
         done = {"approved": [], "paid": []}
         with self.lock:
@@ -661,9 +713,36 @@ class SimState:
                     if invoice["Status"] in ("Received", "PendingApproval"):
                         self._set_status(invoice, "Approved")
                         done["approved"].append(invoice["Id"])
-                    elif invoice["Status"] == "Approved" and invoice["Balance"] > 0:
+                    elif self._payable_alone(invoice):
                         method = ("Check", "ACH")[self._auto_payments % 2]
                         self._auto_payments += 1
-                        payment = self.pay([{"invoice_id": invoice["Id"]}], method=method)
+                        allocations = [{"invoice_id": invoice["Id"]}]
+                        allocations += self._credits_to_apply(company, invoice)
+                        payment = self.pay(allocations, method=method)
                         done["paid"].append(payment["PaymentId"])
         return done
+
+    @staticmethod
+    def _payable_alone(invoice):
+        return (
+            invoice["Status"] == "Approved" and invoice["Balance"] > 0 and not _is_credit(invoice)
+        )
+
+    @staticmethod
+    def _credits_to_apply(company, invoice):
+        """AvidXchange applies a vendor's credit to its next payment: the approved credit
+        memos of the invoice's vendor and currency, oldest first, each one whole and only
+        while the payment keeps an amount to pay (a larger credit waits for a larger
+        payment)."""
+        allocations = []
+        left = invoice["Balance"]
+        for memo in sorted(company.invoices.values(), key=lambda r: r["_seq"]):
+            if not _is_credit(memo) or memo["Status"] != "Approved" or memo["Balance"] <= 0:
+                continue
+            same_vendor = _vendor_code(memo) == _vendor_code(invoice)
+            if not same_vendor or memo["Currency"] != invoice["Currency"]:
+                continue
+            if memo["Balance"] < left - MONEY_TOLERANCE:
+                allocations.append({"invoice_id": memo["Id"], "amount": memo["Balance"]})
+                left = money(left - memo["Balance"])
+        return allocations

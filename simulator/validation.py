@@ -13,6 +13,9 @@ from datetime import date, datetime, timezone
 from http import HTTPStatus
 
 DISTRIBUTION_TOLERANCE = 0.01
+# What POST /invoices submits [assumed: credit memos travel as invoices of another type].
+INVOICE_TYPES = ("Invoice", "CreditMemo")
+DEFAULT_INVOICE_TYPE = "Invoice"
 # "at most 10 MB decoded" [assumed]: read as 10 MiB, the larger of the two readings, so
 # that a client keeping under either one is never refused.
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -302,6 +305,17 @@ def invoice_external_id(body):
     return Fields(body).text("ExternalInvoiceId", required=True)
 
 
+def invoice_type(fields):
+    """``InvoiceType``: ``Invoice`` unless said otherwise; any other value is a 422,
+    never a bill taken for a credit (or the reverse)."""
+    value = fields.text("InvoiceType")
+    if value is None:
+        return DEFAULT_INVOICE_TYPE
+    if value not in INVOICE_TYPES:
+        fields.fail("InvoiceType", f"must be one of {', '.join(INVOICE_TYPES)}, got {value!r}")
+    return value
+
+
 def invoice_content(body, known_vendors):
     """The invoice to store for ``POST /invoices`` (without the server-owned fields)."""
     fields = Fields(body)
@@ -314,7 +328,11 @@ def invoice_content(body, known_vendors):
         "Currency": fields.currency("Currency", required=True),
         "PONumber": fields.text("PONumber"),
         "Memo": fields.text("Memo"),
+        "InvoiceType": invoice_type(fields),
     }
+    if content["InvoiceType"] == "CreditMemo" and content["GrossAmount"] <= 0:
+        # the type says it is a credit: a negative amount would say it twice
+        fields.fail("GrossAmount", "a credit memo is sent with positive amounts")
     vendor = fields.child("BuyerVendor", required=True)
     vendor_code = vendor.text("VendorExternalSystemID", required=True)
     if vendor_code not in known_vendors:

@@ -64,6 +64,15 @@ def invoice(number, amount=100.0, vendor_code="V-1"):
     }
 
 
+def credit_memo(number, amount=30.0, vendor_code="V-1"):
+    return {
+        **invoice(number, amount, vendor_code),
+        "ExternalInvoiceId": f"EXT-CM-{number}",
+        "Number": f"CM-{number}",
+        "InvoiceType": "CreditMemo",
+    }
+
+
 def detail(answer):
     return answer.json()["exception"]["detail"]
 
@@ -703,6 +712,144 @@ class TestSimulatorPayments(ApiCase):
             with self.subTest(expected=expected), self.assertRaisesRegex(ValueError, expected):
                 self.simulator.pay(**kwargs)
         self.assertEqual(self.simulator.payments(), [])
+
+
+class TestSimulatorCreditMemos(ApiCase):
+    """Credit memos: submitted as invoices of their own type, consumed by their vendor's
+    payments as negative lines, given back when such a payment is voided."""
+
+    def setUp(self):
+        super().setUp()
+        self.add_vendor()
+        self.add_vendor("V-2")
+        self.bill = self.add_invoice(1, 100.0)
+        self.credit = self.add_credit_memo(1, 30.0)
+
+    def add_credit_memo(self, number, amount=30.0, vendor_code="V-1"):
+        answer = self.api.post("/invoices", json=credit_memo(number, amount, vendor_code))
+        self.assertEqual(answer.status_code, 201, answer.text)
+        return answer.json()["Id"]
+
+    def state(self, invoice_id):
+        found = self.api.get(f"/invoices/{invoice_id}").json()
+        return found["Status"], found["AmountPaid"], found["Balance"]
+
+    def test_a_credit_memo_is_received_with_its_type(self):
+        answer = self.api.post("/invoices", json=credit_memo(2))
+        expected = {"Id": "INV-3", "ExternalInvoiceId": "EXT-CM-2", "Status": "Received"}
+        self.assertEqual((answer.status_code, answer.json()), (201, expected))
+        found = self.api.get(f"/invoices/{self.credit}").json()
+        self.assertEqual((found["InvoiceType"], found["GrossAmount"]), ("CreditMemo", 30.0))
+        self.assertEqual((found["Balance"], found["AmountPaid"]), (30.0, 0.0))
+        listed = {i["Id"]: i["InvoiceType"] for i in self.api.get("/invoices").json()["Items"]}
+        self.assertEqual(
+            listed, {self.bill: "Invoice", self.credit: "CreditMemo", "INV-3": "CreditMemo"}
+        )
+        explicit = self.api.post("/invoices", json={**invoice(3), "InvoiceType": "Invoice"})
+        self.assertEqual(
+            self.simulator.get_invoice(explicit.json()["Id"])["InvoiceType"], "Invoice"
+        )
+        again = self.api.post("/invoices", json={**credit_memo(9), "ExternalInvoiceId": "EXT-1"})
+        self.assertEqual(again.status_code, 409)  # one ExternalInvoiceId space for both types
+
+    def test_refusals_are_422(self):
+        negative = credit_memo(2, -30.0)
+        cases = [
+            (
+                {**invoice(2), "InvoiceType": "Bill"},
+                "InvoiceType: must be one of Invoice, CreditMemo",
+            ),
+            ({**invoice(2), "InvoiceType": "creditmemo"}, "InvoiceType: must be one of"),
+            ({**invoice(2), "InvoiceType": ""}, 'InvoiceType: must not be ""'),
+            ({**invoice(2), "InvoiceType": False}, "InvoiceType: must not be false"),
+            ({**invoice(2), "InvoiceType": 2}, "InvoiceType: must be a string"),
+            (negative, "GrossAmount: a credit memo is sent with positive amounts"),
+            (credit_memo(2, 0.0), "GrossAmount: a credit memo is sent with positive amounts"),
+        ]
+        for body, expected in cases:
+            with self.subTest(expected=expected):
+                answer = self.api.post("/invoices", json=body)
+                self.assertEqual(answer.status_code, 422)
+                self.assertIn(expected, detail(answer))
+        self.assertEqual(len(self.simulator.invoices()), 2)
+
+    def test_a_payment_consumes_the_credit(self):
+        payment = self.simulator.pay(
+            [{"invoice_id": self.bill}, {"invoice_id": self.credit, "amount": 20}]
+        )
+        self.assertEqual(payment["Amount"], 80.0)
+        credit_line = {
+            "Id": self.credit,
+            "ExternalInvoiceId": "EXT-CM-1",
+            "Number": "CM-1",
+            "AmountPaid": -20.0,
+            "Discount": 0.0,
+        }
+        self.assertEqual(payment["Invoices"][1], credit_line)
+        self.assertEqual(payment["Invoices"][0]["AmountPaid"], 100.0)
+        self.assertEqual(payment["GLPostings"], [{**DEFAULT_GL_POSTING, "Amount": 80.0}])
+        self.assertEqual(self.api.get(f"/payments/{payment['PaymentId']}").json(), payment)
+        self.assertEqual(self.state(self.bill), ("Paid", 100.0, 0.0))
+        self.assertEqual(self.state(self.credit), ("Approved", 20.0, 10.0))
+        second = self.add_invoice(2, 50.0)
+        rest = self.simulator.pay([{"invoice_id": second}, {"invoice_id": self.credit}])
+        self.assertEqual(rest["Amount"], 40.0)  # the rest of the credit by default
+        self.assertEqual(rest["Invoices"][1]["AmountPaid"], -10.0)
+        self.assertEqual(self.state(self.credit), ("Paid", 30.0, 0.0))
+        with self.assertRaisesRegex(ValueError, "is Paid, not payable"):
+            self.simulator.pay([{"invoice_id": self.add_invoice(3)}, {"invoice_id": self.credit}])
+
+    def test_void_gives_the_credit_back(self):
+        payment = self.simulator.pay([{"invoice_id": self.bill}, {"invoice_id": self.credit}])
+        self.assertEqual((payment["Amount"], self.state(self.credit)), (70.0, ("Paid", 30.0, 0.0)))
+        self.simulator.void_payment(payment["PaymentId"])
+        self.assertEqual(self.state(self.credit), ("Approved", 0.0, 30.0))
+        self.assertEqual(self.state(self.bill), ("Approved", 0.0, 100.0))
+        again = self.simulator.pay([{"invoice_id": self.bill}, {"invoice_id": self.credit}])
+        self.assertEqual(again["Amount"], 70.0)
+
+    def test_pay_refusals(self):
+        other_vendor = self.api.post("/invoices", json=invoice(7, 100.0, "V-2")).json()["Id"]
+        small = self.add_invoice(8, 30.0)
+        credit = {"invoice_id": self.credit}
+        cases = [
+            ([credit], "Amount would be -30.00: a credit memo is not payable by itself"),
+            ([{"invoice_id": small}, credit], "Amount would be 0.00"),
+            ([{"invoice_id": self.bill}, {**credit, "amount": 30.01}], "30.01 exceeds the balance"),
+            (
+                [{"invoice_id": self.bill}, {**credit, "amount": -20}],
+                "the credit consumed, a number > 0",
+            ),
+            ([{"invoice_id": self.bill}, {**credit, "amount": 0}], "the credit consumed"),
+            ([{"invoice_id": self.bill}, {**credit, "amount": "20"}], "amount must be a number"),
+            (
+                [{"invoice_id": self.bill}, {**credit, "discount": 1.0}],
+                "a credit takes no discount",
+            ),
+            ([{"invoice_id": other_vendor}, credit], "pays one vendor, not V-1, V-2"),
+        ]
+        for allocations, expected in cases:
+            with self.subTest(expected=expected), self.assertRaisesRegex(ValueError, expected):
+                self.simulator.pay(allocations)
+        self.simulator.reject_invoice(self.credit)
+        with self.assertRaisesRegex(ValueError, "is Rejected, not payable"):
+            self.simulator.pay([{"invoice_id": self.bill}, credit])
+        self.assertEqual(self.simulator.payments(), [])
+        self.assertEqual(self.state(self.credit), ("Rejected", 0.0, 30.0))
+
+    def test_auto_advance_applies_credits_to_the_vendors_next_payment(self):
+        too_large = self.add_credit_memo(2, 200.0)
+        other_vendor = self.add_credit_memo(3, 10.0, vendor_code="V-2")
+        approved = self.simulator.advance()["approved"]
+        self.assertEqual(approved, [self.bill, self.credit, too_large, other_vendor])
+        self.assertEqual(self.simulator.advance(), {"approved": [], "paid": ["PAY-1"]})
+        payment = self.simulator.get_payment("PAY-1")
+        lines = [(line["Id"], line["AmountPaid"]) for line in payment["Invoices"]]
+        self.assertEqual(lines, [(self.bill, 100.0), (self.credit, -30.0)])
+        self.assertEqual(payment["Amount"], 70.0)
+        for memo, balance in ((too_large, 200.0), (other_vendor, 10.0)):
+            self.assertEqual(self.state(memo), ("Approved", 0.0, balance))
+        self.assertEqual(self.simulator.advance(), {"approved": [], "paid": []})
 
 
 class TestSimulatorFaults(ApiCase):
