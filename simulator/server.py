@@ -48,6 +48,7 @@ ROUTES = {
     ("invoices", ID, "attachments"): {"POST": ("post_attachment", ())},
     ("payments",): {"GET": ("list_payments", PAGED_PARAMS)},
     ("payments", ID): {"GET": ("get_payment", ())},
+    ("payments", ID, "paymenthistory"): {"GET": ("get_payment_history", ())},
     ("enterpriseCodes",): {"PUT": ("put_enterprise_codes", ())},
     ("purchaseOrders", ID): {"PUT": ("put_purchase_order", ())},
 }
@@ -541,6 +542,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _api_get_payment(self, company_id, payment_id, _body):
         payment = self.sim._state.get_record("payments", company_id, payment_id)
         return self._found(payment, "Payment", payment_id)
+
+    def _api_get_payment_history(self, company_id, payment_id, _body):
+        history = self.sim._state.payment_history(company_id, payment_id)
+        return self._found(None if history is None else {"Items": history}, "Payment", payment_id)
 
     def _api_put_enterprise_codes(self, company_id, _arg, body):
         return 200, self.sim._state.put_enterprise_codes(company_id, body)

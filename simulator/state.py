@@ -48,6 +48,14 @@ PAYMENT_ERROR_REASONS = {
     "Missing bank account": 4,
 }
 OTHER_ERROR_REASON_ID = 99
+# AvidPay's lifecycle word for a payment paid out, by method (the contract's list); the
+# payment history shows it before the summary "Issued" [assumed].
+PAID_OUT_STEPS = {
+    "Check": "Sent to Check Printer",
+    "ACH": "ACH Credit Issued",
+    "VirtualCard": "VCC Processing",
+    "AvidPayNetwork": "Issued to Supplier",
+}
 
 DEFAULT_GL_GROUP = "Accounting Codes"
 DEFAULT_GL_CODE = "101200"
@@ -535,8 +543,10 @@ class SimState:
                 "GLPostings": self._gl_postings(gl_postings),
             }
             seq = self._next_id("PAY")
-            record = {"PaymentId": f"PAY-{seq}", **content, "_seq": seq}
+            record = {"PaymentId": f"PAY-{seq}", **content, "_seq": seq, "_history": []}
             self._touch(record, status_changed=True)
+            for step, note in self._creation_steps(record):
+                self._add_history(record, step, note)
             company.payments[record["PaymentId"]] = record
             for line in lines:
                 self._recompute_invoice(company, company.invoices[line["Id"]])
@@ -631,7 +641,44 @@ class SimState:
             )
         return result
 
-    def _change_payment(self, payment_id, allowed, status, **extra):
+    @staticmethod
+    def _creation_steps(payment):
+        """``(status, note)`` of what a new payment went through: a Pending one was
+        only created; an Issued one was paid out the AvidPay way of its method first;
+        a Cleared one was also cleared."""
+        status = payment["Status"]["Description"]
+        if status == "Pending":
+            return [("Pending", "Payment created; not paid out yet")]
+        method = payment["PaymentMethod"]["Description"]
+        amount = f"{payment['Amount']:.2f} {payment['Currency']}"
+        paid_out = {
+            "Check": f"Check {payment['CheckNumber']} sent to the check printer",
+            "ACH": f"ACH credit sent, trace number {payment['TraceNumber']}",
+            "VirtualCard": "Virtual card sent to the vendor",
+            "AvidPayNetwork": "Paid to the vendor through the AvidPay Network",
+        }[method]
+        steps = [(PAID_OUT_STEPS[method], paid_out), ("Issued", f"{amount} issued by {method}")]
+        if status == "Cleared":
+            steps.append(("Cleared", f"Cleared on {payment['ClearedDate']}"))
+        return steps
+
+    @staticmethod
+    def _add_history(payment, status, note):
+        """One entry of ``GET /payments/{Id}/paymenthistory``, stamped like the change."""
+        entry = {"Status": status, "Date": payment["LastModifiedDate"], "Note": note}
+        payment["_history"].append(entry)
+
+    def payment_history(self, company_id, payment_id):
+        """The payment's history, oldest first; ``None`` for no such payment in the company.
+        An injected item has none: AvidXchange knows nothing of it but what was given."""
+        with self.lock:
+            company = self._companies.get(company_id)
+            payment = company.payments.get(payment_id) if company else None
+            if payment is None:
+                return None
+            return copy.deepcopy(payment.get("_history", []))
+
+    def _change_payment(self, payment_id, allowed, status, note, **extra):
         with self.lock:
             company, payment = self._find("payments", payment_id)
             current = payment["Status"]["Description"]
@@ -640,20 +687,25 @@ class SimState:
             payment["Status"] = {"Id": PAYMENT_STATUSES[status], "Description": status}
             payment.update(extra)
             self._touch(payment, status_changed=True)
+            self._add_history(payment, status, note)
             for line in payment["Invoices"]:
                 self._recompute_invoice(company, company.invoices[line["Id"]])
             return _public(payment)
 
     def clear_payment(self, payment_id, cleared_date=None):
+        cleared_date = control_date(cleared_date, "cleared_date")
         return self._change_payment(
             payment_id,
             ("Pending", "Issued"),
             "Cleared",
-            ClearedDate=control_date(cleared_date, "cleared_date"),
+            f"Cleared on {cleared_date}",
+            ClearedDate=cleared_date,
         )
 
     def void_payment(self, payment_id):
-        return self._change_payment(payment_id, ("Pending", "Issued", "Cleared"), "Void")
+        return self._change_payment(
+            payment_id, ("Pending", "Issued", "Cleared"), "Void", "Payment voided"
+        )
 
     def error_payment(self, payment_id, reason="Missing bank account"):
         reason_id = PAYMENT_ERROR_REASONS.get(reason, OTHER_ERROR_REASON_ID)
@@ -661,6 +713,7 @@ class SimState:
             payment_id,
             ("Pending", "Issued"),
             "Error",
+            reason,
             Exceptions=[{"ReasonCode": {"Id": reason_id, "Description": reason}}],
         )
 

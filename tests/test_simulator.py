@@ -852,6 +852,99 @@ class TestSimulatorCreditMemos(ApiCase):
         self.assertEqual(self.simulator.advance(), {"approved": [], "paid": []})
 
 
+class TestSimulatorPaymentHistory(ApiCase):
+    """``GET /payments/{Id}/paymenthistory``: one entry per step, oldest first."""
+
+    def setUp(self):
+        super().setUp()
+        self.add_vendor()
+        self.invoice_id = self.add_invoice(1, 100.0)
+
+    def history(self, payment_id):
+        answer = self.api.get(f"/payments/{payment_id}/paymenthistory")
+        self.assertEqual(answer.status_code, 200, answer.text)
+        self.assertEqual(list(answer.json()), ["Items"])
+        return answer.json()["Items"]
+
+    def steps(self, payment_id):
+        return [(item["Status"], item["Note"]) for item in self.history(payment_id)]
+
+    def test_a_check_from_issue_to_void(self):
+        payment = self.simulator.pay([{"invoice_id": self.invoice_id}])
+        issued = [
+            ("Sent to Check Printer", "Check 100001 sent to the check printer"),
+            ("Issued", "100.00 USD issued by Check"),
+        ]
+        self.assertEqual(self.steps(payment["PaymentId"]), issued)
+        self.simulator.clear_payment(payment["PaymentId"], cleared_date="2026-12-01")
+        voided = self.simulator.void_payment(payment["PaymentId"])
+        ended = [("Cleared", "Cleared on 2026-12-01"), ("Void", "Payment voided")]
+        self.assertEqual(self.steps(payment["PaymentId"]), issued + ended)
+        items = self.history(payment["PaymentId"])
+        self.assertEqual(sorted(items[0]), ["Date", "Note", "Status"])
+        dates = [parse_timestamp(item["Date"]) for item in items]  # ISO 8601 UTC with Z
+        self.assertEqual(dates, sorted(dates))
+        self.assertEqual(items[0]["Date"], payment["LastModifiedDate"])
+        self.assertEqual(items[-1]["Date"], voided["LastModifiedDate"])
+
+    def test_an_ach_payment_in_error_says_why(self):
+        payment = self.simulator.pay([{"invoice_id": self.invoice_id}], method="ACH")
+        self.simulator.error_payment(payment["PaymentId"], reason="Account closed")
+        expected = [
+            ("ACH Credit Issued", "ACH credit sent, trace number 091000019000001"),
+            ("Issued", "100.00 USD issued by ACH"),
+            ("Error", "Account closed"),
+        ]
+        self.assertEqual(self.steps(payment["PaymentId"]), expected)
+
+    def test_each_method_is_paid_out_its_own_way(self):
+        cases = {
+            "VirtualCard": "VCC Processing",
+            "AvidPayNetwork": "Issued to Supplier",
+        }
+        for number, (method, paid_out) in enumerate(cases.items(), start=2):
+            with self.subTest(method=method):
+                invoice_id = self.add_invoice(number, 10.0)
+                payment = self.simulator.pay([{"invoice_id": invoice_id}], method=method)
+                statuses = [status for status, _note in self.steps(payment["PaymentId"])]
+                self.assertEqual(statuses, [paid_out, "Issued"])
+
+    def test_pending_then_cleared_and_created_cleared(self):
+        pending = self.simulator.pay([{"invoice_id": self.invoice_id}], status="Pending")
+        self.simulator.clear_payment(pending["PaymentId"], cleared_date="2026-12-02")
+        self.assertEqual(
+            self.steps(pending["PaymentId"]),
+            [
+                ("Pending", "Payment created; not paid out yet"),
+                ("Cleared", "Cleared on 2026-12-02"),
+            ],
+        )
+        cleared = self.simulator.pay([{"invoice_id": self.add_invoice(2)}], status="Cleared")
+        statuses = [status for status, _note in self.steps(cleared["PaymentId"])]
+        self.assertEqual(statuses, ["Sent to Check Printer", "Issued", "Cleared"])
+
+    def test_reported_again_is_no_new_step(self):
+        payment = self.simulator.pay([{"invoice_id": self.invoice_id}])
+        before = self.history(payment["PaymentId"])
+        self.simulator.report_again(payment["PaymentId"])
+        self.assertEqual(self.history(payment["PaymentId"]), before)
+
+    def test_injected_payment_has_no_history(self):
+        self.simulator.inject_payment({"PaymentId": "PAY-X", "Amount": "wrong"}, COMPANY_ID)
+        self.assertEqual(self.history("PAY-X"), [])
+
+    def test_refusals(self):
+        payment = self.simulator.pay([{"invoice_id": self.invoice_id}])
+        path = f"/payments/{payment['PaymentId']}/paymenthistory"
+        unknown = self.api.get("/payments/PAY-404/paymenthistory")
+        self.assertEqual((unknown.status_code, detail(unknown)), (404, "Payment PAY-404 not found"))
+        self.assertEqual(self.api.get(path + "?pageSize=1").status_code, 400)
+        wrong_method = self.api.post(path, json={})
+        self.assertEqual((wrong_method.status_code, wrong_method.headers["Allow"]), (405, "GET"))
+        no_company = self.api.get(path, headers={"X-Avid-Company-Id": None})
+        self.assertEqual(no_company.status_code, 400)
+
+
 class TestSimulatorFaults(ApiCase):
     """Fault matching and the shape of faulty answers (the client tests cover reactions)."""
 
@@ -1000,6 +1093,10 @@ class TestSimulatorCompanies(ApiCase):
         answer = self.api.post(f"/invoices/{theirs}/attachments", json=attachment())
         self.assertEqual(answer.status_code, 404)
         self.assertEqual(self.simulator.attachments(theirs), [])
+        payment_id = self.simulator.pay([{"invoice_id": theirs}])["PaymentId"]
+        history = f"/payments/{payment_id}/paymenthistory"
+        self.assertEqual(self.api.get(history).status_code, 404)
+        self.assertEqual(self.other.get(history).status_code, 200)
 
     def test_a_client_cannot_act_for_the_other_company(self):
         as_other = self.api.get("/ping", headers={"X-Avid-Company-Id": OTHER_COMPANY})
