@@ -49,6 +49,7 @@ ROUTES = {
     ("payments",): {"GET": ("list_payments", PAGED_PARAMS)},
     ("payments", ID): {"GET": ("get_payment", ())},
     ("payments", ID, "paymenthistory"): {"GET": ("get_payment_history", ())},
+    ("payments", ID, "getclearedcheckimage"): {"GET": ("get_cleared_check_image", ())},
     ("enterpriseCodes",): {"PUT": ("put_enterprise_codes", ())},
     ("purchaseOrders", ID): {"PUT": ("put_purchase_order", ())},
 }
@@ -546,6 +547,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _api_get_payment_history(self, company_id, payment_id, _body):
         history = self.sim._state.payment_history(company_id, payment_id)
         return self._found(None if history is None else {"Items": history}, "Payment", payment_id)
+
+    def _api_get_cleared_check_image(self, company_id, payment_id, _body):
+        found, image = self.sim._state.cleared_check_image(company_id, payment_id)
+        if found and image is None:
+            raise ApiError(404, f"No cleared check image for payment {payment_id}")
+        return self._found(image, "Payment", payment_id)
 
     def _api_put_enterprise_codes(self, company_id, _arg, body):
         return 200, self.sim._state.put_enterprise_codes(company_id, body)

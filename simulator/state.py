@@ -12,6 +12,7 @@ import secrets
 import threading
 from datetime import datetime, timedelta, timezone
 
+from .documents import PDF_MEDIA_TYPE, check_image_pdf
 from .validation import (
     CURRENCY_RE,
     ApiError,
@@ -72,6 +73,12 @@ def _is_credit(invoice):
 
 def _vendor_code(invoice):
     return invoice["BuyerVendor"]["VendorExternalSystemID"]
+
+
+def _has_cleared_check_image(method, status):
+    """Only a check, once cleared, has an image (``getclearedcheckimage``); a voided
+    one no longer has."""
+    return method == "Check" and status == "Cleared"
 
 
 def _public(record):
@@ -538,6 +545,7 @@ class SimState:
                 "Currency": currency,
                 "PaymentDate": control_date(payment_date, "payment_date"),
                 "ClearedDate": today() if status == "Cleared" else None,
+                "HasClearedCheckImages": _has_cleared_check_image(method, status),
                 "LastModifiedDate": None,
                 "Invoices": lines,
                 "GLPostings": self._gl_postings(gl_postings),
@@ -678,6 +686,22 @@ class SimState:
                 return None
             return copy.deepcopy(payment.get("_history", []))
 
+    def cleared_check_image(self, company_id, payment_id):
+        """``(found, image)``: whether the company has the payment, and the image of
+        its cleared check (``None`` unless ``HasClearedCheckImages``)."""
+        with self.lock:
+            company = self._companies.get(company_id)
+            payment = company.payments.get(payment_id) if company else None
+            if payment is None:
+                return False, None
+            if "_raw" in payment or not payment["HasClearedCheckImages"]:
+                return True, None  # an injected item says what it likes; no image behind it
+            return True, {
+                "FileName": f"check-{payment['CheckNumber']}.pdf",
+                "ContentType": PDF_MEDIA_TYPE,
+                "Content": base64.b64encode(check_image_pdf(payment)).decode("ascii"),
+            }
+
     def _change_payment(self, payment_id, allowed, status, note, **extra):
         with self.lock:
             company, payment = self._find("payments", payment_id)
@@ -686,6 +710,8 @@ class SimState:
                 raise ValueError(f"payment {payment_id} is {current}; cannot become {status}")
             payment["Status"] = {"Id": PAYMENT_STATUSES[status], "Description": status}
             payment.update(extra)
+            method = payment["PaymentMethod"]["Description"]
+            payment["HasClearedCheckImages"] = _has_cleared_check_image(method, status)
             self._touch(payment, status_changed=True)
             self._add_history(payment, status, note)
             for line in payment["Invoices"]:

@@ -10,6 +10,7 @@ in one cannot hide a bug in the other.
 """
 
 import base64
+import io
 import json
 import pathlib
 import queue
@@ -23,6 +24,8 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+
+from odoo.tools.pdf import PdfReader
 
 from ..simulator import AvidSimulator
 from ..simulator.validation import MAX_ATTACHMENT_BYTES
@@ -945,6 +948,84 @@ class TestSimulatorPaymentHistory(ApiCase):
         self.assertEqual(no_company.status_code, 400)
 
 
+class TestSimulatorCheckImages(ApiCase):
+    """``GET /payments/{Id}/getclearedcheckimage`` and ``HasClearedCheckImages``: a
+    check has an image once cleared, and only then."""
+
+    def setUp(self):
+        super().setUp()
+        self.add_vendor()
+        self.invoice_id = self.add_invoice(1, 100.0)
+
+    def image(self, payment_id):
+        return self.api.get(f"/payments/{payment_id}/getclearedcheckimage")
+
+    def flag(self, payment_id):
+        return self.api.get(f"/payments/{payment_id}").json()["HasClearedCheckImages"]
+
+    def test_a_cleared_check_has_its_image(self):
+        payment = self.simulator.pay([{"invoice_id": self.invoice_id}])
+        payment_id = payment["PaymentId"]
+        self.assertIs(payment["HasClearedCheckImages"], False)
+        none_yet = self.image(payment_id)
+        self.assertEqual(none_yet.status_code, 404)
+        self.assertEqual(detail(none_yet), f"No cleared check image for payment {payment_id}")
+        cleared = self.simulator.clear_payment(payment_id, cleared_date="2026-12-01")
+        self.assertIs(cleared["HasClearedCheckImages"], True)
+        self.assertIs(self.flag(payment_id), True)
+        self.assertIs(self.api.get("/payments").json()["Items"][0]["HasClearedCheckImages"], True)
+        answer = self.image(payment_id)
+        self.assertEqual(answer.status_code, 200)
+        image = answer.json()
+        self.assertEqual(sorted(image), ["Content", "ContentType", "FileName"])
+        self.assertEqual(image["FileName"], "check-100001.pdf")
+        self.assertEqual(image["ContentType"], "application/pdf")
+        data = base64.b64decode(image["Content"], validate=True)
+        self.assertTrue(data.startswith(b"%PDF-1.4\n") and data.endswith(b"%%EOF\n"))
+        text = PdfReader(io.BytesIO(data)).pages[0].extract_text()  # strict: a real PDF
+        for expected in ("Check number: 100001", "Amount: 100.00 USD", "Cleared date: 2026-12-01"):
+            self.assertIn(expected, text)
+        self.simulator.void_payment(payment_id)
+        self.assertIs(self.flag(payment_id), False)
+        self.assertEqual(self.image(payment_id).status_code, 404)
+
+    def test_only_a_cleared_check_has_an_image(self):
+        def pay(number, **options):
+            invoice_id = self.add_invoice(number, 10.0)
+            return self.simulator.pay([{"invoice_id": invoice_id}], **options)["PaymentId"]
+
+        cases = {
+            pay(2, method="ACH", status="Cleared"): False,
+            pay(3, method="VirtualCard", status="Cleared"): False,
+            pay(4, status="Pending"): False,
+            pay(5, check_number="200007", status="Cleared"): True,
+        }
+        for payment_id, has_image in cases.items():
+            with self.subTest(payment_id=payment_id):
+                self.assertIs(self.flag(payment_id), has_image)
+                self.assertEqual(self.image(payment_id).status_code, 200 if has_image else 404)
+        errored = pay(6)
+        self.simulator.error_payment(errored)
+        self.assertIs(self.flag(errored), False)
+        image = self.image(next(p for p, has_image in cases.items() if has_image)).json()
+        self.assertEqual(image["FileName"], "check-200007.pdf")
+
+    def test_refusals(self):
+        unknown = self.image("PAY-404")
+        self.assertEqual((unknown.status_code, detail(unknown)), (404, "Payment PAY-404 not found"))
+        self.simulator.inject_payment(
+            {"PaymentId": "PAY-X", "HasClearedCheckImages": True, "CheckNumber": "1"}, COMPANY_ID
+        )
+        self.assertEqual(self.image("PAY-X").status_code, 404)  # no image behind a made-up item
+        payment = self.simulator.pay([{"invoice_id": self.invoice_id}], status="Cleared")
+        path = f"/payments/{payment['PaymentId']}/getclearedcheckimage"
+        self.assertEqual(self.api.get(path).status_code, 200)
+        self.assertEqual(self.api.get(path + "?format=pdf").status_code, 400)
+        wrong_method = self.api.post(path, json={})
+        self.assertEqual((wrong_method.status_code, wrong_method.headers["Allow"]), (405, "GET"))
+        self.assertEqual(requests.get(self.simulator.api_url + path, timeout=10).status_code, 401)
+
+
 class TestSimulatorFaults(ApiCase):
     """Fault matching and the shape of faulty answers (the client tests cover reactions)."""
 
@@ -1097,6 +1178,10 @@ class TestSimulatorCompanies(ApiCase):
         history = f"/payments/{payment_id}/paymenthistory"
         self.assertEqual(self.api.get(history).status_code, 404)
         self.assertEqual(self.other.get(history).status_code, 200)
+        self.simulator.clear_payment(payment_id)
+        image = f"/payments/{payment_id}/getclearedcheckimage"
+        self.assertEqual(self.api.get(image).status_code, 404)
+        self.assertEqual(self.other.get(image).status_code, 200)
 
     def test_a_client_cannot_act_for_the_other_company(self):
         as_other = self.api.get("/ping", headers={"X-Avid-Company-Id": OTHER_COMPANY})
