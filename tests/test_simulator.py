@@ -4,8 +4,9 @@ The client tests (``test_client.py``) trust the simulator to follow the API cont
 if it does not, they pass or fail for the wrong reason. These tests pin down what the
 client tests do not reach: tokens and routing, the validation of bodies and query
 parameters, paging and modification windows, the invoice and payment lifecycle that
-tests drive by hand, per-company isolation, auto-advance, the ``/_sim`` admin API and
-the ``python -m simulator`` command. They bypass the client on purpose, so that a bug
+tests drive by hand (credit memos included), the sub-resources (attachments, payment
+history, cleared check images), per-company isolation, auto-advance, the ``/_sim``
+admin API and the ``python -m simulator`` command. They bypass the client on purpose, so that a bug
 in one cannot hide a bug in the other.
 """
 
