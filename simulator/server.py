@@ -16,7 +16,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from .faults import API_PREFIX, TOKEN_PATH, FaultQueue, full_path
 from .state import SimState
@@ -33,17 +33,25 @@ PAGED_PARAMS = ("pageNumber", "pageSize", "lastModifiedFrom", "lastModifiedTo")
 # A truncated document: what a proxy cutting the answer short would deliver.
 MALFORMED_BODY = b'{"Items": [{"PaymentId": "PAY-'
 
-# (first path segment, has an id segment) -> {HTTP method: (handler, allowed query params)}
+# Where AvidXchange's web application shows an invoice (InvoiceUrl) [assumed].
+APP_INVOICE_PATH = "/app/invoices/"
+
+# The shape of a path: its resource, ``ID`` where the record's id stands, then the name
+# of a sub-resource if any -> {HTTP method: (handler, allowed query params)}.
+ID = "{id}"
 ROUTES = {
-    ("ping", False): {"GET": ("ping", ())},
-    ("vendors", False): {"GET": ("list_vendors", PAGED_PARAMS)},
-    ("vendors", True): {"GET": ("get_vendor", ()), "PUT": ("put_vendor", ())},
-    ("invoices", False): {"GET": ("list_invoices", PAGED_PARAMS), "POST": ("post_invoice", ())},
-    ("invoices", True): {"GET": ("get_invoice", ())},
-    ("payments", False): {"GET": ("list_payments", PAGED_PARAMS)},
-    ("payments", True): {"GET": ("get_payment", ())},
-    ("enterpriseCodes", False): {"PUT": ("put_enterprise_codes", ())},
-    ("purchaseOrders", True): {"PUT": ("put_purchase_order", ())},
+    ("ping",): {"GET": ("ping", ())},
+    ("vendors",): {"GET": ("list_vendors", PAGED_PARAMS)},
+    ("vendors", ID): {"GET": ("get_vendor", ()), "PUT": ("put_vendor", ())},
+    ("invoices",): {"GET": ("list_invoices", PAGED_PARAMS), "POST": ("post_invoice", ())},
+    ("invoices", ID): {"GET": ("get_invoice", ())},
+    ("invoices", ID, "attachments"): {"POST": ("post_attachment", ())},
+    ("payments",): {"GET": ("list_payments", PAGED_PARAMS)},
+    ("payments", ID): {"GET": ("get_payment", ())},
+    ("payments", ID, "paymenthistory"): {"GET": ("get_payment_history", ())},
+    ("payments", ID, "getclearedcheckimage"): {"GET": ("get_cleared_check_image", ())},
+    ("enterpriseCodes",): {"PUT": ("put_enterprise_codes", ())},
+    ("purchaseOrders", ID): {"PUT": ("put_purchase_order", ())},
 }
 
 # AvidSimulator methods reachable as POST /_sim/<name> (GET too for the read-only ones).
@@ -65,6 +73,7 @@ ADMIN_ACTIONS = frozenset(
         "get_invoice",
         "get_payment",
         "invoices",
+        "attachments",
         "payments",
         "vendors",
         "enterprise_codes",
@@ -96,11 +105,27 @@ ADMIN_READ_ONLY = frozenset(
         "get_payment",
         "vendors",
         "invoices",
+        "attachments",
         "payments",
         "enterprise_codes",
         "purchase_orders",
     }
 )
+
+
+def _route_key(segments):
+    """The ``ROUTES`` key of a path split on ``/``: the second segment is always an id,
+    whatever its text, so that an id can never be taken for a sub-resource."""
+    if not all(segments) or len(segments) > 3:
+        return None
+    if len(segments) == 1:
+        return (segments[0],)
+    return (segments[0], ID, *segments[2:])
+
+
+def _invoice_url(origin, invoice_id):
+    """Where AvidXchange's web application shows the invoice ``invoice_id``."""
+    return origin + APP_INVOICE_PATH + quote(invoice_id, safe="")
 
 
 def _parse_json(raw):
@@ -418,9 +443,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, subpath):
         """The handler for this path and method; checks query parameter names too."""
         segments = subpath.split("/")
-        methods = None
-        if len(segments) <= 2 and all(segments):
-            methods = ROUTES.get((segments[0], len(segments) == 2))
+        methods = ROUTES.get(_route_key(segments))
         if methods is None:
             raise ApiError(404, f"No resource at {self._path}")
         if self.command not in methods:
@@ -433,7 +456,7 @@ class _Handler(BaseHTTPRequestHandler):
         repeated = sorted(k for k, v in self._query.items() if len(v) > 1)
         if repeated:
             raise ApiError(400, f"Query parameter(s) given more than once: {', '.join(repeated)}")
-        arg = unquote(segments[1]) if len(segments) == 2 else None
+        arg = unquote(segments[1]) if len(segments) > 1 else None
         return getattr(self, f"_api_{name}"), arg
 
     def _param(self, name):
@@ -459,6 +482,12 @@ class _Handler(BaseHTTPRequestHandler):
             )
         return bounds
 
+    def _origin(self):
+        """``http://host:port`` as the client reached us (the Host it sent), so that
+        the addresses we hand out work from where the client stands."""
+        host = self.headers.get("Host") or self.sim.base_url.split("//", 1)[1]
+        return f"http://{host}"
+
     def _positive_int(self, name, default, maximum=None):
         value = self._param(name)
         if value is None:
@@ -479,8 +508,8 @@ class _Handler(BaseHTTPRequestHandler):
         if page < pages:
             params = {k: v[0] for k, v in self._query.items()}
             params.update(pageNumber=str(page + 1), pageSize=str(size))
-            host = self.headers.get("Host") or self.sim.base_url.split("//", 1)[1]
-            links.append({"Rel": "next", "Href": f"http://{host}{self._path}?{urlencode(params)}"})
+            href = f"{self._origin()}{self._path}?{urlencode(params)}"
+            links.append({"Rel": "next", "Href": href})
         paging = {
             "PageNumber": page,
             "PageSize": size,
@@ -512,11 +541,20 @@ class _Handler(BaseHTTPRequestHandler):
         return self._paged("invoices", company_id)
 
     def _api_get_invoice(self, company_id, invoice_id, _body):
-        invoice = self.sim._state.get_record("invoices", company_id, invoice_id)
-        return self._found(invoice, "Invoice", invoice_id)
+        """The stored invoice plus ``InvoiceUrl``: the address is the web application's,
+        not a stored field, so it is built from the host the client reached."""
+        status, invoice = self._found(
+            self.sim._state.get_record("invoices", company_id, invoice_id), "Invoice", invoice_id
+        )
+        invoice["InvoiceUrl"] = _invoice_url(self._origin(), invoice_id)
+        return status, invoice
 
     def _api_post_invoice(self, company_id, _arg, body):
         return 201, self.sim._state.create_invoice(company_id, body)
+
+    def _api_post_attachment(self, company_id, invoice_id, body):
+        created, attachment = self.sim._state.add_attachment(company_id, invoice_id, body)
+        return (201 if created else 200), attachment
 
     def _api_list_payments(self, company_id, _arg, _body):
         return self._paged("payments", company_id)
@@ -524,6 +562,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _api_get_payment(self, company_id, payment_id, _body):
         payment = self.sim._state.get_record("payments", company_id, payment_id)
         return self._found(payment, "Payment", payment_id)
+
+    def _api_get_payment_history(self, company_id, payment_id, _body):
+        history = self.sim._state.payment_history(company_id, payment_id)
+        return self._found(None if history is None else {"Items": history}, "Payment", payment_id)
+
+    def _api_get_cleared_check_image(self, company_id, payment_id, _body):
+        found, image = self.sim._state.cleared_check_image(company_id, payment_id)
+        if found and image is None:
+            raise ApiError(404, f"No cleared check image for payment {payment_id}")
+        return self._found(image, "Payment", payment_id)
 
     def _api_put_enterprise_codes(self, company_id, _arg, body):
         return 200, self.sim._state.put_enterprise_codes(company_id, body)
@@ -659,6 +707,10 @@ class AvidSimulator:
     def api_url(self):
         return self.base_url + API_PREFIX
 
+    def invoice_url(self, invoice_id):
+        """The ``InvoiceUrl`` that ``GET /invoices/{Id}`` answers to a client of ``base_url``."""
+        return _invoice_url(self.base_url, invoice_id)
+
     # --- clients and the request log ----------------------------------------------------
 
     def add_client(self, client_id, client_secret, company_ids, company_name=None):
@@ -745,6 +797,11 @@ class AvidSimulator:
 
     def get_payment(self, payment_id):
         return self._state.get_payment(payment_id)
+
+    def attachments(self, invoice_id):
+        """The files ``POST /invoices/{Id}/attachments`` kept for ``invoice_id``, oldest
+        first: ``[{"Id", "FileName", "ContentType", "Size", "Content" (base64)}]``."""
+        return self._state.attachments(invoice_id)
 
     def vendors(self, company_id=None):
         return self._state.list_records("vendors", company_id)

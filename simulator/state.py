@@ -6,14 +6,17 @@ that depend on stored data (unique external ids, known vendors, payable balances
 enforced here; the shape of request bodies is checked in ``validation``.
 """
 
+import base64
 import copy
 import secrets
 import threading
 from datetime import datetime, timedelta, timezone
 
+from .documents import PDF_MEDIA_TYPE, check_image_pdf
 from .validation import (
     CURRENCY_RE,
     ApiError,
+    attachment_content,
     control_date,
     control_money,
     enterprise_code_content,
@@ -46,6 +49,14 @@ PAYMENT_ERROR_REASONS = {
     "Missing bank account": 4,
 }
 OTHER_ERROR_REASON_ID = 99
+# AvidPay's lifecycle word for a payment paid out, by method (the contract's list); the
+# payment history shows it before the summary "Issued" [assumed].
+PAID_OUT_STEPS = {
+    "Check": "Sent to Check Printer",
+    "ACH": "ACH Credit Issued",
+    "VirtualCard": "VCC Processing",
+    "AvidPayNetwork": "Issued to Supplier",
+}
 
 DEFAULT_GL_GROUP = "Accounting Codes"
 DEFAULT_GL_CODE = "101200"
@@ -54,6 +65,20 @@ MONEY_TOLERANCE = 0.005
 PAYABLE_STATUSES = ("Received", "PendingApproval", "Approved", "Scheduled")
 NEW_PAYMENT_STATUSES = ("Pending", "Issued", "Cleared")
 INACTIVE_PAYMENT_STATUSES = ("Void", "Error")
+
+
+def _is_credit(invoice):
+    return invoice.get("InvoiceType") == "CreditMemo"
+
+
+def _vendor_code(invoice):
+    return invoice["BuyerVendor"]["VendorExternalSystemID"]
+
+
+def _has_cleared_check_image(method, status):
+    """Only a check, once cleared, has an image (``getclearedcheckimage``); a voided
+    one no longer has."""
+    return method == "Check" and status == "Cleared"
 
 
 def _public(record):
@@ -352,6 +377,40 @@ class SimState:
             except KeyError:
                 return None
 
+    def add_attachment(self, company_id, invoice_id, body):
+        """Keep a file sent for an invoice; returns ``(created, {"Id": ...})``.
+
+        The same file (same name, same bytes) sent again is the one already kept: a
+        client that lost the first answer and retries must not give approvers two
+        copies. A file does not change the invoice, so its LastModifiedDate stays.
+        """
+        with self.lock:
+            invoice = self._company(company_id).invoices.get(invoice_id)
+            if invoice is None:
+                raise ApiError(404, f"Invoice {invoice_id} not found")
+            description, data = attachment_content(body)
+            attachments = invoice.setdefault("_attachments", [])
+            for attachment in attachments:
+                same_name = attachment["FileName"] == description["FileName"]
+                if same_name and attachment["_data"] == data:
+                    return False, {"Id": attachment["Id"]}
+            attachment_id = f"ATT-{self._next_id('ATT')}"
+            attachments.append({"Id": attachment_id, **description, "_data": data})
+            return True, {"Id": attachment_id}
+
+    def attachments(self, invoice_id):
+        """The files kept for an invoice, oldest first, ``Content`` in base64."""
+        with self.lock:
+            _company, invoice = self._find("invoices", invoice_id)
+            return [
+                {
+                    **_public(attachment),
+                    "Size": len(attachment["_data"]),
+                    "Content": base64.b64encode(attachment["_data"]).decode("ascii"),
+                }
+                for attachment in invoice.get("_attachments", ())
+            ]
+
     def _set_status(self, record, status, **extra):
         record["Status"] = status
         record.update(extra)
@@ -387,7 +446,13 @@ class SimState:
             return _public(invoice)
 
     def _recompute_invoice(self, company, invoice):
-        """Derive paid amount, balance and status from the payments that still count."""
+        """Derive paid amount, balance and status from the payments that still count.
+
+        On a credit memo ``AmountPaid`` is the credit consumed: its payment lines'
+        ``AmountPaid`` (negative) turned positive, so that ``GrossAmount = AmountPaid
+        + DiscountTaken + Balance`` holds for both types.
+        """
+        sign = -1 if _is_credit(invoice) else 1
         paid = discount = 0.0
         active = pending = False
         for payment in company.payments.values():
@@ -398,7 +463,7 @@ class SimState:
                 continue
             for line in payment["Invoices"]:
                 if line["Id"] == invoice["Id"]:
-                    paid += line["AmountPaid"]
+                    paid += sign * line["AmountPaid"]
                     discount += line["Discount"]
                     active = True
                     pending = pending or state == "Pending"
@@ -434,7 +499,12 @@ class SimState:
         currency=None,
         company_id=None,
     ):
-        """Create a payment over one or more invoices; returns the payment."""
+        """Create a payment over one or more invoices; returns the payment.
+
+        An allocation on a credit memo gives the credit to consume as a positive
+        ``amount`` (default: all that is left of it); the payment lists it with a
+        negative ``AmountPaid``, and its ``Amount`` is net of it.
+        """
         if method not in PAYMENT_METHODS:
             raise ValueError(f"method must be one of {sorted(PAYMENT_METHODS)}")
         if status not in NEW_PAYMENT_STATUSES:
@@ -475,13 +545,16 @@ class SimState:
                 "Currency": currency,
                 "PaymentDate": control_date(payment_date, "payment_date"),
                 "ClearedDate": today() if status == "Cleared" else None,
+                "HasClearedCheckImages": _has_cleared_check_image(method, status),
                 "LastModifiedDate": None,
                 "Invoices": lines,
                 "GLPostings": self._gl_postings(gl_postings),
             }
             seq = self._next_id("PAY")
-            record = {"PaymentId": f"PAY-{seq}", **content, "_seq": seq}
+            record = {"PaymentId": f"PAY-{seq}", **content, "_seq": seq, "_history": []}
             self._touch(record, status_changed=True)
+            for step, note in self._creation_steps(record):
+                self._add_history(record, step, note)
             company.payments[record["PaymentId"]] = record
             for line in lines:
                 self._recompute_invoice(company, company.invoices[line["Id"]])
@@ -489,8 +562,8 @@ class SimState:
 
     def _payment_lines(self, allocations, company_id):
         company = None
+        invoices = []
         lines = []
-        currencies = set()
         for allocation in allocations:
             if not isinstance(allocation, dict) or "invoice_id" not in allocation:
                 raise ValueError("each allocation is a dict with invoice_id, amount, discount")
@@ -504,28 +577,59 @@ class SimState:
                 raise ValueError(f"invoice {invoice['Id']} is listed twice")
             if invoice["Status"] not in PAYABLE_STATUSES:
                 raise ValueError(f"invoice {invoice['Id']} is {invoice['Status']}, not payable")
-            discount = control_money(allocation.get("discount") or 0.0, "discount")
-            amount = allocation.get("amount")
+            invoices.append(invoice)
+            lines.append(self._payment_line(invoice, allocation))
+        self._check_credits(invoices, lines)
+        return company, lines, {invoice["Currency"] for invoice in invoices}
+
+    @staticmethod
+    def _payment_line(invoice, allocation):
+        """What a payment pays of an invoice, or consumes of a credit memo: then a
+        negative ``AmountPaid`` and no discount."""
+        discount = control_money(allocation.get("discount") or 0.0, "discount")
+        amount = allocation.get("amount")
+        if _is_credit(invoice):
+            label = f"credit memo {invoice['Id']}"
+            if discount:
+                raise ValueError(f"{label}: a credit takes no discount")
+            amount = control_money(invoice["Balance"] if amount is None else amount, "amount")
+            if amount <= 0:
+                raise ValueError(f"{label}: amount is the credit consumed, a number > 0")
+        else:
+            label = f"invoice {invoice['Id']}"
             amount = money(invoice["Balance"] - discount) if amount is None else amount
             amount = control_money(amount, "amount")
             if amount < 0 or discount < 0 or amount + discount <= 0:
                 raise ValueError("amount and discount must be >= 0 and not both zero")
-            if amount + discount > invoice["Balance"] + MONEY_TOLERANCE:
-                raise ValueError(
-                    f"invoice {invoice['Id']}: {amount + discount:.2f} exceeds the balance "
-                    f"{invoice['Balance']:.2f}"
-                )
-            currencies.add(invoice["Currency"])
-            lines.append(
-                {
-                    "Id": invoice["Id"],
-                    "ExternalInvoiceId": invoice["ExternalInvoiceId"],
-                    "Number": invoice["Number"],
-                    "AmountPaid": amount,
-                    "Discount": discount,
-                }
+        if amount + discount > invoice["Balance"] + MONEY_TOLERANCE:
+            raise ValueError(
+                f"{label}: {amount + discount:.2f} exceeds the balance {invoice['Balance']:.2f}"
             )
-        return company, lines, currencies
+        return {
+            "Id": invoice["Id"],
+            "ExternalInvoiceId": invoice["ExternalInvoiceId"],
+            "Number": invoice["Number"],
+            "AmountPaid": money(-amount) if _is_credit(invoice) else amount,
+            "Discount": discount,
+        }
+
+    @staticmethod
+    def _check_credits(invoices, lines):
+        """A credit memo is not payable by itself: a payment consumes it for its own
+        vendor, and only as far as the payment still pays that vendor something."""
+        if not any(_is_credit(invoice) for invoice in invoices):
+            return  # a payment of discounts only (Amount 0) stays allowed, as it was
+        vendors = sorted({_vendor_code(invoice) for invoice in invoices})
+        if len(vendors) > 1:
+            raise ValueError(
+                f"a payment that consumes a credit pays one vendor, not {', '.join(vendors)}"
+            )
+        total = money(sum(line["AmountPaid"] for line in lines))
+        if total <= 0:
+            raise ValueError(
+                f"the payment's Amount would be {total:.2f}: a credit memo is not payable "
+                "by itself, and credits must leave an amount to pay"
+            )
 
     @staticmethod
     def _gl_postings(postings):
@@ -545,7 +649,60 @@ class SimState:
             )
         return result
 
-    def _change_payment(self, payment_id, allowed, status, **extra):
+    @staticmethod
+    def _creation_steps(payment):
+        """``(status, note)`` of what a new payment went through: a Pending one was
+        only created; an Issued one was paid out the AvidPay way of its method first;
+        a Cleared one was also cleared."""
+        status = payment["Status"]["Description"]
+        if status == "Pending":
+            return [("Pending", "Payment created; not paid out yet")]
+        method = payment["PaymentMethod"]["Description"]
+        amount = f"{payment['Amount']:.2f} {payment['Currency']}"
+        paid_out = {
+            "Check": f"Check {payment['CheckNumber']} sent to the check printer",
+            "ACH": f"ACH credit sent, trace number {payment['TraceNumber']}",
+            "VirtualCard": "Virtual card sent to the vendor",
+            "AvidPayNetwork": "Paid to the vendor through the AvidPay Network",
+        }[method]
+        steps = [(PAID_OUT_STEPS[method], paid_out), ("Issued", f"{amount} issued by {method}")]
+        if status == "Cleared":
+            steps.append(("Cleared", f"Cleared on {payment['ClearedDate']}"))
+        return steps
+
+    @staticmethod
+    def _add_history(payment, status, note):
+        """One entry of ``GET /payments/{Id}/paymenthistory``, stamped like the change."""
+        entry = {"Status": status, "Date": payment["LastModifiedDate"], "Note": note}
+        payment["_history"].append(entry)
+
+    def payment_history(self, company_id, payment_id):
+        """The payment's history, oldest first; ``None`` for no such payment in the company.
+        An injected item has none: AvidXchange knows nothing of it but what was given."""
+        with self.lock:
+            company = self._companies.get(company_id)
+            payment = company.payments.get(payment_id) if company else None
+            if payment is None:
+                return None
+            return copy.deepcopy(payment.get("_history", []))
+
+    def cleared_check_image(self, company_id, payment_id):
+        """``(found, image)``: whether the company has the payment, and the image of
+        its cleared check (``None`` unless ``HasClearedCheckImages``)."""
+        with self.lock:
+            company = self._companies.get(company_id)
+            payment = company.payments.get(payment_id) if company else None
+            if payment is None:
+                return False, None
+            if "_raw" in payment or not payment["HasClearedCheckImages"]:
+                return True, None  # an injected item says what it likes; no image behind it
+            return True, {
+                "FileName": f"check-{payment['CheckNumber']}.pdf",
+                "ContentType": PDF_MEDIA_TYPE,
+                "Content": base64.b64encode(check_image_pdf(payment)).decode("ascii"),
+            }
+
+    def _change_payment(self, payment_id, allowed, status, note, **extra):
         with self.lock:
             company, payment = self._find("payments", payment_id)
             current = payment["Status"]["Description"]
@@ -553,21 +710,28 @@ class SimState:
                 raise ValueError(f"payment {payment_id} is {current}; cannot become {status}")
             payment["Status"] = {"Id": PAYMENT_STATUSES[status], "Description": status}
             payment.update(extra)
+            method = payment["PaymentMethod"]["Description"]
+            payment["HasClearedCheckImages"] = _has_cleared_check_image(method, status)
             self._touch(payment, status_changed=True)
+            self._add_history(payment, status, note)
             for line in payment["Invoices"]:
                 self._recompute_invoice(company, company.invoices[line["Id"]])
             return _public(payment)
 
     def clear_payment(self, payment_id, cleared_date=None):
+        cleared_date = control_date(cleared_date, "cleared_date")
         return self._change_payment(
             payment_id,
             ("Pending", "Issued"),
             "Cleared",
-            ClearedDate=control_date(cleared_date, "cleared_date"),
+            f"Cleared on {cleared_date}",
+            ClearedDate=cleared_date,
         )
 
     def void_payment(self, payment_id):
-        return self._change_payment(payment_id, ("Pending", "Issued", "Cleared"), "Void")
+        return self._change_payment(
+            payment_id, ("Pending", "Issued", "Cleared"), "Void", "Payment voided"
+        )
 
     def error_payment(self, payment_id, reason="Missing bank account"):
         reason_id = PAYMENT_ERROR_REASONS.get(reason, OTHER_ERROR_REASON_ID)
@@ -575,6 +739,7 @@ class SimState:
             payment_id,
             ("Pending", "Issued"),
             "Error",
+            reason,
             Exceptions=[{"ReasonCode": {"Id": reason_id, "Description": reason}}],
         )
 
@@ -613,7 +778,9 @@ class SimState:
     def advance(self, min_age=0.0):
         """Approve invoices Received for ``min_age`` s; fully pay those Approved as long.
 
-        Payments alternate Check / ACH so that a demo shows both. Returns the ids touched.
+        Credit memos are approved too, then consumed by their vendor's next payment,
+        never paid alone. Payments alternate Check / ACH so that a demo shows both.
+        Returns the ids touched.
         """
         done = {"approved": [], "paid": []}
         with self.lock:
@@ -625,9 +792,36 @@ class SimState:
                     if invoice["Status"] in ("Received", "PendingApproval"):
                         self._set_status(invoice, "Approved")
                         done["approved"].append(invoice["Id"])
-                    elif invoice["Status"] == "Approved" and invoice["Balance"] > 0:
+                    elif self._payable_alone(invoice):
                         method = ("Check", "ACH")[self._auto_payments % 2]
                         self._auto_payments += 1
-                        payment = self.pay([{"invoice_id": invoice["Id"]}], method=method)
+                        allocations = [{"invoice_id": invoice["Id"]}]
+                        allocations += self._credits_to_apply(company, invoice)
+                        payment = self.pay(allocations, method=method)
                         done["paid"].append(payment["PaymentId"])
         return done
+
+    @staticmethod
+    def _payable_alone(invoice):
+        return (
+            invoice["Status"] == "Approved" and invoice["Balance"] > 0 and not _is_credit(invoice)
+        )
+
+    @staticmethod
+    def _credits_to_apply(company, invoice):
+        """AvidXchange applies a vendor's credit to its next payment: the approved credit
+        memos of the invoice's vendor and currency, oldest first, each one whole and only
+        while the payment keeps an amount to pay (a larger credit waits for a larger
+        payment)."""
+        allocations = []
+        left = invoice["Balance"]
+        for memo in sorted(company.invoices.values(), key=lambda r: r["_seq"]):
+            if not _is_credit(memo) or memo["Status"] != "Approved" or memo["Balance"] <= 0:
+                continue
+            same_vendor = _vendor_code(memo) == _vendor_code(invoice)
+            if not same_vendor or memo["Currency"] != invoice["Currency"]:
+                continue
+            if memo["Balance"] < left - MONEY_TOLERANCE:
+                allocations.append({"invoice_id": memo["Id"], "amount": memo["Balance"]})
+                left = money(left - memo["Balance"])
+        return allocations

@@ -6,11 +6,19 @@ that add up) can be read in one place. Functions here return normalised content 
 ``ApiError``; they never touch stored data.
 """
 
+import base64
+import binascii
 import re
 from datetime import date, datetime, timezone
 from http import HTTPStatus
 
 DISTRIBUTION_TOLERANCE = 0.01
+# What POST /invoices submits [assumed: credit memos travel as invoices of another type].
+INVOICE_TYPES = ("Invoice", "CreditMemo")
+DEFAULT_INVOICE_TYPE = "Invoice"
+# "at most 10 MB decoded" [assumed]: read as 10 MiB, the larger of the two readings, so
+# that a client keeping under either one is never refused.
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 VENDOR_TEXT_FIELDS = ("NameOnCheck", "FedTaxId", "Email", "Telephone1", "Website")
 ADDRESS_FIELDS = ("Line1", "Line2", "City", "State", "PostalCode", "Country")
@@ -23,6 +31,7 @@ INVOICE_OWNED = (
     "DiscountTaken",
     "Balance",
     "RejectionReason",
+    "InvoiceUrl",
 )
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -30,6 +39,8 @@ _TIMESTAMP_RE = re.compile(
     r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})$"
 )
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+# type/subtype, optionally with parameters (text/plain; charset=utf-8)
+_MEDIA_TYPE_RE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*(\s*;.*)?$")
 
 
 class ApiError(Exception):
@@ -294,6 +305,17 @@ def invoice_external_id(body):
     return Fields(body).text("ExternalInvoiceId", required=True)
 
 
+def invoice_type(fields):
+    """``InvoiceType``: ``Invoice`` unless said otherwise; any other value is a 422,
+    never a bill taken for a credit (or the reverse)."""
+    value = fields.text("InvoiceType")
+    if value is None:
+        return DEFAULT_INVOICE_TYPE
+    if value not in INVOICE_TYPES:
+        fields.fail("InvoiceType", f"must be one of {', '.join(INVOICE_TYPES)}, got {value!r}")
+    return value
+
+
 def invoice_content(body, known_vendors):
     """The invoice to store for ``POST /invoices`` (without the server-owned fields)."""
     fields = Fields(body)
@@ -306,7 +328,11 @@ def invoice_content(body, known_vendors):
         "Currency": fields.currency("Currency", required=True),
         "PONumber": fields.text("PONumber"),
         "Memo": fields.text("Memo"),
+        "InvoiceType": invoice_type(fields),
     }
+    if content["InvoiceType"] == "CreditMemo" and content["GrossAmount"] <= 0:
+        # the type says it is a credit: a negative amount would say it twice
+        fields.fail("GrossAmount", "a credit memo is sent with positive amounts")
     vendor = fields.child("BuyerVendor", required=True)
     vendor_code = vendor.text("VendorExternalSystemID", required=True)
     if vendor_code not in known_vendors:
@@ -339,3 +365,29 @@ def invoice_content(body, known_vendors):
     content = drop_none(content)
     content.update(fields.rest(known, INVOICE_OWNED))
     return content
+
+
+def attachment_content(body):
+    """The file of ``POST /invoices/{Id}/attachments``: ``(description, decoded bytes)``.
+
+    ``Content`` must be strict base64 (no line breaks): a client that wraps or
+    mangles it would otherwise store a file the approvers cannot open. Too large a
+    file is a 413, as the gateway would answer, not a 422.
+    """
+    fields = Fields(body)
+    description = {
+        "FileName": fields.text("FileName", required=True),
+        "ContentType": fields.text("ContentType", required=True),
+    }
+    if not _MEDIA_TYPE_RE.match(description["ContentType"]):
+        fields.fail("ContentType", "must be a media type such as application/pdf")
+    encoded = fields.text("Content", required=True)
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(422, "Content: must be base64 (RFC 4648, without line breaks)") from None
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise ApiError(
+            413, f"Content: {len(data)} bytes once decoded; at most {MAX_ATTACHMENT_BYTES}"
+        )
+    return description, data

@@ -4,11 +4,14 @@ The client tests (``test_client.py``) trust the simulator to follow the API cont
 if it does not, they pass or fail for the wrong reason. These tests pin down what the
 client tests do not reach: tokens and routing, the validation of bodies and query
 parameters, paging and modification windows, the invoice and payment lifecycle that
-tests drive by hand, per-company isolation, auto-advance, the ``/_sim`` admin API and
-the ``python -m simulator`` command. They bypass the client on purpose, so that a bug
+tests drive by hand (credit memos included), the sub-resources (attachments, payment
+history, cleared check images), per-company isolation, auto-advance, the ``/_sim``
+admin API and the ``python -m simulator`` command. They bypass the client on purpose, so that a bug
 in one cannot hide a bug in the other.
 """
 
+import base64
+import io
 import json
 import pathlib
 import queue
@@ -23,7 +26,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from odoo.tools.pdf import PdfReader
+
 from ..simulator import AvidSimulator
+from ..simulator.validation import MAX_ATTACHMENT_BYTES
 from .common import CLIENT_ID, CLIENT_SECRET, COMPANY_ID, SimulatorCase
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -59,6 +65,15 @@ def invoice(number, amount=100.0, vendor_code="V-1"):
         "Currency": "USD",
         "BuyerVendor": {"VendorExternalSystemID": vendor_code},
         "Distributions": [{"Amount": amount, "Description": "Goods"}],
+    }
+
+
+def credit_memo(number, amount=30.0, vendor_code="V-1"):
+    return {
+        **invoice(number, amount, vendor_code),
+        "ExternalInvoiceId": f"EXT-CM-{number}",
+        "Number": f"CM-{number}",
+        "InvoiceType": "CreditMemo",
     }
 
 
@@ -193,7 +208,18 @@ class TestSimulatorRouting(ApiCase):
     """Paths, methods, query parameters and bodies the API refuses before any data."""
 
     def test_unknown_paths_are_404(self):
-        for path in ("/nothing", "/invoices/INV-1/lines", "/vendors/", "/invoices/INV-404"):
+        self.add_vendor()
+        self.add_invoice(1)
+        paths = (
+            "/nothing",
+            "/invoices/INV-1/lines",
+            "/vendors/",
+            "/invoices/INV-404",
+            "/invoices/INV-1/attachments/ATT-1",
+            "/invoices//attachments",
+            "/ping/1",
+        )
+        for path in paths:
             with self.subTest(path=path):
                 self.assertEqual(self.api.get(path).status_code, 404)
         outside = self.api.get(self.simulator.base_url + "/elsewhere")
@@ -399,9 +425,30 @@ class TestSimulatorInvoiceLifecycle(ApiCase):
         self.invoice_id = self.add_invoice(1, 100.0)
 
     def fetch(self):
+        """The invoice as ``GET /invoices/{Id}`` answers it, less its ``InvoiceUrl``
+        (built for the caller, so not among the stored fields)."""
         answer = self.api.get(f"/invoices/{self.invoice_id}")
         self.assertEqual(answer.status_code, 200)
-        return answer.json()
+        found = answer.json()
+        self.assertEqual(found.pop("InvoiceUrl"), self.simulator.invoice_url(self.invoice_id))
+        return found
+
+    def test_get_answers_status_and_invoice_url(self):
+        found = self.api.get(f"/invoices/{self.invoice_id}").json()
+        self.assertEqual(found["Status"], "Received")
+        url = f"{self.simulator.base_url}/app/invoices/{self.invoice_id}"
+        self.assertEqual(found["InvoiceUrl"], url)
+        self.assertNotIn("InvoiceUrl", self.simulator.get_invoice(self.invoice_id))
+        listed = self.api.get("/invoices").json()["Items"]
+        self.assertEqual(listed, [self.simulator.get_invoice(self.invoice_id)])
+        self.assertEqual(self.api.get(f"/invoices/{self.invoice_id}?foo=1").status_code, 400)
+
+    def test_invoice_url_is_not_taken_from_the_client(self):
+        sent = {**invoice(2), "InvoiceUrl": "https://evil.example/x"}
+        invoice_id = self.api.post("/invoices", json=sent).json()["Id"]
+        found = self.api.get(f"/invoices/{invoice_id}").json()
+        self.assertEqual(found["InvoiceUrl"], self.simulator.invoice_url(invoice_id))
+        self.assertNotIn("InvoiceUrl", self.simulator.get_invoice(invoice_id))
 
     def test_approve(self):
         received = self.fetch()
@@ -431,6 +478,104 @@ class TestSimulatorInvoiceLifecycle(ApiCase):
         with self.assertRaises(KeyError):
             self.simulator.approve_invoice("INV-404")
         self.assertIsNone(self.simulator.get_invoice("INV-404"))
+
+
+def attachment(name="BILL-1.pdf", data=b"%PDF-1.4 bill", content_type="application/pdf"):
+    encoded = base64.b64encode(data).decode("ascii")
+    return {"FileName": name, "ContentType": content_type, "Content": encoded}
+
+
+class TestSimulatorAttachments(ApiCase):
+    """``POST /invoices/{Id}/attachments``: kept once per file, refused when wrong or too big."""
+
+    def setUp(self):
+        super().setUp()
+        self.add_vendor()
+        self.invoice_id = self.add_invoice(1)
+        self.path = f"/invoices/{self.invoice_id}/attachments"
+
+    def test_a_file_is_kept_for_the_invoice(self):
+        before = self.simulator.get_invoice(self.invoice_id)
+        answer = self.api.post(self.path, json=attachment())
+        self.assertEqual((answer.status_code, answer.json()), (201, {"Id": "ATT-1"}))
+        kept = {
+            "Id": "ATT-1",
+            "FileName": "BILL-1.pdf",
+            "ContentType": "application/pdf",
+            "Size": 13,
+            "Content": attachment()["Content"],
+        }
+        self.assertEqual(self.simulator.attachments(self.invoice_id), [kept])
+        url = f"{self.simulator.base_url}/_sim/attachments"
+        over_http = requests.get(url, params={"invoice_id": self.invoice_id}, timeout=10)
+        self.assertEqual(over_http.json(), {"result": [kept]})
+        self.assertEqual(self.simulator.get_invoice(self.invoice_id), before)  # unchanged
+        self.assertEqual(self.simulator.requests("POST", self.path)[0]["status"], 201)
+
+    def test_the_same_file_again_answers_the_id_kept(self):
+        first = self.api.post(self.path, json=attachment()).json()["Id"]
+        again = self.api.post(self.path, json=attachment(content_type="application/x-pdf"))
+        self.assertEqual((again.status_code, again.json()), (200, {"Id": first}))
+        renamed = self.api.post(self.path, json=attachment(name="BILL-1-copy.pdf"))
+        changed = self.api.post(self.path, json=attachment(data=b"%PDF-1.4 other"))
+        self.assertEqual((renamed.status_code, changed.status_code), (201, 201))
+        other_invoice = self.add_invoice(2)
+        elsewhere = self.api.post(f"/invoices/{other_invoice}/attachments", json=attachment())
+        self.assertEqual(elsewhere.status_code, 201)
+        kept = [a["Id"] for a in self.simulator.attachments(self.invoice_id)]
+        self.assertEqual(kept, [first, renamed.json()["Id"], changed.json()["Id"]])
+        self.assertEqual(len(self.simulator.attachments(other_invoice)), 1)
+
+    def test_refusals_are_422(self):
+        cases = [
+            ({**attachment(), "FileName": None}, "FileName: is required"),
+            ({**attachment(), "ContentType": ""}, "ContentType: is required"),
+            ({**attachment(), "ContentType": "pdf"}, "ContentType: must be a media type"),
+            ({**attachment(), "Content": None}, "Content: is required"),
+            ({**attachment(), "Content": 12}, "Content: must be a string"),
+            ({**attachment(), "Content": "not base64!"}, "Content: must be base64"),
+            ({**attachment(), "Content": "QUJD\nREVG"}, "Content: must be base64"),
+            ({**attachment(), "Content": "QUJDRA="}, "Content: must be base64"),  # padding
+            ({**attachment(), "Content": "é"}, "Content: must be base64"),
+            ([attachment()], "body: must be a JSON object"),
+        ]
+        for body, expected in cases:
+            with self.subTest(expected=expected, body=body):
+                answer = self.api.post(self.path, json=body)
+                self.assertEqual(answer.status_code, 422)
+                self.assertIn(expected, detail(answer))
+        self.assertEqual(self.simulator.attachments(self.invoice_id), [])
+
+    def test_more_than_ten_megabytes_is_413(self):
+        largest = attachment(data=b"x" * MAX_ATTACHMENT_BYTES)
+        self.assertEqual(self.api.post(self.path, json=largest).status_code, 201)
+        too_large = attachment(name="BIG.pdf", data=b"x" * (MAX_ATTACHMENT_BYTES + 1))
+        answer = self.api.post(self.path, json=too_large)
+        self.assertEqual(answer.status_code, 413)
+        self.assertIn(f"at most {MAX_ATTACHMENT_BYTES}", detail(answer))
+        self.assertEqual(MAX_ATTACHMENT_BYTES, 10 * 1024 * 1024)
+        self.assertEqual(len(self.simulator.attachments(self.invoice_id)), 1)
+
+    def test_unknown_invoice_method_and_query(self):
+        answer = self.api.post("/invoices/INV-404/attachments", json=attachment())
+        self.assertEqual(answer.status_code, 404)
+        self.assertEqual(detail(answer), "Invoice INV-404 not found")
+        self.assertEqual(self.api.post("/invoices/INV-404/attachments", json={}).status_code, 404)
+        wrong_method = self.api.get(self.path)
+        self.assertEqual((wrong_method.status_code, wrong_method.headers["Allow"]), (405, "POST"))
+        self.assertEqual(self.api.post(self.path + "?foo=1", json=attachment()).status_code, 400)
+        no_token = requests.post(self.simulator.api_url + self.path, json=attachment(), timeout=10)
+        self.assertEqual(no_token.status_code, 401)
+        with self.assertRaises(KeyError):
+            self.simulator.attachments("INV-404")
+
+    def test_faults_match_the_sub_resource_path(self):
+        self.simulator.fail_next(status=503, path=self.path)
+        self.assertEqual(self.api.get(f"/invoices/{self.invoice_id}").status_code, 200)
+        self.assertEqual(self.api.post(self.path, json=attachment()).status_code, 503)
+        self.assertEqual(self.api.post(self.path, json=attachment()).status_code, 201)
+        faults = [entry["fault"] for entry in self.simulator.requests("POST", self.path)]
+        self.assertEqual(faults, ["fail", None])
 
 
 class TestSimulatorPayments(ApiCase):
@@ -571,6 +716,315 @@ class TestSimulatorPayments(ApiCase):
             with self.subTest(expected=expected), self.assertRaisesRegex(ValueError, expected):
                 self.simulator.pay(**kwargs)
         self.assertEqual(self.simulator.payments(), [])
+
+
+class TestSimulatorCreditMemos(ApiCase):
+    """Credit memos: submitted as invoices of their own type, consumed by their vendor's
+    payments as negative lines, given back when such a payment is voided."""
+
+    def setUp(self):
+        super().setUp()
+        self.add_vendor()
+        self.add_vendor("V-2")
+        self.bill = self.add_invoice(1, 100.0)
+        self.credit = self.add_credit_memo(1, 30.0)
+
+    def add_credit_memo(self, number, amount=30.0, vendor_code="V-1"):
+        answer = self.api.post("/invoices", json=credit_memo(number, amount, vendor_code))
+        self.assertEqual(answer.status_code, 201, answer.text)
+        return answer.json()["Id"]
+
+    def state(self, invoice_id):
+        found = self.api.get(f"/invoices/{invoice_id}").json()
+        return found["Status"], found["AmountPaid"], found["Balance"]
+
+    def test_a_credit_memo_is_received_with_its_type(self):
+        answer = self.api.post("/invoices", json=credit_memo(2))
+        expected = {"Id": "INV-3", "ExternalInvoiceId": "EXT-CM-2", "Status": "Received"}
+        self.assertEqual((answer.status_code, answer.json()), (201, expected))
+        found = self.api.get(f"/invoices/{self.credit}").json()
+        self.assertEqual((found["InvoiceType"], found["GrossAmount"]), ("CreditMemo", 30.0))
+        self.assertEqual((found["Balance"], found["AmountPaid"]), (30.0, 0.0))
+        listed = {i["Id"]: i["InvoiceType"] for i in self.api.get("/invoices").json()["Items"]}
+        self.assertEqual(
+            listed, {self.bill: "Invoice", self.credit: "CreditMemo", "INV-3": "CreditMemo"}
+        )
+        explicit = self.api.post("/invoices", json={**invoice(3), "InvoiceType": "Invoice"})
+        self.assertEqual(
+            self.simulator.get_invoice(explicit.json()["Id"])["InvoiceType"], "Invoice"
+        )
+        again = self.api.post("/invoices", json={**credit_memo(9), "ExternalInvoiceId": "EXT-1"})
+        self.assertEqual(again.status_code, 409)  # one ExternalInvoiceId space for both types
+
+    def test_refusals_are_422(self):
+        negative = credit_memo(2, -30.0)
+        cases = [
+            (
+                {**invoice(2), "InvoiceType": "Bill"},
+                "InvoiceType: must be one of Invoice, CreditMemo",
+            ),
+            ({**invoice(2), "InvoiceType": "creditmemo"}, "InvoiceType: must be one of"),
+            ({**invoice(2), "InvoiceType": ""}, 'InvoiceType: must not be ""'),
+            ({**invoice(2), "InvoiceType": False}, "InvoiceType: must not be false"),
+            ({**invoice(2), "InvoiceType": 2}, "InvoiceType: must be a string"),
+            (negative, "GrossAmount: a credit memo is sent with positive amounts"),
+            (credit_memo(2, 0.0), "GrossAmount: a credit memo is sent with positive amounts"),
+        ]
+        for body, expected in cases:
+            with self.subTest(expected=expected):
+                answer = self.api.post("/invoices", json=body)
+                self.assertEqual(answer.status_code, 422)
+                self.assertIn(expected, detail(answer))
+        self.assertEqual(len(self.simulator.invoices()), 2)
+
+    def test_a_payment_consumes_the_credit(self):
+        payment = self.simulator.pay(
+            [{"invoice_id": self.bill}, {"invoice_id": self.credit, "amount": 20}]
+        )
+        self.assertEqual(payment["Amount"], 80.0)
+        credit_line = {
+            "Id": self.credit,
+            "ExternalInvoiceId": "EXT-CM-1",
+            "Number": "CM-1",
+            "AmountPaid": -20.0,
+            "Discount": 0.0,
+        }
+        self.assertEqual(payment["Invoices"][1], credit_line)
+        self.assertEqual(payment["Invoices"][0]["AmountPaid"], 100.0)
+        self.assertEqual(payment["GLPostings"], [{**DEFAULT_GL_POSTING, "Amount": 80.0}])
+        self.assertEqual(self.api.get(f"/payments/{payment['PaymentId']}").json(), payment)
+        self.assertEqual(self.state(self.bill), ("Paid", 100.0, 0.0))
+        self.assertEqual(self.state(self.credit), ("Approved", 20.0, 10.0))
+        second = self.add_invoice(2, 50.0)
+        rest = self.simulator.pay([{"invoice_id": second}, {"invoice_id": self.credit}])
+        self.assertEqual(rest["Amount"], 40.0)  # the rest of the credit by default
+        self.assertEqual(rest["Invoices"][1]["AmountPaid"], -10.0)
+        self.assertEqual(self.state(self.credit), ("Paid", 30.0, 0.0))
+        with self.assertRaisesRegex(ValueError, "is Paid, not payable"):
+            self.simulator.pay([{"invoice_id": self.add_invoice(3)}, {"invoice_id": self.credit}])
+
+    def test_void_gives_the_credit_back(self):
+        payment = self.simulator.pay([{"invoice_id": self.bill}, {"invoice_id": self.credit}])
+        self.assertEqual((payment["Amount"], self.state(self.credit)), (70.0, ("Paid", 30.0, 0.0)))
+        self.simulator.void_payment(payment["PaymentId"])
+        self.assertEqual(self.state(self.credit), ("Approved", 0.0, 30.0))
+        self.assertEqual(self.state(self.bill), ("Approved", 0.0, 100.0))
+        again = self.simulator.pay([{"invoice_id": self.bill}, {"invoice_id": self.credit}])
+        self.assertEqual(again["Amount"], 70.0)
+
+    def test_pay_refusals(self):
+        other_vendor = self.api.post("/invoices", json=invoice(7, 100.0, "V-2")).json()["Id"]
+        small = self.add_invoice(8, 30.0)
+        credit = {"invoice_id": self.credit}
+        cases = [
+            ([credit], "Amount would be -30.00: a credit memo is not payable by itself"),
+            ([{"invoice_id": small}, credit], "Amount would be 0.00"),
+            ([{"invoice_id": self.bill}, {**credit, "amount": 30.01}], "30.01 exceeds the balance"),
+            (
+                [{"invoice_id": self.bill}, {**credit, "amount": -20}],
+                "the credit consumed, a number > 0",
+            ),
+            ([{"invoice_id": self.bill}, {**credit, "amount": 0}], "the credit consumed"),
+            ([{"invoice_id": self.bill}, {**credit, "amount": "20"}], "amount must be a number"),
+            (
+                [{"invoice_id": self.bill}, {**credit, "discount": 1.0}],
+                "a credit takes no discount",
+            ),
+            ([{"invoice_id": other_vendor}, credit], "pays one vendor, not V-1, V-2"),
+        ]
+        for allocations, expected in cases:
+            with self.subTest(expected=expected), self.assertRaisesRegex(ValueError, expected):
+                self.simulator.pay(allocations)
+        self.simulator.reject_invoice(self.credit)
+        with self.assertRaisesRegex(ValueError, "is Rejected, not payable"):
+            self.simulator.pay([{"invoice_id": self.bill}, credit])
+        self.assertEqual(self.simulator.payments(), [])
+        self.assertEqual(self.state(self.credit), ("Rejected", 0.0, 30.0))
+
+    def test_auto_advance_applies_credits_to_the_vendors_next_payment(self):
+        too_large = self.add_credit_memo(2, 200.0)
+        other_vendor = self.add_credit_memo(3, 10.0, vendor_code="V-2")
+        approved = self.simulator.advance()["approved"]
+        self.assertEqual(approved, [self.bill, self.credit, too_large, other_vendor])
+        self.assertEqual(self.simulator.advance(), {"approved": [], "paid": ["PAY-1"]})
+        payment = self.simulator.get_payment("PAY-1")
+        lines = [(line["Id"], line["AmountPaid"]) for line in payment["Invoices"]]
+        self.assertEqual(lines, [(self.bill, 100.0), (self.credit, -30.0)])
+        self.assertEqual(payment["Amount"], 70.0)
+        for memo, balance in ((too_large, 200.0), (other_vendor, 10.0)):
+            self.assertEqual(self.state(memo), ("Approved", 0.0, balance))
+        self.assertEqual(self.simulator.advance(), {"approved": [], "paid": []})
+
+
+class TestSimulatorPaymentHistory(ApiCase):
+    """``GET /payments/{Id}/paymenthistory``: one entry per step, oldest first."""
+
+    def setUp(self):
+        super().setUp()
+        self.add_vendor()
+        self.invoice_id = self.add_invoice(1, 100.0)
+
+    def history(self, payment_id):
+        answer = self.api.get(f"/payments/{payment_id}/paymenthistory")
+        self.assertEqual(answer.status_code, 200, answer.text)
+        self.assertEqual(list(answer.json()), ["Items"])
+        return answer.json()["Items"]
+
+    def steps(self, payment_id):
+        return [(item["Status"], item["Note"]) for item in self.history(payment_id)]
+
+    def test_a_check_from_issue_to_void(self):
+        payment = self.simulator.pay([{"invoice_id": self.invoice_id}])
+        issued = [
+            ("Sent to Check Printer", "Check 100001 sent to the check printer"),
+            ("Issued", "100.00 USD issued by Check"),
+        ]
+        self.assertEqual(self.steps(payment["PaymentId"]), issued)
+        self.simulator.clear_payment(payment["PaymentId"], cleared_date="2026-12-01")
+        voided = self.simulator.void_payment(payment["PaymentId"])
+        ended = [("Cleared", "Cleared on 2026-12-01"), ("Void", "Payment voided")]
+        self.assertEqual(self.steps(payment["PaymentId"]), issued + ended)
+        items = self.history(payment["PaymentId"])
+        self.assertEqual(sorted(items[0]), ["Date", "Note", "Status"])
+        dates = [parse_timestamp(item["Date"]) for item in items]  # ISO 8601 UTC with Z
+        self.assertEqual(dates, sorted(dates))
+        self.assertEqual(items[0]["Date"], payment["LastModifiedDate"])
+        self.assertEqual(items[-1]["Date"], voided["LastModifiedDate"])
+
+    def test_an_ach_payment_in_error_says_why(self):
+        payment = self.simulator.pay([{"invoice_id": self.invoice_id}], method="ACH")
+        self.simulator.error_payment(payment["PaymentId"], reason="Account closed")
+        expected = [
+            ("ACH Credit Issued", "ACH credit sent, trace number 091000019000001"),
+            ("Issued", "100.00 USD issued by ACH"),
+            ("Error", "Account closed"),
+        ]
+        self.assertEqual(self.steps(payment["PaymentId"]), expected)
+
+    def test_each_method_is_paid_out_its_own_way(self):
+        cases = {
+            "VirtualCard": "VCC Processing",
+            "AvidPayNetwork": "Issued to Supplier",
+        }
+        for number, (method, paid_out) in enumerate(cases.items(), start=2):
+            with self.subTest(method=method):
+                invoice_id = self.add_invoice(number, 10.0)
+                payment = self.simulator.pay([{"invoice_id": invoice_id}], method=method)
+                statuses = [status for status, _note in self.steps(payment["PaymentId"])]
+                self.assertEqual(statuses, [paid_out, "Issued"])
+
+    def test_pending_then_cleared_and_created_cleared(self):
+        pending = self.simulator.pay([{"invoice_id": self.invoice_id}], status="Pending")
+        self.simulator.clear_payment(pending["PaymentId"], cleared_date="2026-12-02")
+        self.assertEqual(
+            self.steps(pending["PaymentId"]),
+            [
+                ("Pending", "Payment created; not paid out yet"),
+                ("Cleared", "Cleared on 2026-12-02"),
+            ],
+        )
+        cleared = self.simulator.pay([{"invoice_id": self.add_invoice(2)}], status="Cleared")
+        statuses = [status for status, _note in self.steps(cleared["PaymentId"])]
+        self.assertEqual(statuses, ["Sent to Check Printer", "Issued", "Cleared"])
+
+    def test_reported_again_is_no_new_step(self):
+        payment = self.simulator.pay([{"invoice_id": self.invoice_id}])
+        before = self.history(payment["PaymentId"])
+        self.simulator.report_again(payment["PaymentId"])
+        self.assertEqual(self.history(payment["PaymentId"]), before)
+
+    def test_injected_payment_has_no_history(self):
+        self.simulator.inject_payment({"PaymentId": "PAY-X", "Amount": "wrong"}, COMPANY_ID)
+        self.assertEqual(self.history("PAY-X"), [])
+
+    def test_refusals(self):
+        payment = self.simulator.pay([{"invoice_id": self.invoice_id}])
+        path = f"/payments/{payment['PaymentId']}/paymenthistory"
+        unknown = self.api.get("/payments/PAY-404/paymenthistory")
+        self.assertEqual((unknown.status_code, detail(unknown)), (404, "Payment PAY-404 not found"))
+        self.assertEqual(self.api.get(path + "?pageSize=1").status_code, 400)
+        wrong_method = self.api.post(path, json={})
+        self.assertEqual((wrong_method.status_code, wrong_method.headers["Allow"]), (405, "GET"))
+        no_company = self.api.get(path, headers={"X-Avid-Company-Id": None})
+        self.assertEqual(no_company.status_code, 400)
+
+
+class TestSimulatorCheckImages(ApiCase):
+    """``GET /payments/{Id}/getclearedcheckimage`` and ``HasClearedCheckImages``: a
+    check has an image once cleared, and only then."""
+
+    def setUp(self):
+        super().setUp()
+        self.add_vendor()
+        self.invoice_id = self.add_invoice(1, 100.0)
+
+    def image(self, payment_id):
+        return self.api.get(f"/payments/{payment_id}/getclearedcheckimage")
+
+    def flag(self, payment_id):
+        return self.api.get(f"/payments/{payment_id}").json()["HasClearedCheckImages"]
+
+    def test_a_cleared_check_has_its_image(self):
+        payment = self.simulator.pay([{"invoice_id": self.invoice_id}])
+        payment_id = payment["PaymentId"]
+        self.assertIs(payment["HasClearedCheckImages"], False)
+        none_yet = self.image(payment_id)
+        self.assertEqual(none_yet.status_code, 404)
+        self.assertEqual(detail(none_yet), f"No cleared check image for payment {payment_id}")
+        cleared = self.simulator.clear_payment(payment_id, cleared_date="2026-12-01")
+        self.assertIs(cleared["HasClearedCheckImages"], True)
+        self.assertIs(self.flag(payment_id), True)
+        self.assertIs(self.api.get("/payments").json()["Items"][0]["HasClearedCheckImages"], True)
+        answer = self.image(payment_id)
+        self.assertEqual(answer.status_code, 200)
+        image = answer.json()
+        self.assertEqual(sorted(image), ["Content", "ContentType", "FileName"])
+        self.assertEqual(image["FileName"], "check-100001.pdf")
+        self.assertEqual(image["ContentType"], "application/pdf")
+        data = base64.b64decode(image["Content"], validate=True)
+        self.assertTrue(data.startswith(b"%PDF-1.4\n") and data.endswith(b"%%EOF\n"))
+        text = PdfReader(io.BytesIO(data)).pages[0].extract_text()  # strict: a real PDF
+        for expected in ("Check number: 100001", "Amount: 100.00 USD", "Cleared date: 2026-12-01"):
+            self.assertIn(expected, text)
+        self.simulator.void_payment(payment_id)
+        self.assertIs(self.flag(payment_id), False)
+        self.assertEqual(self.image(payment_id).status_code, 404)
+
+    def test_only_a_cleared_check_has_an_image(self):
+        def pay(number, **options):
+            invoice_id = self.add_invoice(number, 10.0)
+            return self.simulator.pay([{"invoice_id": invoice_id}], **options)["PaymentId"]
+
+        cases = {
+            pay(2, method="ACH", status="Cleared"): False,
+            pay(3, method="VirtualCard", status="Cleared"): False,
+            pay(4, status="Pending"): False,
+            pay(5, check_number="200007", status="Cleared"): True,
+        }
+        for payment_id, has_image in cases.items():
+            with self.subTest(payment_id=payment_id):
+                self.assertIs(self.flag(payment_id), has_image)
+                self.assertEqual(self.image(payment_id).status_code, 200 if has_image else 404)
+        errored = pay(6)
+        self.simulator.error_payment(errored)
+        self.assertIs(self.flag(errored), False)
+        image = self.image(next(p for p, has_image in cases.items() if has_image)).json()
+        self.assertEqual(image["FileName"], "check-200007.pdf")
+
+    def test_refusals(self):
+        unknown = self.image("PAY-404")
+        self.assertEqual((unknown.status_code, detail(unknown)), (404, "Payment PAY-404 not found"))
+        self.simulator.inject_payment(
+            {"PaymentId": "PAY-X", "HasClearedCheckImages": True, "CheckNumber": "1"}, COMPANY_ID
+        )
+        self.assertEqual(self.image("PAY-X").status_code, 404)  # no image behind a made-up item
+        payment = self.simulator.pay([{"invoice_id": self.invoice_id}], status="Cleared")
+        path = f"/payments/{payment['PaymentId']}/getclearedcheckimage"
+        self.assertEqual(self.api.get(path).status_code, 200)
+        self.assertEqual(self.api.get(path + "?format=pdf").status_code, 400)
+        wrong_method = self.api.post(path, json={})
+        self.assertEqual((wrong_method.status_code, wrong_method.headers["Allow"]), (405, "GET"))
+        self.assertEqual(requests.get(self.simulator.api_url + path, timeout=10).status_code, 401)
 
 
 class TestSimulatorFaults(ApiCase):
@@ -714,6 +1168,21 @@ class TestSimulatorCompanies(ApiCase):
         self.assertEqual(self.other.get("/vendors/V-1").json()["Name"], "Other Acme")
         self.assertEqual(self.api.get(f"/invoices/{theirs}").status_code, 404)
         self.assertEqual([i["Id"] for i in self.simulator.invoices(COMPANY_ID)], [mine])
+
+    def test_sub_resources_of_the_other_company_are_404(self):
+        self.add_vendor(api=self.other)
+        theirs = self.add_invoice(1, api=self.other)
+        answer = self.api.post(f"/invoices/{theirs}/attachments", json=attachment())
+        self.assertEqual(answer.status_code, 404)
+        self.assertEqual(self.simulator.attachments(theirs), [])
+        payment_id = self.simulator.pay([{"invoice_id": theirs}])["PaymentId"]
+        history = f"/payments/{payment_id}/paymenthistory"
+        self.assertEqual(self.api.get(history).status_code, 404)
+        self.assertEqual(self.other.get(history).status_code, 200)
+        self.simulator.clear_payment(payment_id)
+        image = f"/payments/{payment_id}/getclearedcheckimage"
+        self.assertEqual(self.api.get(image).status_code, 404)
+        self.assertEqual(self.other.get(image).status_code, 200)
 
     def test_a_client_cannot_act_for_the_other_company(self):
         as_other = self.api.get("/ping", headers={"X-Avid-Company-Id": OTHER_COMPANY})
