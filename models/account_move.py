@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import RedirectWarning, UserError
 
 from ..tools.states import INVOICE_STATUSES, LINK_STATES
 
@@ -36,20 +37,40 @@ class AccountMove(models.Model):
         "send it.",
     )
     avidxchange_vendor_unmarked = fields.Boolean(compute="_compute_avidxchange_reason")
+    avidxchange_changed = fields.Boolean(
+        string="Changed Since AvidXchange Export",
+        compute="_compute_avidxchange_state",
+        store=True,
+        help="Released from AvidXchange's hold and changed since: AvidXchange has another "
+        "amount, date or vendor, or the bill is no longer posted.",
+    )
+    avidxchange_changes = fields.Char(
+        string="Changed Since Export", compute="_compute_avidxchange_link"
+    )
 
-    @api.depends("avidxchange_link_ids.state", "avidxchange_link_ids.avidxchange_status")
+    @api.depends(
+        "avidxchange_link_ids.state",
+        "avidxchange_link_ids.avidxchange_status",
+        "avidxchange_link_ids.changes",
+    )
     def _compute_avidxchange_state(self):
         for move in self:
             link = move.avidxchange_link_ids[:1]
             move.avidxchange_state = link.state
             move.avidxchange_status = link.avidxchange_status
+            move.avidxchange_changed = bool(link.changes)
 
-    @api.depends("avidxchange_link_ids.avidxchange_id", "avidxchange_link_ids.error_message")
+    @api.depends(
+        "avidxchange_link_ids.avidxchange_id",
+        "avidxchange_link_ids.error_message",
+        "avidxchange_link_ids.changes",
+    )
     def _compute_avidxchange_link(self):
         for move in self:
             link = move.avidxchange_link_ids[:1]
             move.avidxchange_invoice_id = link.avidxchange_id
             move.avidxchange_error = link.error_message
+            move.avidxchange_changes = link.changes
 
     @api.depends("state", "payment_state", "invoice_date", "partner_id", "avidxchange_link_ids")
     @api.depends_context("company")
@@ -66,6 +87,67 @@ class AccountMove(models.Model):
         counts = self.env["avidxchange.exchange.log"]._count_by_record(self)
         for move in self:
             move.avidxchange_exchange_count = counts.get(move.id, 0)
+
+    # === GUARDS === #
+
+    def button_draft(self):
+        self._avidxchange_check_free(self.env._("Resetting it to draft"))
+        return super().button_draft()
+
+    def button_cancel(self):
+        self._avidxchange_check_free(self.env._("Cancelling it"))
+        return super().button_cancel()
+
+    def js_assign_outstanding_line(self, line_id):
+        """The bill form's "Add" of a credit note or an outstanding payment."""
+        line = self.env["account.move.line"].browse(line_id)
+        (self | line.move_id)._avidxchange_check_free(
+            self.env._("Setting a credit note or a payment against it")
+        )
+        return super().js_assign_outstanding_line(line_id)
+
+    def _avidxchange_held(self):
+        """The bills among these that AvidXchange holds (see ``_holds``)."""
+        return self.filtered(lambda move: move.sudo().avidxchange_link_ids._holds())
+
+    def _avidxchange_check_free(self, operation):
+        """Refuse ``operation`` (in words) on bills AvidXchange holds: it pays
+        them, so changing or paying them in Odoo alone would pay the vendor
+        twice, or a wrong amount. Like ``account_edi`` with sent documents.
+        An AvidXchange administrator is offered the release, with a reason."""
+        held = self._avidxchange_held()
+        if not held:
+            return
+        message = self.env._(
+            "AvidXchange holds %(bills)s: it was sent there and AvidXchange pays it. "
+            "%(operation)s in Odoo alone would make the two disagree, and the vendor could be "
+            "paid twice. Reject or void it in AvidXchange first (the next sync frees it here).",
+            bills=", ".join(held.mapped("display_name")),
+            operation=operation,
+        )
+        if not self.env.user.has_group("account_avidxchange.group_avidxchange_manager"):
+            raise UserError(
+                message
+                + " "
+                + self.env._("An AvidXchange administrator may also release it, with a reason.")
+            )
+        raise RedirectWarning(
+            message + " " + self.env._("Or release it from the hold, with a reason."),
+            held._avidxchange_release_action(),
+            self.env._("Release with a reason"),
+        )
+
+    def _avidxchange_release_action(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Release from AvidXchange's hold"),
+            "res_model": "avidxchange.bill.release",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": "account.move", "active_ids": self.ids},
+        }
+
+    # === ACTION METHODS === #
 
     def action_avidxchange_mark_vendor(self):
         """The fixing button of "vendor not marked": mark the bills' vendors

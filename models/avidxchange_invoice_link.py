@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_amount, format_date
 
 from .. import const
 from ..tools.exceptions import (
@@ -41,6 +42,25 @@ class AvidxchangeInvoiceLink(models.Model):
     avidxchange_status = fields.Selection(
         INVOICE_STATUSES, string="AvidXchange Status", readonly=True, copy=False
     )
+    # What AvidXchange was sent, to tell what changed since (see ``changes``).
+    exported_amount = fields.Float(string="Amount Sent", readonly=True, copy=False)
+    exported_date = fields.Date(string="Bill Date Sent", readonly=True, copy=False)
+    exported_partner_id = fields.Many2one(
+        "res.partner", string="Vendor Sent", readonly=True, copy=False
+    )
+    released = fields.Boolean(
+        string="Released from Hold",
+        readonly=True,
+        copy=False,
+        help="An AvidXchange administrator released the bill, with a reason logged on it: "
+        "Odoo may reset, cancel or pay it although AvidXchange still holds it.",
+    )
+    changes = fields.Char(
+        string="Changed Since Export",
+        compute="_compute_changes",
+        store=True,
+        help="What differs between the bill in Odoo and what AvidXchange was sent.",
+    )
 
     _backend_move_uniq = models.Constraint(
         "UNIQUE(backend_id, move_id)", "A bill is linked once per connection."
@@ -48,6 +68,58 @@ class AvidxchangeInvoiceLink(models.Model):
     _backend_external_uniq = models.Constraint(
         "UNIQUE(backend_id, external_invoice_id)", "External invoice ids are unique."
     )
+
+    # === COMPUTE METHODS === #
+
+    @api.depends(
+        "state",
+        "exported_amount",
+        "exported_date",
+        "exported_partner_id",
+        "move_id.state",
+        "move_id.amount_total",
+        "move_id.invoice_date",
+        "move_id.commercial_partner_id",
+    )
+    def _compute_changes(self):
+        for link in self:
+            move = link.move_id
+            if link.state != "synced" or not link.exported_partner_id:
+                link.changes = False
+                continue
+            changes = []
+            if move.state != "posted":
+                changes.append(
+                    self.env._("reset to draft")
+                    if move.state == "draft"
+                    else self.env._("cancelled")
+                )
+            currency = move.currency_id
+            if currency.compare_amounts(move.amount_total, link.exported_amount):
+                changes.append(
+                    self.env._(
+                        "amount %(sent)s → %(now)s",
+                        sent=format_amount(self.env, link.exported_amount, currency),
+                        now=format_amount(self.env, move.amount_total, currency),
+                    )
+                )
+            if move.invoice_date != link.exported_date:
+                changes.append(
+                    self.env._(
+                        "date %(sent)s → %(now)s",
+                        sent=format_date(self.env, link.exported_date),
+                        now=format_date(self.env, move.invoice_date) or "-",
+                    )
+                )
+            if move.commercial_partner_id != link.exported_partner_id:
+                changes.append(
+                    self.env._(
+                        "vendor %(sent)s → %(now)s",
+                        sent=link.exported_partner_id.display_name,
+                        now=move.commercial_partner_id.display_name,
+                    )
+                )
+            link.changes = "; ".join(changes) or False
 
     # === CRUD METHODS === #
 
@@ -172,6 +244,9 @@ class AvidxchangeInvoiceLink(models.Model):
                 payload,
                 avidxchange_id=answer["Id"],
                 avidxchange_status=status if status in const.INVOICE_STATUSES else False,
+                exported_amount=move.amount_total,
+                exported_date=move.invoice_date,
+                exported_partner_id=move.commercial_partner_id.id,
             )
             move._message_log(
                 body=self.env._(
@@ -295,6 +370,17 @@ class AvidxchangeInvoiceLink(models.Model):
 
     def _avidxchange_to_resend(self):
         return self.filtered(lambda link: link.state != "synced")
+
+    def _holds(self):
+        """The links whose bill AvidXchange holds: sent, neither rejected nor
+        void there, and not released by an AvidXchange administrator."""
+        return self.filtered(
+            lambda link: (
+                link.state == "synced"
+                and link.avidxchange_status not in ("Rejected", "Void")
+                and not link.released
+            )
+        )
 
     def _prepare_payload(self, vendor_code):
         """The bill as the contract's ``POST /invoices`` body.

@@ -14,7 +14,7 @@ source "$(dirname "$0")/lib.sh"
 
 OLD_REV=${OLD_REV:-8b743c0}
 BEFORE=$REPO_DIR/scripts/upgrade_check/before_19_0_1_0_0.py
-AFTER=$REPO_DIR/scripts/upgrade_check/after_19_0_1_1_0.py
+AFTER=$REPO_DIR/scripts/upgrade_check/after_19_0_1_2_0.py
 
 git -C "$REPO_DIR" cat-file -e "$OLD_REV^{commit}" 2>/dev/null \
     || die "release $OLD_REV is not in this clone's history: fetch it (git fetch --unshallow)."

@@ -1,6 +1,7 @@
 from . import test_backend_connection
 from . import test_backend_credentials
 from . import test_bill_export
+from . import test_bill_guards
 from . import test_bill_scope
 from . import test_client
 from . import test_exchange_log

@@ -155,6 +155,12 @@ class AvidxchangeCase(SimulatorMixin, AccountTestInvoicingCommon):
         )
         self.env.invalidate_all()
 
+    def release(self, bills, reason="Paid by hand after all"):
+        """An AvidXchange administrator releases ``bills`` from AvidXchange's hold."""
+        self.env["avidxchange.bill.release"].with_context(active_ids=bills.ids).create(
+            {"reason": reason}
+        ).action_release()
+
     @classmethod
     def vendor(cls, name="Acme Steel", **values):
         return cls.env["res.partner"].create(

@@ -8,12 +8,13 @@ from odoo.tests import tagged
 
 from .common import AvidxchangeCase
 
-MIGRATION = Path(__file__).parent.parent / "migrations" / "19.0.1.1.0"
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
 
-def migration_step(name):
+def migration_step(name, version="19.0.1.1.0"):
     spec = importlib.util.spec_from_file_location(
-        f"avx_{name.replace('-', '_')}", MIGRATION / f"{name}.py"
+        f"avx_{version.replace('.', '_')}_{name.replace('-', '_')}",
+        MIGRATIONS / version / f"{name}.py",
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -116,3 +117,30 @@ class TestMigrationFrom1900(AvidxchangeCase):
         self.run_stream("payment")
         self.assertEqual(self.simulator.count("POST", "/invoices"), sent)
         self.assertEqual(len(self.bill_paid.matched_payment_ids), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestMigrationFrom1910(AvidxchangeCase):
+    def test_exported_bills_remember_what_was_sent(self):
+        """19.0.1.1.0 did not keep what a bill was sent with: the upgrade takes
+        the bill as it is, so nothing shows as changed, and a later change does."""
+        bill = self.bill(self.vendor(), 77.0)
+        self.run_stream("bill")
+        link = bill.avidxchange_link_ids
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE avidxchange_invoice_link SET exported_amount = NULL, exported_date = NULL, "
+            "exported_partner_id = NULL WHERE id = %s",
+            [link.id],
+        )
+        self.env.invalidate_all()
+        migration_step("post-migrate", "19.0.1.2.0")(self.env.cr, "19.0.1.1.0")
+        self.env.invalidate_all()
+        self.assertEqual(
+            (link.exported_amount, link.exported_date, link.exported_partner_id),
+            (77.0, bill.invoice_date, bill.partner_id),
+        )
+        self.assertFalse(bill.avidxchange_changed)
+        link.released = True
+        bill.button_draft()
+        self.assertTrue(bill.avidxchange_changed)

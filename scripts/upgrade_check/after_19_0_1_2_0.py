@@ -1,4 +1,4 @@
-"""Checks after ``-u`` to 19.0.1.1.0 (run by scripts/upgrade_check.sh in ``odoo-bin
+"""Checks after ``-u`` to 19.0.1.2.0 (run by scripts/upgrade_check.sh in ``odoo-bin
 shell``): what release 19.0.1.0.0 made is all there, in the new shape, and the
 upgraded connection syncs on without sending anything twice. Exits non-zero, naming
 the check, when one fails."""
@@ -45,6 +45,15 @@ old_ids = [f"ODOO-{bill.company_id.id}-{bill.id}" for bill in bills]
 check(
     "bill links keep their external ids",
     bills.avidxchange_link_ids.sorted("move_id").mapped("external_invoice_id") == old_ids,
+)
+check(
+    "exported bills remember what was sent, and nothing changed since",
+    all(
+        link.exported_amount == link.move_id.amount_total
+        and link.exported_partner_id == link.move_id.commercial_partner_id
+        for link in bills.avidxchange_link_ids
+    )
+    and not any(bills.mapped("avidxchange_changed")),
 )
 vendor_links = env["avidxchange.partner.link"].search([])
 check(

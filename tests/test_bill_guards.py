@@ -1,0 +1,132 @@
+"""While AvidXchange holds a bill (it will pay it), Odoo does not change or pay
+it behind AvidXchange's back, unless an AvidXchange administrator releases it
+with a reason; what then differs from what was sent shows on the bill."""
+
+from odoo import Command
+from odoo.exceptions import RedirectWarning, UserError, ValidationError
+from odoo.tests import Form, tagged
+
+from .common import AvidxchangeCase
+
+HELD = "AvidXchange holds"
+
+
+@tagged("post_install", "-at_install")
+class TestBillGuards(AvidxchangeCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.acme = cls.vendor()
+
+    def setUp(self):
+        super().setUp()
+        self.clerk = self.ap_clerk("avx_guard_clerk")
+        self.clerk.group_ids += self.env.ref("account.group_account_invoice")  # Billing
+
+    def exported(self, amount=77.0):
+        bill = self.bill(self.acme, amount)
+        self.run_stream("bill")
+        self.assertEqual(bill.avidxchange_state, "synced")
+        return bill
+
+    def register_payment(self, bill):
+        return (
+            self.env["account.payment.register"]
+            .with_user(bill.env.user)
+            .with_context(active_model="account.move", active_ids=bill.ids)
+            .create({})
+            ._create_payments()
+        )
+
+    def release_in_form(self, bill, reason="Vendor sent a corrected bill"):
+        wizard = Form(
+            self.env["avidxchange.bill.release"].with_context(
+                active_model="account.move", active_ids=bill.ids
+            )
+        )
+        wizard.reason = reason
+        return wizard.save().action_release()
+
+    def test_a_held_bill_cannot_be_reset_cancelled_or_paid_in_odoo(self):
+        bill = self.exported().with_user(self.clerk)
+        attempts = {
+            "reset": bill.button_draft,
+            "cancel": bill.button_cancel,
+            "register": bill.action_register_payment,
+            "register from lines": bill.line_ids.action_register_payment,
+            "wizard": lambda: self.register_payment(bill),
+        }
+        for name, attempt in attempts.items():
+            with self.subTest(name), self.assertRaisesRegex(UserError, HELD) as caught:
+                attempt()
+            self.assertNotIsInstance(caught.exception, RedirectWarning, "a clerk cannot release")
+            self.assertIn("administrator", str(caught.exception))
+        self.assertEqual((bill.state, bill.payment_state), ("posted", "not_paid"))
+
+    def test_a_credit_note_cannot_be_set_against_a_held_bill(self):
+        bill = self.exported()
+        refund = self.bill(self.acme, 20.0, move_type="in_refund", ref="CREDIT-1")
+        credit_line = refund.line_ids.filtered(
+            lambda line: line.account_type == "liability_payable"
+        )
+        with self.assertRaisesRegex(RedirectWarning, HELD):  # from the bill
+            bill.js_assign_outstanding_line(credit_line.id)
+        bill_line = bill.line_ids.filtered(lambda line: line.account_type == "liability_payable")
+        with self.assertRaisesRegex(RedirectWarning, HELD):  # from the credit note
+            refund.js_assign_outstanding_line(bill_line.id)
+        self.assertEqual(bill.amount_residual, 77.0)
+
+    def test_an_administrator_is_offered_the_release(self):
+        bill = self.exported()
+        with self.assertRaisesRegex(RedirectWarning, HELD) as caught:
+            bill.button_draft()
+        _message, action, _button, _context = caught.exception.args
+        self.assertEqual(action["res_model"], "avidxchange.bill.release")
+        self.assertEqual(action["context"]["active_ids"], bill.ids)
+
+    def test_released_with_a_reason_then_changed_shows_what_differs(self):
+        bill = self.exported(77.0)
+        with self.assertRaises(ValidationError):  # no reason, no release
+            self.env["avidxchange.bill.release"].with_context(active_ids=bill.ids).create(
+                {"reason": "  "}
+            )
+        with self.assertRaises(UserError):  # a clerk may not release
+            self.env["avidxchange.bill.release"].with_user(self.clerk).with_context(
+                active_ids=bill.ids
+            ).create({"reason": "Please"}).action_release()
+        self.release_in_form(bill)
+        self.assertIn("Vendor sent a corrected bill", bill.message_ids[0].body)
+        self.assertFalse(bill.avidxchange_changed, "released, not changed yet")
+        bill.button_draft()
+        self.assertTrue(bill.avidxchange_changed)
+        self.assertIn("draft", bill.avidxchange_changes)
+        bill.write(
+            {
+                "invoice_line_ids": [
+                    Command.update(bill.invoice_line_ids.id, {"price_unit": 88.0})
+                ],
+                "invoice_date": "2026-11-21",
+            }
+        )
+        bill.action_post()
+        self.assertIn("77.00", bill.avidxchange_changes)
+        self.assertIn("88.00", bill.avidxchange_changes)
+        self.assertIn("date", bill.avidxchange_changes)
+        changed = self.env["account.move"].search([("avidxchange_changed", "=", True)])
+        self.assertEqual(changed, bill)
+        self.assertEqual(self.run_stream("bill"), (0, 0), "never submitted twice")
+
+    def test_a_rejected_bill_is_free_again(self):
+        bill = self.exported()
+        link = bill.avidxchange_link_ids
+        self.simulator.reject_invoice(link.avidxchange_id)
+        link._refresh_statuses(self.backend, [self.simulator.get_invoice(link.avidxchange_id)])
+        self.assertEqual(bill.avidxchange_status, "Rejected")
+        bill.with_user(self.clerk).button_draft()
+        self.assertEqual(bill.state, "draft")
+
+    def test_the_payment_import_still_pays_a_held_bill(self):
+        bill = self.exported(50.0)
+        self.simulator.pay({"invoice_id": bill.avidxchange_invoice_id, "amount": 50.0})
+        self.run_stream("payment")
+        self.assertEqual(bill.payment_state in ("paid", "in_payment"), True)

@@ -1,0 +1,2 @@
+from . import avidxchange_bill_release
+from . import account_payment_register

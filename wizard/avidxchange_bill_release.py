@@ -1,0 +1,49 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+
+class AvidxchangeBillRelease(models.TransientModel):
+    """An AvidXchange administrator releases bills from AvidXchange's hold
+    (see ``account.move._avidxchange_check_free``), with a reason logged on
+    each: Odoo may then reset, cancel or pay them. What then differs from what
+    AvidXchange was sent shows as "changed since export"."""
+
+    _name = "avidxchange.bill.release"
+    _description = "Release Bills from AvidXchange's Hold"
+
+    move_ids = fields.Many2many(
+        "account.move", string="Bills", default=lambda self: self._default_moves()
+    )
+    reason = fields.Text(required=True)
+
+    @api.model
+    def _default_moves(self):
+        if self.env.context.get("active_model", "account.move") != "account.move":
+            return self.env["account.move"]
+        return self.env["account.move"].browse(self.env.context.get("active_ids", []))
+
+    @api.constrains("reason")
+    def _check_reason(self):
+        if any(not (wizard.reason or "").strip() for wizard in self):
+            raise ValidationError(self.env._("Say why the bills are released."))
+
+    def action_release(self):
+        self.ensure_one()
+        if not self.env.user.has_group("account_avidxchange.group_avidxchange_manager"):
+            raise UserError(self.env._("Only AvidXchange administrators can release bills."))
+        for move in self.move_ids:
+            links = move.sudo().avidxchange_link_ids._holds()
+            if not links:
+                continue
+            links.released = True
+            move.message_post(
+                body=self.env._(
+                    "Released from AvidXchange's hold by %(user)s: %(reason)s. Odoo may now "
+                    "reset, cancel or pay this bill; AvidXchange is not told. Change or void "
+                    "its invoice %(invoice)s there to match.",
+                    user=self.env.user.name,
+                    reason=self.reason.strip(),
+                    invoice=links[:1].avidxchange_id,
+                )
+            )
+        return {"type": "ir.actions.act_window_close"}
