@@ -29,6 +29,7 @@ TOKEN_GRANT_TYPE = "client_credentials"
 PATH_VENDOR = "/vendors/{}"
 PATH_INVOICES = "/invoices"
 PATH_INVOICE = "/invoices/{}"
+PATH_INVOICE_ATTACHMENTS = "/invoices/{}/attachments"
 PATH_PAYMENTS = "/payments"
 PATH_PAYMENT = "/payments/{}"
 PATH_ENTERPRISE_CODES = "/enterpriseCodes"
@@ -102,6 +103,17 @@ PAYMENT_METHODS = {
 }
 
 GL_ACCOUNT_CODE_GROUP = "Accounting Codes"
+
+# The bill's image for AvidXchange's approvers: its main attachment, sent once,
+# at most this large once decoded (AvidXchange answers 413 beyond). [assumed]
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+# The audit trail keeps the size of a file's base64 ``Content``, not the file.
+FILE_CONTENT_KEY = "Content"
+
+# A vendor bill goes as an invoice, a vendor credit note as a credit memo,
+# with positive amounts; AvidXchange consumes it in the vendor's next payment
+# (a negative AmountPaid). [assumed]
+INVOICE_TYPES = {"in_invoice": "Invoice", "in_refund": "CreditMemo"}
 
 # How a vendor (ExternalVendorCode) and a bill (ExternalInvoiceId) are known
 # to AvidXchange. ``database`` is the start of ``database.uuid``: two

@@ -78,7 +78,7 @@ class AccountMove(models.Model):
         InvoiceLink = self.env["avidxchange.invoice.link"]
         for move in self:
             code = reason = False
-            if move.move_type == "in_invoice" and not move.avidxchange_link_ids:
+            if move.move_type in ("in_invoice", "in_refund") and not move.avidxchange_link_ids:
                 code, reason = InvoiceLink._scope_refusal(move)
             move.avidxchange_reason = reason
             move.avidxchange_vendor_unmarked = code == "vendor_unmarked"
@@ -148,6 +148,10 @@ class AccountMove(models.Model):
         }
 
     # === ACTION METHODS === #
+
+    def action_open_in_avidxchange(self):
+        self.ensure_one()
+        return self.avidxchange_link_ids[:1].action_open_in_avidxchange()
 
     def action_avidxchange_mark_vendor(self):
         """The fixing button of "vendor not marked": mark the bills' vendors

@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount, format_date
@@ -47,6 +49,19 @@ class AvidxchangeInvoiceLink(models.Model):
     exported_date = fields.Date(string="Bill Date Sent", readonly=True, copy=False)
     exported_partner_id = fields.Many2one(
         "res.partner", string="Vendor Sent", readonly=True, copy=False
+    )
+    image_avidxchange_id = fields.Char(
+        string="Image Sent",
+        readonly=True,
+        copy=False,
+        help="AvidXchange's id of the bill's image (its main attachment), sent once.",
+    )
+    image_error = fields.Char(string="Image Not Sent", readonly=True, copy=False)
+    invoice_url = fields.Char(
+        string="AvidXchange URL",
+        readonly=True,
+        copy=False,
+        help="The invoice in AvidXchange's web application.",
     )
     released = fields.Boolean(
         string="Released from Hold",
@@ -255,7 +270,43 @@ class AvidxchangeInvoiceLink(models.Model):
                 if known
                 else self.env._("Submitted to AvidXchange as invoice %s.", answer["Id"])
             )
+            link._send_image(client)
         return waiting
+
+    def _send_image(self, client):
+        """The bill's image (its main attachment: the vendor's PDF or a scan)
+        for AvidXchange's approvers, once. AvidXchange has the bill already:
+        an image it cannot take is said on the link and the bill's chatter,
+        and holds nothing back."""
+        self.ensure_one()
+        attachment = self.move_id.message_main_attachment_id
+        if self.image_avidxchange_id or not attachment:
+            return
+        try:
+            if attachment.file_size > const.MAX_ATTACHMENT_BYTES:
+                raise UserError(
+                    self.env._(
+                        "%(file)s is %(size)s MB; AvidXchange takes files of %(max)s MB at most.",
+                        file=attachment.name,
+                        size=round(attachment.file_size / 2**20, 1),
+                        max=const.MAX_ATTACHMENT_BYTES // 2**20,
+                    )
+                )
+            with client.recording("bill_export", self.move_id):
+                self.image_avidxchange_id = client.add_invoice_attachment(
+                    self.avidxchange_id,
+                    attachment.name,
+                    attachment.mimetype or "application/octet-stream",
+                    attachment.raw,
+                )
+        except (UserError, AvidXchangeError) as error:
+            reason = error.args[0] if isinstance(error, UserError) else str(error)
+            self.image_error = reason
+            self.move_id._message_log(
+                body=self.env._("The bill's image was not sent to AvidXchange: %s", reason)
+            )
+        else:
+            self.image_error = False
 
     def _check_same_bill(self, client, invoice_id, payload):
         """AvidXchange answered 409: it has an invoice under this bill's
@@ -263,6 +314,7 @@ class AvidxchangeInvoiceLink(models.Model):
         amount and vendor); another database, or a bill renumbered since,
         must not be taken for it."""
         theirs = client.get_invoice(invoice_id)
+        self._keep_invoice_url(theirs)
         amount = read_money(theirs.get("GrossAmount"))
         vendor = theirs.get("BuyerVendor")
         vendor = vendor.get("VendorExternalSystemID") if isinstance(vendor, dict) else None
@@ -289,6 +341,41 @@ class AvidxchangeInvoiceLink(models.Model):
                     our_vendor=ours_vendor,
                 )
             )
+
+    def _keep_invoice_url(self, invoice):
+        """Keep AvidXchange's ``InvoiceUrl``, an address the bill's form
+        opens: only a web address (http or https, a host), never a script."""
+        url = invoice.get("InvoiceUrl")
+        if not isinstance(url, str) or len(url) > 2048:
+            return False
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            return False
+        self.invoice_url = parts.geturl()
+        return True
+
+    def action_open_in_avidxchange(self):
+        """The invoice in AvidXchange's web application (asked for once), for
+        AvidXchange users: its address is read with the connection's client."""
+        self.ensure_one()
+        self.check_access("read")  # AvidXchange users only
+        link = self.sudo()
+        if not link.invoice_url and link.avidxchange_id:
+            backend = link.backend_id
+            try:
+                with backend._get_client() as client, client.recording("bill_export", self.move_id):
+                    found = link._keep_invoice_url(client.get_invoice(link.avidxchange_id))
+            except (AvidXchangeError, UserError) as error:
+                raise UserError(backend._explain(error)) from None
+            if not found:
+                raise UserError(
+                    self.env._(
+                        "AvidXchange gave no usable address for invoice %s.", link.avidxchange_id
+                    )
+                )
+        if not link.invoice_url:
+            raise UserError(self.env._("This bill is not in AvidXchange."))
+        return {"type": "ir.actions.act_url", "url": link.invoice_url, "target": "new"}
 
     def _export_gl_codes(self, client):
         """The accounts these bills are coded with, as enterprise codes, first.
@@ -324,7 +411,7 @@ class AvidxchangeInvoiceLink(models.Model):
         scope."""
         domain = [
             ("company_id", "in", backend._scope_companies().ids),
-            ("move_type", "=", "in_invoice"),
+            ("move_type", "in", ("in_invoice", "in_refund")),  # credit notes as credit memos
             ("state", "=", "posted"),
             # Partly paid in Odoo: AvidXchange would pay its full total.
             ("payment_state", "=", "not_paid"),
@@ -383,7 +470,8 @@ class AvidxchangeInvoiceLink(models.Model):
         )
 
     def _prepare_payload(self, vendor_code):
-        """The bill as the contract's ``POST /invoices`` body.
+        """The bill (or credit note, as a credit memo) as the contract's
+        ``POST /invoices`` body.
 
         Each invoice line is a distribution coded with its account; taxes are
         distributions of their own, coded with the tax account. Amounts are in
@@ -391,16 +479,18 @@ class AvidxchangeInvoiceLink(models.Model):
         """
         self.ensure_one()
         move = self.move_id
-        if move.state != "posted" or move.move_type != "in_invoice":
-            raise UserError(self.env._("Only posted vendor bills are exported."))
+        if move.state != "posted" or move.move_type not in ("in_invoice", "in_refund"):
+            raise UserError(self.env._("Only posted vendor bills and credit notes are exported."))
         if not move.invoice_date:
             raise UserError(self.env._("The bill has no bill date."))
         currency = move.currency_id
         distributions = []
         for line in move.invoice_line_ids.filtered(lambda line: line.display_type == "product"):
             distributions.append(self._distribution(line.price_subtotal, line.name, line))
+        # A credit memo's amounts are positive too: its tax lines are credits.
+        sign = -1 if move.move_type == "in_refund" else 1
         for line in move.line_ids.filtered(lambda line: line.display_type == "tax"):
-            distributions.append(self._distribution(line.amount_currency, line.name, line))
+            distributions.append(self._distribution(sign * line.amount_currency, line.name, line))
         distributions = [d for d in distributions if d["Amount"]]
         total = money(move.amount_total, currency)
         if distributions:
@@ -412,6 +502,7 @@ class AvidxchangeInvoiceLink(models.Model):
         return compact(
             {
                 "ExternalInvoiceId": self.external_invoice_id,
+                "InvoiceType": const.INVOICE_TYPES[move.move_type],
                 "Number": move.ref or move.name,
                 "InvoiceDate": fields.Date.to_string(move.invoice_date),
                 "InvoiceDueDate": fields.Date.to_string(move.invoice_date_due),

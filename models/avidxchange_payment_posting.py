@@ -99,11 +99,43 @@ class AvidxchangePayment(models.Model):
         moves._message_log_batch(bodies={move.id: bodies[move.id] for move in moves})
 
     def _check_allocation(self, bill, allocation, currency):
+        """What AvidXchange did to one of our documents: paid a bill, or
+        consumed a credit note (a negative ``AmountPaid``), within what is
+        still open of it."""
+        is_credit_note = bill.move_type == "in_refund"
+        if allocation.is_credit != is_credit_note:
+            raise UserError(
+                self.env._(
+                    "AvidXchange consumed a credit of %(amount)s on %(bill)s, which is a bill, "
+                    "not a credit note: nothing registered. Check it in AvidXchange.",
+                    amount=currency.format(-allocation.paid),
+                    bill=bill.name,
+                )
+                if allocation.is_credit
+                else self.env._(
+                    "AvidXchange paid %(amount)s on credit note %(bill)s, which is consumed, "
+                    "never paid: nothing registered. Check it in AvidXchange.",
+                    amount=currency.format(allocation.paid),
+                    bill=bill.name,
+                )
+            )
         if bill.payment_state in ("paid", "in_payment", "reversed"):
             raise UserError(
                 self.env._("Bill %s is already paid in Odoo: nothing registered.", bill.name)
             )
         residual = bill.amount_residual
+        if is_credit_note:
+            if float_compare(-allocation.paid, residual, precision_rounding=currency.rounding) > 0:
+                raise UserError(
+                    self.env._(
+                        "AvidXchange consumed %(credit)s of credit note %(bill)s, more than "
+                        "the %(residual)s left of it.",
+                        credit=currency.format(-allocation.paid),
+                        bill=bill.name,
+                        residual=currency.format(residual),
+                    )
+                )
+            return
         if float_compare(allocation.relieved, residual, precision_rounding=currency.rounding) > 0:
             raise UserError(
                 self.env._(
@@ -129,11 +161,12 @@ class AvidxchangePayment(models.Model):
         first bill's share is the payment's own counterpart line, every other
         bill's is a payable line of its own (so each bill is relieved of its
         own share, not of what reconciliation would pick), and the discounts
-        are one write-off."""
+        are one write-off. A credit consumed is a payable line the other way,
+        which the credit note is set against."""
         journal, outstanding_account = self._get_journal(report)
         method_line = self._get_method_line(journal)
         date = self.payment_date or fields.Date.context_today(self)
-        first, *others = report.allocations
+        first, *others = bills_first(report.allocations)
         partner = bills[first].commercial_partner_id
 
         def line(name, account, amount):
@@ -258,7 +291,7 @@ class Registration:
         payables = odoo_payment.move_id.line_ids.filtered(
             lambda line: line.account_id.account_type == "liability_payable"
         )
-        first, *others = self.report.allocations
+        first, *others = bills_first(self.report.allocations)
         own_lines = {
             a: payables.filtered(lambda line, a=a: line.name == self.bills[a].name)[:1]
             for a in others
@@ -279,6 +312,14 @@ class Registration:
         payment, env = self.payment, self.payment.env
         return {
             self.bills[allocation].id: env._(
+                "Used by AvidXchange: %(memo)s consumed %(amount)s of this credit note "
+                "(payment %(payment)s).",
+                memo=payment._memo(),
+                amount=self.currency.format(-allocation.relieved),
+                payment=odoo_payment.name,
+            )
+            if allocation.is_credit
+            else env._(
                 "Paid through AvidXchange: %(memo)s, %(amount)s of this bill (payment "
                 "%(payment)s).",
                 memo=payment._memo(),
@@ -287,6 +328,12 @@ class Registration:
             )
             for allocation in self.report.allocations
         }
+
+
+def bills_first(allocations):
+    """The allocations, a bill's first: the first is the payment's own
+    counterpart line, which pays (a credit consumed is never first)."""
+    return sorted(allocations, key=lambda allocation: allocation.is_credit)
 
 
 def _payable_account(bill):

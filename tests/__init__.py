@@ -2,8 +2,10 @@ from . import test_backend_connection
 from . import test_backend_credentials
 from . import test_bill_export
 from . import test_bill_guards
+from . import test_bill_image
 from . import test_bill_scope
 from . import test_client
+from . import test_credit_memos
 from . import test_exchange_log
 from . import test_hardening
 from . import test_identity

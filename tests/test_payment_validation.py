@@ -71,7 +71,7 @@ class TestPaymentValidation(PaymentCase):
         self.assertEqual(good_bill.amount_residual, 0.0)
         self.assertEqual(bill.amount_residual, 100.0)
         expected = {
-            "NEGATIVE": "AmountPaid is negative",
+            "NEGATIVE": "Amount is negative (-50.00)",
             "OVERPAID": "Discount is negative",
             "NAN": "not a finite number",
             "TEXT": "not a number: '12abc'",

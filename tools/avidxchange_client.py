@@ -241,6 +241,17 @@ class AvidXchangeClient:
             return self._require(existing, "Id"), True
         return self._require(answer, "Id"), False
 
+    def add_invoice_attachment(self, invoice_id, file_name, content_type, content):
+        """Attach a file (``content``: bytes) to an invoice for its approvers;
+        returns AvidXchange's id of it. The same file twice answers its id."""
+        path = const.PATH_INVOICE_ATTACHMENTS.format(quote(str(invoice_id), safe=""))
+        body = {
+            "FileName": file_name,
+            "ContentType": content_type,
+            "Content": base64.b64encode(content).decode("ascii"),
+        }
+        return self._require(self._call("POST", path, body=body), "Id")["Id"]
+
     def get_invoice(self, invoice_id):
         answer = self._call("GET", const.PATH_INVOICE.format(quote(str(invoice_id), safe="")))
         return self._require(answer, "Id")

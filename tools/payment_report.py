@@ -46,6 +46,11 @@ class Allocation:
         return self.paid + self.discount
 
     @property
+    def is_credit(self):
+        """A vendor credit the payment consumed (a credit memo's line)."""
+        return self.paid < 0
+
+    @property
     def label(self):
         return self.number or self.external_id or self.invoice_id or "?"
 
@@ -128,6 +133,8 @@ def parse_report(item):
                 f"The invoices' AmountPaid add up to {total:.2f}, not to the payment's "
                 f"Amount of {amount:.2f}."
             )
+    if amount is not None and amount < 0:
+        problems.append(f"The payment's Amount is negative ({amount:.2f}).")
     if allocations and not problems and not any(a.relieved for a in allocations):
         problems.append("The payment pays nothing: every AmountPaid and Discount is 0.")
     payment_date = _date(item.get("PaymentDate"), "PaymentDate", problems)
@@ -186,9 +193,15 @@ def _allocations(value, problems):
             problems.append(f"{where} names no invoice (neither Id nor ExternalInvoiceId).")
         paid = _money(line.get("AmountPaid"), f"{where}'s AmountPaid", problems)
         discount = _money(line.get("Discount") or 0, f"{where}'s Discount", problems)
-        for label, amount in (("AmountPaid", paid), ("Discount", discount)):
-            if amount is not None and amount < 0:
-                problems.append(f"{where}'s {label} is negative ({amount:.2f}).")
+        # A negative AmountPaid is a vendor credit the payment consumed (the
+        # contract's credit memos): it takes no discount. A negative discount
+        # is never one.
+        if discount is not None and discount < 0:
+            problems.append(f"{where}'s Discount is negative ({discount:.2f}).")
+        if paid is not None and paid < 0 and discount:
+            problems.append(
+                f"{where} consumes a credit ({paid:.2f}) and takes a discount ({discount:.2f})."
+            )
         if paid is not None and discount is not None:
             allocations.append(
                 Allocation(invoice_id, external_id, _text(line.get("Number")), paid, discount)

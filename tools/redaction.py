@@ -3,7 +3,7 @@
 import json
 import re
 
-from ..const import REDACTED, SENSITIVE_KEYS
+from ..const import FILE_CONTENT_KEY, REDACTED, SENSITIVE_KEYS
 
 MAX_BODY_CHARS = 20000  # an audit entry keeps the start of a long body
 
@@ -14,12 +14,21 @@ def is_sensitive(key):
 
 
 def redact(value):
-    """Return a copy of a JSON-like value with every sensitive key masked."""
+    """Return a copy of a JSON-like value with every sensitive key masked,
+    and a file's content (an attachment, a check image) told by its size."""
     if isinstance(value, dict):
-        return {key: REDACTED if is_sensitive(key) else redact(item) for key, item in value.items()}
+        return {key: _redact_item(key, item) for key, item in value.items()}
     if isinstance(value, list):
         return [redact(item) for item in value]
     return value
+
+
+def _redact_item(key, item):
+    if is_sensitive(key):
+        return REDACTED
+    if key == FILE_CONTENT_KEY and isinstance(item, str):
+        return f"({len(item)} characters of base64)"
+    return redact(item)
 
 
 def redacted_text(body, scrub=None):
