@@ -214,12 +214,16 @@ class AvidxchangeInvoiceLink(models.Model):
         order_links = self.env["avidxchange.purchase.link"]._link_orders(
             backend, moves.invoice_line_ids.purchase_line_id.order_id
         )
-        busy_accounts = self._export_gl_codes(client)
+        busy_accounts, busy_analytics = self._export_gl_codes(client)
         waiting = self.browse()
         for link in self:
             move = link.move_id
             vendor_link = vendor_by_partner.get(move.partner_id.commercial_partner_id)
-            if not vendor_link or move.line_ids.account_id & busy_accounts:
+            if (
+                not vendor_link
+                or move.line_ids.account_id & busy_accounts
+                or _analytic_accounts(move.line_ids) & busy_analytics
+            ):
                 waiting |= link
                 continue
             try:
@@ -378,17 +382,18 @@ class AvidxchangeInvoiceLink(models.Model):
         return {"type": "ir.actions.act_url", "url": link.invoice_url, "target": "new"}
 
     def _export_gl_codes(self, client):
-        """The accounts these bills are coded with, as enterprise codes, first.
-        Returns the accounts the GL code stream holds right now.
+        """The codes these bills use, their GL accounts and analytic accounts
+        as enterprise codes, first. Returns the accounts and the analytic
+        accounts the GL code stream holds right now.
 
         A refused code is no reason to hold the bills back: AvidXchange then
         refuses a bill whose code it lacks, with a reason on that bill.
         """
-        accounts = self.move_id.line_ids.filtered(
-            lambda line: line.display_type in ("product", "tax")
-        ).account_id
+        lines = self.move_id.line_ids.filtered(lambda line: line.display_type in ("product", "tax"))
         AccountLink = self.env["avidxchange.account.link"]
-        return AccountLink._export_accounts(self.backend_id, accounts, client)
+        return AccountLink._export_accounts(
+            self.backend_id, [lines.account_id, _analytic_accounts(lines)], client
+        )
 
     def _ensure_vendor(self, vendor_link, client):
         """AvidXchange refuses a bill of an unknown vendor: export it first."""
@@ -473,9 +478,11 @@ class AvidxchangeInvoiceLink(models.Model):
         """The bill (or credit note, as a credit memo) as the contract's
         ``POST /invoices`` body.
 
-        Each invoice line is a distribution coded with its account; taxes are
-        distributions of their own, coded with the tax account. Amounts are in
-        the bill's currency and add up to its total.
+        Each invoice line is a distribution coded with its account and its
+        analytic accounts (split by its analytic distribution, see
+        ``_distributions``); taxes are distributions of their own, coded with
+        the tax account. Amounts are in the bill's currency and add up to its
+        total.
         """
         self.ensure_one()
         move = self.move_id
@@ -486,11 +493,11 @@ class AvidxchangeInvoiceLink(models.Model):
         currency = move.currency_id
         distributions = []
         for line in move.invoice_line_ids.filtered(lambda line: line.display_type == "product"):
-            distributions.append(self._distribution(line.price_subtotal, line.name, line))
+            distributions += self._distributions(line.price_subtotal, line.name, line)
         # A credit memo's amounts are positive too: its tax lines are credits.
         sign = -1 if move.move_type == "in_refund" else 1
         for line in move.line_ids.filtered(lambda line: line.display_type == "tax"):
-            distributions.append(self._distribution(sign * line.amount_currency, line.name, line))
+            distributions += self._distributions(sign * line.amount_currency, line.name, line)
         distributions = [d for d in distributions if d["Amount"]]
         total = money(move.amount_total, currency)
         if distributions:
@@ -515,18 +522,72 @@ class AvidxchangeInvoiceLink(models.Model):
             }
         )
 
-    def _distribution(self, amount, description, line):
-        return compact(
-            {
-                "Amount": money(amount, line.currency_id),
-                "Description": (description or "").strip()[:250] or None,
-                "EnterpriseCodes": [
-                    {
-                        "GroupName": const.GL_ACCOUNT_CODE_GROUP,
-                        "EnterpriseCodeValue": line.account_id.code,
-                    }
-                ]
-                if line.account_id.code
-                else None,
-            }
+    def _distributions(self, amount, description, line):
+        """One invoice line as distributions: coded with its account, and
+        split by its analytic distribution, one distribution per combination
+        of analytic accounts (plans are independent: 60/40 by department and
+        100 to one location make 60 and 40 at that location), the share of
+        the line no plan covers coded with the account alone. Cents are
+        reconciled to the line."""
+        AccountLink = self.env["avidxchange.account.link"]
+        currency = line.currency_id
+        account_code = (
+            [AccountLink._code_of_account(line.account_id)] if line.account_id.code else []
         )
+        shares = [(100.0, [])]
+        for entries in _analytic_shares(line).values():
+            rest = 100.0 - sum(share for share, _codes in entries)
+            options = entries + ([(rest, [])] if rest > 0.0001 else [])
+            shares = [
+                (share * option / 100.0, codes + option_codes)
+                for share, codes in shares
+                for option, option_codes in options
+            ]
+        shares = [(share, codes) for share, codes in shares if share > 0.0001]
+        total = money(amount, currency)
+        amounts = [money(total * share / 100.0, currency) for share, _codes in shares]
+        gap = money(total - sum(amounts), currency)
+        if gap:
+            largest = max(range(len(amounts)), key=lambda index: abs(amounts[index]))
+            amounts[largest] = money(amounts[largest] + gap, currency)
+        text = (description or "").strip()[:250] or None
+        return [
+            compact(
+                {
+                    "Amount": part,
+                    "Description": text,
+                    "EnterpriseCodes": account_code
+                    + [AccountLink._code_of_analytic(account) for account in accounts],
+                }
+            )
+            for part, (_share, accounts) in zip(amounts, shares, strict=True)
+        ]
+
+
+def _analytic_accounts(lines):
+    """The analytic accounts the analytic distributions of ``lines`` name."""
+    ids = {
+        int(account_id)
+        for line in lines
+        for key in (line.analytic_distribution or {})
+        for account_id in key.split(",")
+        if account_id.isdigit()
+    }
+    return lines.env["account.analytic.account"].sudo().browse(ids).exists()
+
+
+def _analytic_shares(line):
+    """``{plans: [(percentage, analytic accounts)]}`` of ``line``'s analytic
+    distribution, grouped by the plans its keys cover: each group's
+    percentages add up to 100 at most."""
+    Analytic = line.env["account.analytic.account"].sudo()  # names are codes, not secrets
+    groups = {}
+    for key, share in (line.analytic_distribution or {}).items():
+        accounts = Analytic.browse(int(i) for i in key.split(",") if i.isdigit()).exists()
+        if accounts and share:
+            plans = frozenset(accounts.root_plan_id.ids)
+            groups.setdefault(plans, []).append((float(share), accounts))
+    return {
+        plans: [(share, list(accounts)) for share, accounts in entries]
+        for plans, entries in groups.items()
+    }

@@ -2,7 +2,8 @@
 
 Idempotent: connects the demo company to the local simulator, marks a few
 vendors for AvidXchange and posts a few vendor bills (one from a purchase
-order), once. ``env`` is given by the Odoo shell; the simulator's address and
+order, one split between two departments with its PDF) and a credit note,
+once. ``env`` is given by the Odoo shell; the simulator's address and
 credentials come from the environment scripts/demo.sh sets.
 """
 
@@ -62,6 +63,19 @@ for name, email, street, city, zip_code in VENDORS:
     vendor.avidxchange_enabled = True
     vendors |= vendor
 
+# Departments, as AvidXchange's approvers will see them (enterprise codes).
+Plan = env["account.analytic.plan"]
+department = Plan.search([("name", "=", "Department")], limit=1) or Plan.create(
+    {"name": "Department"}
+)
+Analytic = env["account.analytic.account"].with_company(company)
+operations, sales = (
+    Analytic.search([("code", "=", code)], limit=1)
+    or Analytic.create({"name": name, "code": code, "plan_id": department.id})
+    for name, code in (("Operations", "OPS"), ("Sales", "SAL"))
+)
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
 Move = env["account.move"].with_company(company)
 if not Move.search_count([("partner_id", "in", vendors.ids), ("move_type", "=", "in_invoice")]):
     today = fields.Date.today()
@@ -86,7 +100,35 @@ if not Move.search_count([("partner_id", "in", vendors.ids), ("move_type", "=", 
                 ],
             }
         )
+        if number == 1:  # split between departments, with the vendor's PDF
+            bill.invoice_line_ids.analytic_distribution = {
+                str(operations.id): 60.0,
+                str(sales.id): 40.0,
+            }
+            bill.message_main_attachment_id = env["ir.attachment"].create(
+                {
+                    "name": "DEMO-0001.pdf",
+                    "raw": PDF,
+                    "res_model": "account.move",
+                    "res_id": bill.id,
+                }
+            )
         bill.action_post()
+    # A credit from Acme Steel: AvidXchange takes it off Acme's next payment.
+    credit = Move.create(
+        {
+            "move_type": "in_refund",
+            "partner_id": vendors[0].id,
+            "ref": "DEMO-CREDIT-0001",
+            "invoice_date": today,
+            "invoice_line_ids": [
+                Command.create(
+                    {"name": "Damaged plates returned", "price_unit": 50.0, "tax_ids": []}
+                )
+            ],
+        }
+    )
+    credit.action_post()
     product = env["product.product"].search([("default_code", "=", "DEMO-STEEL")], limit=1)
     product = product or env["product.product"].create(
         {"name": "Steel plate", "default_code": "DEMO-STEEL", "purchase_method": "purchase"}

@@ -1,3 +1,4 @@
+from . import test_analytics
 from . import test_backend_connection
 from . import test_backend_credentials
 from . import test_bill_export
