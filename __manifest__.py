@@ -15,6 +15,7 @@
         "security/avidxchange_rules.xml",
         "data/avidxchange_integration_user.xml",
         "data/ir_cron.xml",
+        "data/mail_activity_type.xml",
         # Window actions before the views and menus that reference them; the
         # links' base views before the links' own, which extend them.
         "views/avidxchange_exchange_log_views.xml",
@@ -33,5 +34,8 @@
         "views/account_payment_views.xml",
         "views/menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["account_avidxchange/static/tests/tours/*.js"],
+    },
     "images": ["static/description/banner.png"],
 }

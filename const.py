@@ -32,6 +32,12 @@ PATH_INVOICE = "/invoices/{}"
 PATH_INVOICE_ATTACHMENTS = "/invoices/{}/attachments"
 PATH_PAYMENTS = "/payments"
 PATH_PAYMENT = "/payments/{}"
+# Seen in AvidXchange's own connector code; their answers' shapes are [assumed].
+PATH_PAYMENT_HISTORY = "/payments/{}/paymenthistory"
+PATH_CHECK_IMAGE = "/payments/{}/getclearedcheckimage"
+# A payment's status history keeps this many entries at most, and texts this long.
+PAYMENT_HISTORY_MAX_ITEMS = 200
+PAYMENT_HISTORY_MAX_CHARS = 500
 PATH_ENTERPRISE_CODES = "/enterpriseCodes"
 PATH_PURCHASE_ORDER = "/purchaseOrders/{}"
 

@@ -1,3 +1,4 @@
+from . import avidxchange_attention
 from . import avidxchange_backend
 from . import avidxchange_backend_secret
 from . import avidxchange_stream
@@ -12,6 +13,7 @@ from . import avidxchange_purchase_link
 from . import avidxchange_payment
 from . import avidxchange_payment_ingest
 from . import avidxchange_payment_posting
+from . import avidxchange_payment_proof
 from . import avidxchange_payment_targets
 from . import res_partner
 from . import account_move

@@ -1,7 +1,12 @@
 from odoo import api, fields, models
-from odoo.exceptions import RedirectWarning, UserError
+from odoo.exceptions import AccessError, RedirectWarning, UserError
 
-from ..tools.states import INVOICE_STATUSES, LINK_STATES
+from ..tools.states import (
+    BILL_STATUS_OF_INVOICE,
+    BILL_SYNC_STATUSES,
+    INVOICE_STATUSES,
+    LINK_STATES,
+)
 
 
 class AccountMove(models.Model):
@@ -37,6 +42,15 @@ class AccountMove(models.Model):
         "send it.",
     )
     avidxchange_vendor_unmarked = fields.Boolean(compute="_compute_avidxchange_reason")
+    avidxchange_sync_status = fields.Selection(
+        BILL_SYNC_STATUSES,
+        string="AvidXchange",
+        compute="_compute_avidxchange_state",
+        store=True,
+        index="btree_not_null",
+        help="Where the bill is with AvidXchange, export and approval together. Not in "
+        "scope: the bill's AvidXchange tab says why.",
+    )
     avidxchange_changed = fields.Boolean(
         string="Changed Since AvidXchange Export",
         compute="_compute_avidxchange_state",
@@ -49,6 +63,8 @@ class AccountMove(models.Model):
     )
 
     @api.depends(
+        "move_type",
+        "state",
         "avidxchange_link_ids.state",
         "avidxchange_link_ids.avidxchange_status",
         "avidxchange_link_ids.changes",
@@ -59,6 +75,23 @@ class AccountMove(models.Model):
             move.avidxchange_state = link.state
             move.avidxchange_status = link.avidxchange_status
             move.avidxchange_changed = bool(link.changes)
+            move.avidxchange_sync_status = move._avidxchange_sync_status(link)
+
+    def _avidxchange_sync_status(self, link):
+        """One word for where the bill is (see ``BILL_SYNC_STATUSES``). A
+        posted bill in scope is linked when posted, so no link means not in
+        scope; a change since export or an error outranks the rest."""
+        if self.move_type not in ("in_invoice", "in_refund"):
+            return False
+        if not link:
+            return "not_in_scope" if self.state == "posted" else False
+        if link.changes:
+            return "changed"
+        if link.state == "error":
+            return "error"
+        if link.state == "pending":
+            return "waiting"
+        return BILL_STATUS_OF_INVOICE.get(link.avidxchange_status, "sent")
 
     @api.depends(
         "avidxchange_link_ids.avidxchange_id",
@@ -78,7 +111,9 @@ class AccountMove(models.Model):
         InvoiceLink = self.env["avidxchange.invoice.link"]
         for move in self:
             code = reason = False
-            if move.move_type in ("in_invoice", "in_refund") and not move.avidxchange_link_ids:
+            link = move.avidxchange_link_ids[:1]
+            # not sent yet: whether it still goes (paid since posting, say)
+            if move.move_type in ("in_invoice", "in_refund") and link.state in (False, "pending"):
                 code, reason = InvoiceLink._scope_refusal(move)
             move.avidxchange_reason = reason
             move.avidxchange_vendor_unmarked = code == "vendor_unmarked"
@@ -87,6 +122,17 @@ class AccountMove(models.Model):
         counts = self.env["avidxchange.exchange.log"]._count_by_record(self)
         for move in self:
             move.avidxchange_exchange_count = counts.get(move.id, 0)
+
+    # === POSTING === #
+
+    def _post(self, soft=True):
+        """A vendor bill or credit note posted in a connection's scope is
+        linked at once: it shows as waiting, and goes with the next run."""
+        posted = super()._post(soft=soft)
+        bills = posted.filtered(lambda move: move.move_type in ("in_invoice", "in_refund"))
+        if bills:
+            self.env["avidxchange.invoice.link"]._link_in_scope(bills)
+        return posted
 
     # === GUARDS === #
 
@@ -148,6 +194,15 @@ class AccountMove(models.Model):
         }
 
     # === ACTION METHODS === #
+
+    def action_avidxchange_send(self):
+        """Send these bills to AvidXchange now (the bill's button and the
+        list's action, for AvidXchange users), and say how it went."""
+        if not self.env.user.has_group("account_avidxchange.group_avidxchange_user"):
+            raise AccessError(self.env._("Only AvidXchange users can send bills to AvidXchange."))
+        self.check_access("read")
+        bills = self.filtered(lambda move: move.move_type in ("in_invoice", "in_refund"))
+        return self.env["avidxchange.invoice.link"]._send_bills(bills)
 
     def action_open_in_avidxchange(self):
         self.ensure_one()

@@ -1,6 +1,6 @@
 import time
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .. import const
@@ -28,7 +28,7 @@ class AvidxchangeBackend(models.Model):
 
     _name = "avidxchange.backend"
     _description = "AvidXchange Connection"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _check_company_auto = True
     _order = "company_id, id"
 
@@ -81,6 +81,15 @@ class AvidxchangeBackend(models.Model):
     )
     read_timeout = fields.Float(
         string="Read Timeout (s)", default=const.DEFAULT_READ_TIMEOUT, required=True
+    )
+    responsible_user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        domain=[("share", "=", False)],
+        tracking=True,
+        help="Who is told when something fails: an activity on the bill, vendor or "
+        "connection in trouble, done when it recovers.",
     )
     sync_user_id = fields.Many2one(
         "res.users",
@@ -285,6 +294,7 @@ class AvidxchangeBackend(models.Model):
             if not ok:
                 raise UserError(message)
             backend._ensure_clearing_account()
+            backend._ensure_method_mappings()
             if not backend.bill_date_from:
                 # Not every open bill in history: those from today on.
                 backend.bill_date_from = fields.Date.context_today(backend)
@@ -519,6 +529,33 @@ class AvidxchangeBackend(models.Model):
                 self.clearing_account_id.display_name,
             )
         )
+
+    def _ensure_method_mappings(self):
+        """Propose a payment method of the payment journal for each
+        AvidXchange method not mapped yet ("AvidXchange ACH"...), so that the
+        Odoo payments say how AvidXchange paid, not "Manual Payment"."""
+        self.ensure_one()
+        journal = self.journal_id
+        mapped = set(self.payment_method_mapping_ids.mapped("avidxchange_method"))
+        missing = [code for code in const.PAYMENT_METHODS if code not in mapped]
+        manual = self.env.ref("account.account_payment_method_manual_out", raise_if_not_found=False)
+        if not journal or not missing or not manual:
+            return
+        Line = self.env["account.payment.method.line"].sudo()
+        lines = Line.create(
+            [
+                {
+                    "name": self.env._("AvidXchange %s", const.PAYMENT_METHODS[code]),
+                    "payment_method_id": manual.id,
+                    "journal_id": journal.id,
+                }
+                for code in missing
+            ]
+        )
+        self.payment_method_mapping_ids = [
+            Command.create({"avidxchange_method": code, "payment_method_line_id": line.id})
+            for code, line in zip(missing, lines, strict=True)
+        ]
 
     def _missing_settings(self):
         self.ensure_one()

@@ -11,7 +11,7 @@ from ..tools.exceptions import (
     InvalidResponseError,
     RetryableError,
 )
-from ..tools.locks import lock_available
+from ..tools.locks import create_unless_taken, lock_available
 from ..tools.payload import compact, money
 from ..tools.payment_report import read_money
 from ..tools.states import INVOICE_STATUSES
@@ -177,6 +177,79 @@ class AvidxchangeInvoiceLink(models.Model):
         stream.mark = now
 
     @api.model
+    def _link_in_scope(self, moves):
+        """Link those of ``moves`` (posted vendor bills and credit notes) that
+        an active connection sends; returns the links of ``moves``, old and
+        new. Linked when posted, a bill shows as waiting at once."""
+        Link = self.sudo()
+        Backend = self.env["avidxchange.backend"]
+        for company, company_moves in moves.grouped("company_id").items():
+            backend = Backend._covering(company)
+            if backend.state != "active":
+                continue
+            in_scope = company_moves.with_company(backend.company_id).filtered_domain(
+                self._scope_domain(backend)
+            )
+            linked = Link.search([("backend_id", "=", backend.id), ("move_id", "in", in_scope.ids)])
+            create_unless_taken(
+                Link,
+                [
+                    {"backend_id": backend.id, "move_id": move.id}
+                    for move in in_scope - linked.move_id
+                ],
+            )
+        return Link.search([("move_id", "in", moves.ids)])
+
+    @api.model
+    def _send_bills(self, moves):
+        """Send ``moves`` now (a user's *Send*), and say how it went in a
+        notification: how many went, were there already, failed, or are not
+        in scope, with the first reason of each."""
+        links = self._link_in_scope(moves)
+        outside = moves - links.move_id
+        to_send = links.filtered(lambda link: link.state != "synced")
+        stopped = []
+        for backend, group in to_send.grouped("backend_id").items():
+            # the sync's own user sends, as the scheduled run would
+            user = backend._sync_user()
+            group = lock_available(group.with_user(user).with_company(backend.company_id))
+            group.write({"state": "pending", "payload_hash": False})
+            try:
+                group._avidxchange_send()
+            except (AvidXchangeError, UserError) as error:
+                stopped.append(backend._explain(error))
+        to_send.invalidate_recordset()
+        sent = to_send.filtered(lambda link: link.state == "synced")
+        failed = to_send - sent
+        lines = []
+        if sent:
+            lines.append(self.env._("%s sent to AvidXchange.", len(sent)))
+        if links - to_send:
+            lines.append(self.env._("%s already in AvidXchange.", len(links - to_send)))
+        if failed:
+            reason = stopped[0] if stopped else failed[0].error_message or "-"
+            lines.append(
+                self.env._("%(count)s not sent: %(reason)s", count=len(failed), reason=reason)
+            )
+        if outside:
+            _code, reason = self._scope_refusal(outside[0])
+            lines.append(
+                self.env._("%(count)s not in scope: %(reason)s", count=len(outside), reason=reason)
+            )
+        kind = "danger" if failed else "warning" if outside else "success"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Send to AvidXchange"),
+                "message": "\n".join(lines),
+                "type": kind,
+                "sticky": kind == "danger",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    @api.model
     def _refresh_statuses(self, backend, invoices):
         """Bring the approval status of exported bills up to date (Approved,
         Rejected, Scheduled, Paid...) from AvidXchange's invoice list, so AP
@@ -204,6 +277,18 @@ class AvidxchangeInvoiceLink(models.Model):
         stop the batch and leave the rest pending for the next cycle.
         """
         backend = self.backend_id  # one connection's links: see _avidxchange_send
+        # Linked when posted, a bill may have left the scope since (paid or
+        # reset in Odoo, its vendor unmarked): never tried, it is dropped, not
+        # sent. One tried before stays: AvidXchange may have it (a lost answer).
+        scope = self.move_id.with_company(backend.company_id).filtered_domain(
+            self._scope_domain(backend)
+        )
+        gone = self.filtered(lambda link: link.move_id not in scope and not link.last_export_at)
+        gone.sudo().unlink()
+        return (self - gone)._export_in_scope(client)
+
+    def _export_in_scope(self, client):
+        backend = self.backend_id
         moves = self.move_id
         # What the batch writes besides its bills is locked before the first
         # request: a lock refused later would roll back requests already made.
@@ -490,6 +575,13 @@ class AvidxchangeInvoiceLink(models.Model):
             raise UserError(self.env._("Only posted vendor bills and credit notes are exported."))
         if not move.invoice_date:
             raise UserError(self.env._("The bill has no bill date."))
+        if move.payment_state != "not_paid":
+            raise UserError(
+                self.env._(
+                    "Paid or partly paid in Odoo since it was posted: AvidXchange would pay its "
+                    "full amount. It is not sent."
+                )
+            )
         currency = move.currency_id
         distributions = []
         for line in move.invoice_line_ids.filtered(lambda line: line.display_type == "product"):

@@ -104,7 +104,7 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         waiting = [("backend_id", "=", backend.id), ("state", "=", "pending")]
         links = lock_available(self.search(waiting, limit=batch_size))
         left_waiting = links._avidxchange_send() if links else links
-        return len(links - left_waiting), self.search_count(waiting)
+        return len(links.exists() - left_waiting), self.search_count(waiting)
 
     @api.model
     def _avidxchange_requeue_failed(self, backend):
@@ -131,6 +131,7 @@ class AvidxchangeLinkMixin(models.AbstractModel):
                 link.state = "pending"
 
     def _mark_synced(self, payload, **values):
+        recovered = self.filtered("error_message")
         self.write(
             {
                 "state": "synced",
@@ -140,6 +141,11 @@ class AvidxchangeLinkMixin(models.AbstractModel):
                 **values,
             }
         )
+        if recovered:
+            self.env["avidxchange.attention"]._resolve(
+                recovered[self._avidxchange_record_field],
+                self.env._("AvidXchange took it."),
+            )
 
     def _mark_error(self, error, payload_hash=False):
         message = error.args[0] if isinstance(error, UserError) else str(error)
@@ -151,6 +157,13 @@ class AvidxchangeLinkMixin(models.AbstractModel):
                 "last_export_at": fields.Datetime.now(),
             }
         )
+        for link in self:
+            self.env["avidxchange.attention"]._ask(
+                link[self._avidxchange_record_field],
+                link.backend_id,
+                self.env._("AvidXchange refused it"),
+                self.env._("AvidXchange refused it: %s", message),
+            )
 
     @api.model
     def _avidxchange_link_model(self, res_model):

@@ -87,8 +87,16 @@ class AvidxchangePayment(models.Model):
         required=True,
         readonly=True,
         index=True,
+        string="In Odoo",
     )
     error_message = fields.Text(readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Vendor",
+        compute="_compute_partner_id",
+        store=True,
+        index="btree_not_null",
+    )
     odoo_payment_ids = fields.One2many(
         "account.payment", "avidxchange_payment_id", string="Odoo Payments", readonly=True
     )
@@ -97,6 +105,11 @@ class AvidxchangePayment(models.Model):
     )
 
     exchange_count = fields.Integer(compute="_compute_exchange_count")
+
+    @api.depends("bill_ids.commercial_partner_id")
+    def _compute_partner_id(self):
+        for payment in self:
+            payment.partner_id = payment.bill_ids.commercial_partner_id[:1]
 
     _backend_ref_uniq = models.Constraint(
         "UNIQUE(backend_id, payment_ref)", "An AvidXchange payment is imported once."
@@ -236,10 +249,23 @@ class AvidxchangePayment(models.Model):
             )
         if batch and registration:
             return registration
+        Attention = self.env["avidxchange.attention"]
         if self.state == "error":
             _logger.info(
                 "AvidXchange payment %s needs attention: %s", self.payment_ref, self.error_message
             )
+            Attention._ask(
+                self.sudo().bill_ids or self.backend_id,
+                self.backend_id,
+                self.env._("AvidXchange payment %s needs attention", self.payment_ref),
+                self.env._(
+                    "AvidXchange payment %(ref)s needs attention: %(reason)s",
+                    ref=self.payment_ref,
+                    reason=self.error_message,
+                ),
+            )
+        elif self.state in ("posted", "waiting"):
+            Attention._resolve(self.sudo().bill_ids, self.env._("The payment went through."))
         self.env["avidxchange.exchange.log"]._log_report(self, item, self.error_message)
         return None
 
@@ -253,6 +279,18 @@ class AvidxchangePayment(models.Model):
         live = self._live_payments()
         if report.category == const.PAYMENT_UNDONE:
             self._undo()  # nothing to undo when nothing is live
+            if report.reasons:  # AvidXchange could not pay: somebody must act
+                self.env["avidxchange.attention"]._ask(
+                    self.sudo().bill_ids,
+                    self.backend_id,
+                    self.env._("AvidXchange could not pay"),
+                    self.env._(
+                        "AvidXchange could not pay it (payment %(ref)s, %(status)s): %(reasons)s",
+                        ref=self.payment_ref,
+                        status=report.status,
+                        reasons="; ".join(report.reasons),
+                    ),
+                )
         elif report.category in PAID_CATEGORIES and not live:
             return self._plan_registration(report, bills, conflicts, currency)
         elif live:
@@ -309,5 +347,9 @@ class AvidxchangePayment(models.Model):
             "payment_date": report.payment_date,
             "cleared_date": report.cleared_date,
             "gl_posting_codes": ", ".join(code for _group, code in report.gl_codes) or False,
+            # a cleared check's image, fetched once (see avidxchange_payment_proof.py)
+            "proof_wanted": report.has_check_image
+            and report.category == const.PAYMENT_CLEARED
+            and not self.check_image_id,
             "bill_ids": [Command.set([bill.id for bill in bills.values()])],
         }

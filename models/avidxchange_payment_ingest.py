@@ -42,6 +42,7 @@ class AvidxchangePayment(models.Model):
             backlog = self._ingest(stream)
         payments = lock_available(self.search(waiting, limit=batch_size, order="id"))
         payments._apply_reports()
+        self._fetch_wanted_proofs(stream.backend_id)
         return len(payments), self.search_count(waiting) + int(backlog)
 
     @api.model

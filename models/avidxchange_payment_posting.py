@@ -97,6 +97,7 @@ class AvidxchangePayment(models.Model):
             bodies.update(registration.chatter_bodies(odoo_payments[registration]))
         moves = self.env["account.move"].browse(list(bodies))
         moves._message_log_batch(bodies={move.id: bodies[move.id] for move in moves})
+        self.env["avidxchange.attention"]._resolve(moves, self.env._("The payment went through."))
 
     def _check_allocation(self, bill, allocation, currency):
         """What AvidXchange did to one of our documents: paid a bill, or

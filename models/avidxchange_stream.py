@@ -217,6 +217,7 @@ class AvidxchangeStream(models.Model):
             _logger.warning("AvidXchange stream %s stopped: %s", self.display_name, error)
             self._note_failure(error)
             return 0, 0
+        recovered = stream.failure_count >= BREAKER_THRESHOLD
         stream.write(
             {
                 "last_success_at": stream.last_run_at,
@@ -225,6 +226,9 @@ class AvidxchangeStream(models.Model):
                 "failure_count": 0,
             }
         )
+        backend = stream.backend_id
+        if recovered and not any(s.failure_count >= BREAKER_THRESHOLD for s in backend.stream_ids):
+            self.env["avidxchange.attention"]._resolve(backend, self.env._("The sync runs again."))
         return done, left
 
     def _run_now(self):
@@ -265,6 +269,18 @@ class AvidxchangeStream(models.Model):
                 "failure_count": stream.failure_count + 1,
             }
         )
+        if stream.failure_count == BREAKER_THRESHOLD:  # failing for good, not a blip
+            self.env["avidxchange.attention"]._ask(
+                stream.backend_id,
+                stream.backend_id,
+                self.env._("AvidXchange sync failing"),
+                self.env._(
+                    "%(stream)s failed %(count)s times in a row: %(error)s",
+                    stream=stream.display_name,
+                    count=stream.failure_count,
+                    error=message,
+                ),
+            )
 
     @api.model
     def _default_values(self, backend):

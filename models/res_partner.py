@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.fields import Domain
 
 from ..tools.states import LINK_STATES
 
@@ -18,6 +19,7 @@ class ResPartner(models.Model):
         LINK_STATES,
         string="AvidXchange Status",
         compute="_compute_avidxchange_link",
+        search="_search_avidxchange_state",
         help="Export status of this vendor to the current company's AvidXchange connection.",
     )
     avidxchange_vendor_id = fields.Char(
@@ -46,6 +48,29 @@ class ResPartner(models.Model):
             partner.avidxchange_state = link.state
             partner.avidxchange_vendor_id = link.avidxchange_id
             partner.avidxchange_error = link.error_message
+
+    def _search_avidxchange_state(self, operator, value):
+        """Vendors by their link of the current company's connection; "not
+        set" finds those without one."""
+        if operator not in ("=", "!=", "in", "not in"):
+            return NotImplemented
+        values = [value] if operator in ("=", "!=") else list(value)
+        positive = operator in ("=", "in")
+        wanted = [v for v in values if v]
+        links = (
+            self.env["avidxchange.partner.link"]
+            .sudo()
+            ._search([("company_id", "=", self.env.company.id), ("state", "in", wanted)])
+        )
+        domain = Domain("id", "in", links.subselect("partner_id"))
+        if False in values or None in values:
+            linked = (
+                self.env["avidxchange.partner.link"]
+                .sudo()
+                ._search([("company_id", "=", self.env.company.id)])
+            )
+            domain |= Domain("id", "not in", linked.subselect("partner_id"))
+        return domain if positive else ~domain
 
     def _compute_avidxchange_exchange_count(self):
         counts = self.env["avidxchange.exchange.log"]._count_by_record(self)

@@ -49,7 +49,7 @@ ensure_venv() {
     local req hash
     req=$(mktemp)
     grep -v -i '^python-ldap' "$ODOO_SRC/requirements.txt" >"$req"
-    cat "$REPO_DIR/requirements.txt" >>"$req"
+    cat "$REPO_DIR/requirements.txt" "$REPO_DIR/requirements-test.txt" >>"$req"
     hash=$( (cat "$req"; "$PYTHON" --version) | sha1sum | cut -c1-12)
     VENV=$AVX_CACHE/venv-$hash
     if [ ! -f "$VENV/.complete" ]; then
@@ -69,6 +69,25 @@ ensure_venv() {
     fi
     rm -f "$req"
     export VENV
+}
+
+# --- Chromium, for the browser tour of the test suite ------------------------------
+# Odoo's HttpCase.start_tour drives headless Chrome or Chromium; without one it
+# would skip the tour, so the suite installs Debian's package when it can and
+# stops otherwise.
+ensure_chromium() {
+    local bin
+    for bin in chromium google-chrome chromium-browser google-chrome-stable; do
+        command -v "$bin" >/dev/null 2>&1 && return 0
+    done
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing Chromium (Debian's package) for the browser tour"
+        { apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 \
+            || { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends chromium >/dev/null 2>&1; }; } \
+            || die "could not install Chromium: install chromium (or Google Chrome) and run again."
+    else
+        die "the browser tour needs Chromium or Google Chrome in PATH: install one and run again."
+    fi
 }
 
 # --- PostgreSQL -------------------------------------------------------------------

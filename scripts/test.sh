@@ -12,6 +12,7 @@
 source "$(dirname "$0")/lib.sh"
 
 provision
+ensure_chromium
 ensure_template
 
 DB=avx_test_$(date +%Y%m%d%H%M%S)_$$

@@ -20,17 +20,23 @@ class TestBillScope(AvidxchangeCase):
         ).create({"amount": amount})._create_payments()
 
     def test_a_bill_partly_paid_in_odoo_is_not_exported(self):
-        """AvidXchange would pay its full total: the vendor would be paid twice."""
+        """AvidXchange would pay its full total: the vendor would be paid twice.
+        Linked when posted, the bill is dropped when the stream finds it paid."""
         bill = self.bill(self.vendor(), 100.0)
+        self.assertEqual(bill.avidxchange_sync_status, "waiting")
         self.pay_in_odoo(bill, 30.0)
         self.assertEqual(bill.payment_state, "partial")
+        self.assertIn("Partly paid in Odoo", bill.avidxchange_reason)
         self.assertEqual(self.run_stream("bill"), (0, 0))
         self.assertFalse(bill.avidxchange_link_ids)
+        self.assertEqual(bill.avidxchange_sync_status, "not_in_scope")
         self.assertIn("Partly paid in Odoo", bill.avidxchange_reason)
+        self.assertEqual(self.simulator.count("POST", "/invoices"), 0)
 
     def test_each_bill_says_why_it_is_not_going(self):
         marked = self.vendor()
         unmarked = self.vendor("Not marked", avidxchange_enabled=False)
+        self.backend.bill_date_from = "2026-06-01"
         cases = {
             "draft": self.bill(marked, 10.0, post=False),
             "unmarked": self.bill(unmarked, 20.0),
@@ -39,7 +45,6 @@ class TestBillScope(AvidxchangeCase):
             "going": self.bill(marked, 50.0),
         }
         self.pay_in_odoo(cases["paid"], 40.0)
-        self.backend.bill_date_from = "2026-06-01"
         reasons = {name: bill.avidxchange_reason for name, bill in cases.items()}
         self.assertIn("Only posted bills", reasons["draft"])
         self.assertIn("not marked", reasons["unmarked"])
@@ -84,9 +89,9 @@ class TestBillScope(AvidxchangeCase):
         self.assertEqual(bill.avidxchange_state, "synced")
 
     def test_widening_the_scope_picks_up_the_bills_it_now_covers(self):
+        self.backend.bill_date_from = "2026-06-01"
         old = self.bill(self.vendor(), 30.0, invoice_date="2026-01-05", ref="OLD")
         unmarked = self.bill(self.vendor("Not marked", avidxchange_enabled=False), 40.0)
-        self.backend.bill_date_from = "2026-06-01"
         self.passed_over(old | unmarked)
         self.backend.bill_date_from = "2026-01-01"
         self.assertEqual(self.run_stream("bill"), (1, 0))

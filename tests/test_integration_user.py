@@ -39,7 +39,7 @@ class TestIntegrationUser(PaymentCase):
         self.backend.action_activate()
         self.cron_cycle()
         self.assertEqual(bill.avidxchange_state, "synced")
-        self.assertEqual(bill.avidxchange_link_ids.create_uid, self.integration)
+        self.assertEqual(bill.avidxchange_link_ids.write_uid, self.integration)  # it sent it
         self.simulator.approve_invoice(bill.avidxchange_invoice_id)
         report = self.pay((bill, 120.0))
         self.cron_cycle()
@@ -123,4 +123,4 @@ class TestIntegrationUser(PaymentCase):
         self.backend.action_activate()
         bill = self.bill(self.acme, 30.0)
         self.cron_cycle()
-        self.assertEqual(bill.avidxchange_link_ids.create_uid, user)
+        self.assertEqual(bill.avidxchange_link_ids.write_uid, user)  # it sent it

@@ -310,6 +310,29 @@ class TestPaymentImport(PaymentCase):
         cash_side = odoo_payment.move_id.line_ids.filtered(lambda line: line.account_id == clearing)
         self.assertEqual(cash_side.balance, -60.0)
 
+    def test_activation_proposes_a_payment_method_per_avidxchange_method(self):
+        """Payments say how AvidXchange paid, not "Manual Payment"."""
+        self.backend.bill_date_from = "2026-11-01"
+        self.backend.action_activate()
+        mappings = self.backend.payment_method_mapping_ids
+        self.assertEqual(
+            sorted(mappings.mapped("payment_method_line_id.name")),
+            [
+                "AvidXchange ACH",
+                "AvidXchange AvidPay Network",
+                "AvidXchange Check",
+                "AvidXchange Virtual Card",
+            ],
+        )
+        self.assertEqual(mappings.payment_method_line_id.journal_id, self.backend.journal_id)
+        self.backend.action_deactivate()
+        self.backend.action_activate()
+        self.assertEqual(self.backend.payment_method_mapping_ids, mappings, "proposed once")
+        bill = self.exported_bill(60.0)
+        self.pay((bill, 60.0), method="ACH")
+        self.run_stream("payment")
+        self.assertEqual(bill.matched_payment_ids.payment_method_line_id.name, "AvidXchange ACH")
+
     def test_a_connection_may_require_mapped_methods_and_codes(self):
         """Where the connection asks for it, a payment by a method or to a GL
         posting code that no mapping names needs attention instead of going

@@ -266,6 +266,34 @@ class AvidXchangeClient:
         answer = self._call("GET", const.PATH_PAYMENT.format(quote(str(payment_id), safe="")))
         return self._require(answer, "PaymentId")
 
+    def get_payment_history(self, payment_id):
+        """The payment's status history, oldest first: the list of its items
+        (each still to be checked by the caller: AvidXchange is untrusted)."""
+        path = const.PATH_PAYMENT_HISTORY.format(quote(str(payment_id), safe=""))
+        items = self._require(self._call("GET", path), "Items")["Items"]
+        if not isinstance(items, list):
+            raise InvalidResponseError("The payment history's Items is not a list.")
+        return items[: const.PAYMENT_HISTORY_MAX_ITEMS]
+
+    def get_cleared_check_image(self, payment_id):
+        """The cleared check's image as ``(file name, content type, bytes)``,
+        or None when AvidXchange has none (404)."""
+        path = const.PATH_CHECK_IMAGE.format(quote(str(payment_id), safe=""))
+        answer, status = self._call("GET", path, accept=(404,), status=True)
+        if status == 404:
+            return None
+        answer = self._require(answer, "Content")
+        name, kind, content = (answer.get(k) for k in ("FileName", "ContentType", "Content"))
+        if not (isinstance(name, str) and isinstance(kind, str) and isinstance(content, str)):
+            raise InvalidResponseError("The check image has no file name, type or content.")
+        if len(content) > const.MAX_ATTACHMENT_BYTES * 4 // 3 + 4:
+            raise InvalidResponseError("The check image is larger than any file AvidXchange sends.")
+        try:
+            data = base64.b64decode(content, validate=True)
+        except ValueError:
+            raise InvalidResponseError("The check image is not base64.") from None
+        return name.strip()[:200] or "check.pdf", kind.strip()[:100], data
+
     def put_enterprise_codes(self, codes):
         """Batch upsert; returns one :class:`ItemResult` per code sent."""
         codes = list(codes)

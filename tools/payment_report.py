@@ -71,6 +71,7 @@ class PaymentReport:
     allocations: tuple
     gl_codes: tuple  # (group, code) of each GL posting
     reasons: tuple  # why an Error payment failed, as AvidXchange says it
+    has_check_image: bool = False  # HasClearedCheckImages: the cleared check can be fetched
 
     def terms(self):
         """What the report says was paid, comparably (JSON-able): currency,
@@ -156,6 +157,7 @@ def parse_report(item):
         allocations=tuple(allocations),
         gl_codes=tuple(_gl_codes(item.get("GLPostings"))),
         reasons=tuple(_reasons(item.get("Exceptions"))),
+        has_check_image=item.get("HasClearedCheckImages") is True,
     )
 
 

@@ -23,3 +23,29 @@ STREAM_KINDS = [
     ("bill", "Bills"),
     ("payment", "Payments"),
 ]
+
+# A vendor bill's one AvidXchange status, export and approval merged: what AP
+# filters and groups bills by.
+BILL_SYNC_STATUSES = [
+    ("not_in_scope", "Not in scope"),
+    ("waiting", "Waiting"),
+    ("sent", "Sent"),
+    ("pending_approval", "Pending approval"),
+    ("approved", "Approved"),
+    ("rejected", "Rejected"),
+    ("scheduled", "Scheduled"),
+    ("paid", "Paid"),
+    ("void", "Void"),
+    ("error", "Error"),
+    ("changed", "Changed since export"),
+]
+# AvidXchange's invoice status (the contract's words) as the bill's status.
+BILL_STATUS_OF_INVOICE = {
+    "Received": "sent",
+    "PendingApproval": "pending_approval",
+    "Approved": "approved",
+    "Rejected": "rejected",
+    "Scheduled": "scheduled",
+    "Paid": "paid",
+    "Void": "void",
+}

@@ -70,6 +70,13 @@ payment = env["avidxchange.payment"].search([])
 check("payment status has its meaning", payment.status_category == "paid")
 check("stored bill state filled", bills.mapped("avidxchange_state") == ["synced", "synced"])
 check("stored bill status filled", bills.mapped("avidxchange_status") == ["Paid", "Received"])
+check(
+    "one AvidXchange status per bill", bills.mapped("avidxchange_sync_status") == ["paid", "sent"]
+)
+check(
+    "payments name their vendor",
+    env["avidxchange.payment"].search([]).partner_id == bills[0].commercial_partner_id,
+)
 
 integration = env.ref("account_avidxchange.user_avidxchange_integration")
 check(

@@ -1,0 +1,78 @@
+"""Proof of payment: AvidXchange's status history of a payment as a timeline,
+and a cleared check's image on the Odoo payment."""
+
+from odoo.exceptions import UserError
+from odoo.tests import new_test_user, tagged
+
+from .common import PaymentCase
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentProof(PaymentCase):
+    def cleared_check(self, amount=75.0):
+        bill = self.exported_bill(amount)
+        report = self.pay((bill, amount), method="Check")
+        self.run_stream("payment")
+        self.simulator.clear_payment(report["PaymentId"])
+        return bill, report
+
+    def test_a_cleared_check_brings_its_image_to_the_odoo_payment(self):
+        bill, report = self.cleared_check()
+        image_path = f"/payments/{report['PaymentId']}/getclearedcheckimage"
+        self.run_stream("payment")
+        payment = self.imported(report)
+        self.assertEqual(payment.status_category, "cleared")
+        image = payment.check_image_id
+        self.assertEqual(image.name, f"check-{report['CheckNumber']}.pdf")
+        self.assertTrue(image.raw.startswith(b"%PDF"))
+        self.assertEqual(
+            (image.res_model, image.res_id), ("account.payment", bill.matched_payment_ids.id)
+        )
+        self.assertIn(image, bill.matched_payment_ids.message_ids.attachment_ids)
+        self.assertEqual(self.simulator.count("GET", image_path), 1)
+        self.simulator.report_again(report["PaymentId"])
+        self.run_stream("payment")
+        self.assertEqual(self.simulator.count("GET", image_path), 1, "fetched once")
+
+    def test_the_status_history_is_a_timeline_for_a_clerk(self):
+        _bill, report = self.cleared_check()
+        self.run_stream("payment")
+        clerk = new_test_user(
+            self.env,
+            login="avx_proof_clerk",
+            groups="base.group_user,account_avidxchange.group_avidxchange_user",
+            company_id=self.env.company.id,
+            company_ids=self.env.company.ids,
+        )
+        payment = self.imported(report).with_user(clerk)
+        action = payment.action_fetch_proof()
+        self.assertEqual(action["params"]["type"], "success")
+        steps = payment.history_ids
+        self.assertEqual(steps.mapped("status"), ["Sent to Check Printer", "Issued", "Cleared"])
+        self.assertEqual(steps.mapped("date"), sorted(steps.mapped("date")))
+
+    def test_an_ach_payment_asks_for_no_image(self):
+        bill = self.exported_bill(40.0)
+        report = self.pay((bill, 40.0), method="ACH")
+        self.run_stream("payment")
+        self.simulator.clear_payment(report["PaymentId"])
+        self.run_stream("payment")
+        self.assertFalse(self.imported(report).check_image_id)
+        self.assertEqual(self.simulator.count("GET", "/payments/*"), 0)
+
+    def test_a_hostile_history_is_refused_in_words(self):
+        _bill, report = self.cleared_check()
+        self.run_stream("payment")
+        payment = self.imported(report)
+        history = f"/payments/{report['PaymentId']}/paymenthistory"
+        self.simulator.answer_next(1, body={"Items": "everything"}, path=history)
+        with self.assertRaisesRegex(UserError, "not a list"):
+            payment.action_fetch_proof()
+        self.simulator.answer_next(
+            1,
+            body={"Items": [42, {"Status": ""}, {"Status": "Issued", "Date": "yesterday"}]},
+            path=history,
+        )
+        payment.action_fetch_proof()
+        self.assertEqual(payment.history_ids.mapped("status"), ["Issued"])
+        self.assertFalse(payment.history_ids.date)
