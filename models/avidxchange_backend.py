@@ -7,6 +7,7 @@ from .. import const
 from ..tools.avidxchange_client import AvidXchangeClient
 from ..tools.exceptions import AvidXchangeError, clerk_message
 from ..tools.hosts import url_refusal
+from ..tools.notify import notification
 
 MANAGER = "account_avidxchange.group_avidxchange_manager"
 INTEGRATION_USER = "account_avidxchange.user_avidxchange_integration"
@@ -321,16 +322,7 @@ class AvidxchangeBackend(models.Model):
                     older=older,
                 )
             )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("AvidXchange connection"),
-                "message": "\n".join(messages),
-                "type": "success",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(self.env._("AvidXchange connection"), "\n".join(messages))
 
     def action_deactivate(self):
         self._check_admin_access()

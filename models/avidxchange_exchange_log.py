@@ -4,6 +4,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .. import const
+from ..tools.notify import notification
 from ..tools.payment_report import ReportError, parse_report
 from ..tools.redaction import redact, redacted_text
 
@@ -18,6 +20,17 @@ OPERATIONS = [
     ("payment_import", "Payment import"),
 ]
 INCOMING_OPERATIONS = {"payment_import"}
+# A poll that found nothing new, or a token, is kept this long.
+IDLE_RETENTION = timedelta(days=1)
+
+
+def _is_idle(exchange):
+    """An exchange that carries no news: a token, or a read that listed nothing."""
+    if exchange.error:
+        return False
+    if exchange.method == "POST" and exchange.path.split("?")[0].endswith(const.TOKEN_PATH):
+        return True
+    return exchange.method == "GET" and '"Items": []' in (exchange.response_body or "")
 
 
 class AvidxchangeExchangeLog(models.Model):
@@ -32,7 +45,6 @@ class AvidxchangeExchangeLog(models.Model):
     _name = "avidxchange.exchange.log"
     _description = "AvidXchange Exchange"
     _order = "id desc"
-    _rec_name = "endpoint"
 
     backend_id = fields.Many2one(
         "avidxchange.backend", required=True, ondelete="cascade", index=True, readonly=True
@@ -47,6 +59,16 @@ class AvidxchangeExchangeLog(models.Model):
     method = fields.Char(readonly=True)
     endpoint = fields.Char(readonly=True)
     http_status = fields.Integer(string="HTTP Status", readonly=True)
+    status_label = fields.Char(
+        string="Answer",
+        compute="_compute_status_label",
+        help="The HTTP status of AvidXchange's answer, or Unreachable when none came.",
+    )
+    idle = fields.Boolean(
+        readonly=True,
+        index="btree_not_null",
+        help="A poll that found nothing new, or a token: kept a day only.",
+    )
     duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
     attempts = fields.Integer(readonly=True, default=1)
     request_body = fields.Text(readonly=True)
@@ -69,6 +91,23 @@ class AvidxchangeExchangeLog(models.Model):
     def _compute_direction(self):
         for log in self:
             log.direction = "incoming" if log.operation in INCOMING_OPERATIONS else "outgoing"
+
+    @api.depends("operation", "endpoint", "res_model", "res_id")
+    def _compute_display_name(self):
+        """ "Bill export · BILL/2026/0001": what was done, about what."""
+        labels = dict(self._fields["operation"]._description_selection(self.env))
+        for log in self:
+            log.display_name = (
+                f"{labels.get(log.operation, '')} · {log.record_name or log.endpoint}"
+            )
+
+    @api.depends("http_status", "state")
+    def _compute_status_label(self):
+        for log in self:
+            if log.http_status:
+                log.status_label = str(log.http_status)
+            else:
+                log.status_label = self.env._("Unreachable") if log.state == "failed" else ""
 
     def _compute_record_name(self):
         for log in self:
@@ -105,14 +144,42 @@ class AvidxchangeExchangeLog(models.Model):
                 avidxchange_replay_of=log.id
             )._avidxchange_replay()
             log.sudo().replayed = True
-        return True
+        return self._notify_replay(to_replay)
+
+    def _notify_replay(self, replayed):
+        """Say how the replays went: the new exchanges are linked to these."""
+        new = self.search([("replay_of_id", "in", replayed.ids)])
+        failed = new.filtered(lambda log: log.state == "failed")
+        if failed:
+            message = self.env._(
+                "Replayed %(count)s: it failed again: %(error)s",
+                count=len(replayed),
+                error=failed[0].error_message or failed[0].status_label,
+            )
+        elif new:
+            message = self.env._(
+                "Replayed %(count)s: %(new)s new exchanges, all successful.",
+                count=len(replayed),
+                new=len(new),
+            )
+        else:
+            message = self.env._("Replayed %s: nothing was left to send.", len(replayed))
+        return notification(self.env._("Replay"), message, "danger" if failed else "success")
 
     # === CRON METHODS === #
 
     @api.autovacuum
     def _gc_successful_exchanges(self):
-        """Successful exchanges are kept for the backend's retention period;
-        failures stay until someone deletes them."""
+        """Successful exchanges are kept for the backend's retention period,
+        idle ones (a poll that found nothing, a token) for a day; failures
+        stay until someone deletes them."""
+        self.sudo().search(
+            [
+                ("idle", "=", True),
+                ("state", "=", "success"),
+                ("create_date", "<", fields.Datetime.now() - IDLE_RETENTION),
+            ]
+        ).unlink()
         Backend = self.env["avidxchange.backend"].with_context(active_test=False)
         for days, backends in Backend._read_group([], ["log_retention_days"], ["id:recordset"]):
             limit = fields.Datetime.now() - timedelta(days=days)
@@ -150,6 +217,7 @@ class AvidxchangeExchangeLog(models.Model):
                     "res_model": record._name if record else False,
                     "res_id": record.id if record else False,
                     "replay_of_id": replay_of or False,
+                    "idle": _is_idle(exchange),
                 }
             )
 

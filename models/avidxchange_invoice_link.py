@@ -12,6 +12,7 @@ from ..tools.exceptions import (
     RetryableError,
 )
 from ..tools.locks import create_unless_taken, lock_available
+from ..tools.notify import notification
 from ..tools.payload import compact, money
 from ..tools.payment_report import read_money
 from ..tools.states import INVOICE_STATUSES
@@ -237,17 +238,7 @@ class AvidxchangeInvoiceLink(models.Model):
                 self.env._("%(count)s not in scope: %(reason)s", count=len(outside), reason=reason)
             )
         kind = "danger" if failed else "warning" if outside else "success"
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Send to AvidXchange"),
-                "message": "\n".join(lines),
-                "type": kind,
-                "sticky": kind == "danger",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(self.env._("Send to AvidXchange"), "\n".join(lines), kind)
 
     @api.model
     def _refresh_statuses(self, backend, invoices):

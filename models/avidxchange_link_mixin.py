@@ -8,6 +8,7 @@ from odoo.tools import SQL
 
 from ..tools.exceptions import AvidXchangeError
 from ..tools.locks import lock_available
+from ..tools.notify import notification
 from ..tools.payload import fingerprint
 from ..tools.states import LINK_STATES
 
@@ -76,7 +77,20 @@ class AvidxchangeLinkMixin(models.AbstractModel):
             except (AvidXchangeError, UserError) as error:
                 _logger.warning("AvidXchange export for %s stopped: %s", backend.name, error)
                 raise UserError(backend._explain(error)) from None
-        return True
+        return self._notify_export()
+
+    def _notify_export(self):
+        """Say how *Export now* went: how many went, and the first refusal."""
+        links = self.exists()
+        links.invalidate_recordset()
+        failed = links.filtered(lambda link: link.state == "error")
+        sent = links.filtered(lambda link: link.state == "synced")
+        message = self.env._("%s sent to AvidXchange.", len(sent))
+        if failed:
+            message += " " + self.env._(
+                "%(count)s refused: %(reason)s", count=len(failed), reason=failed[0].error_message
+            )
+        return notification(self.env._("Export now"), message, "danger" if failed else "success")
 
     # === BUSINESS METHODS === #
 

@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 
 from .. import const
 from ..tools.exceptions import AvidXchangeError
+from ..tools.notify import notification
 from ..tools.payment_report import parse_stamp
 
 # Fetched per payment stream batch at most: each is a request.
@@ -43,16 +44,9 @@ class AvidxchangePayment(models.Model):
         message = self.env._("%s status changes.", len(payment.history_ids))
         if payment.check_image_id:
             message += " " + self.env._("The cleared check is attached to the Odoo payment.")
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Proof of payment %s", payment.payment_ref),
-                "message": message,
-                "type": "success",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(
+            self.env._("Proof of payment %s", payment.payment_ref), message, "success"
+        )
 
     # === BUSINESS METHODS === #
 

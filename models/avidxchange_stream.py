@@ -7,6 +7,7 @@ from odoo.fields import Domain
 
 from ..tools.exceptions import AvidXchangeError
 from ..tools.locks import lock_available
+from ..tools.notify import notification
 from ..tools.states import STREAM_KINDS
 
 _logger = logging.getLogger(__name__)
@@ -142,11 +143,7 @@ class AvidxchangeStream(models.Model):
         else:
             message = self.env._("%(done)s done, %(left)s waiting.", done=done, left=left)
             kind = "success"
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"title": self.display_name, "message": message, "type": kind},
-        }
+        return notification(self.display_name, message, kind, reload=False)
 
     # === CRON METHODS === #
 

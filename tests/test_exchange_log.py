@@ -81,7 +81,9 @@ class TestExchangeLog(AvidxchangeCase):
         self.run_stream("vendor")
         self.assertEqual(self.simulator.count("PUT", "/vendors/*"), 1)
 
-        failed.action_replay()
+        action = failed.action_replay()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn("Replayed 1", action["params"]["message"])
         self.assertTrue(failed.replayed)
         self.assertEqual(link.state, "synced")
         self.assertTrue(link.avidxchange_id)
@@ -179,3 +181,57 @@ class TestExchangeLog(AvidxchangeCase):
         replay = self.exchanges(replay_of_id=failed.id)
         self.assertEqual((replay.state, replay.res_id), ("success", failed.res_id))
         self.assertEqual(bill.amount_residual, 0.0)
+
+    def test_a_replay_that_fails_again_says_so(self):
+        vendor = self.vendor()
+        self.simulator.fail_next(2, status=422, path="/vendors")
+        self.run_stream("vendor")
+        failed = self.exchanges(operation="vendor_export", state="failed")
+        action = failed.action_replay()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("failed again", action["params"]["message"])
+        self.assertIn("422", action["params"]["message"])
+        self.assertEqual(self.exchanges(replay_of_id=failed.id, method="PUT").state, "failed")
+        self.assertEqual(vendor.avidxchange_link_ids.state, "error")
+
+    def test_export_now_says_what_happened(self):
+        vendor = self.vendor()
+        self.simulator.fail_next(1, status=422, path="/vendors")
+        self.run_stream("vendor")
+        link = vendor.avidxchange_link_ids
+        action = link.action_export_now()
+        self.assertEqual(
+            (action["params"]["type"], action["params"]["message"]),
+            ("success", "1 sent to AvidXchange."),
+        )
+
+    def test_the_trail_reads_for_humans(self):
+        vendor = self.vendor()
+        self.run_stream("vendor")
+        [export] = self.exchanges(operation="vendor_export", method="PUT")
+        self.assertEqual(export.display_name, f"Vendor export · {vendor.display_name}")
+        self.assertEqual(export.status_label, "201")
+        self.backend.max_attempts = 1
+        self.simulator.drop_next(1, path="/payments")  # hangs up without a byte
+        self.backend.action_test_connection()
+        unreachable = self.exchanges(operation="connection_test", state="failed")[-1:]
+        self.assertEqual(unreachable.status_label, "Unreachable")
+
+    def test_idle_polls_are_kept_a_day(self):
+        self.run_stream("payment")  # nothing to read: a token and empty pages
+        idle = self.exchanges(idle=True)
+        self.assertTrue(idle)
+        self.assertFalse(self.exchanges(idle=False), "nothing else happened")
+        bill = self.bill(self.vendor(), 10.0)
+        self.run_stream("bill")
+        news = self.exchanges(operation="bill_export", method="POST")
+        self.assertFalse(news.idle)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE avidxchange_exchange_log SET create_date = now() - interval '2 days'"
+        )
+        self.env.invalidate_all()
+        self.env["avidxchange.exchange.log"]._gc_successful_exchanges()
+        self.assertFalse(idle.exists())
+        self.assertTrue(news.exists(), "kept for the connection's retention period")
+        self.assertTrue(bill)
