@@ -257,7 +257,10 @@ class AvidxchangeInvoiceLink(models.Model):
             status = statuses[link.avidxchange_id]
             if link.avidxchange_status != status:
                 link.avidxchange_status = status
-                link.move_id._message_log(body=self.env._("AvidXchange status: %s.", status))
+                label = dict(self._fields["avidxchange_status"]._description_selection(self.env))
+                link.move_id._message_log(
+                    body=self.env._("AvidXchange status: %s.", label.get(status, status))
+                )
 
     def _export(self, client):
         """Submit each bill (its GL codes, vendor and purchase orders first);

@@ -7,6 +7,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .. import const
+from ..tools.notify import notification
 from ..tools.payment_report import ReportError, describe_terms, parse_report
 
 _logger = logging.getLogger(__name__)
@@ -90,6 +91,11 @@ class AvidxchangePayment(models.Model):
         string="In Odoo",
     )
     error_message = fields.Text(readonly=True)
+    failure_reasons = fields.Char(
+        string="Why AvidXchange Could Not Pay",
+        readonly=True,
+        help="AvidXchange's reasons for a payment in Error (e.g. Missing bank account).",
+    )
     partner_id = fields.Many2one(
         "res.partner",
         string="Vendor",
@@ -134,7 +140,18 @@ class AvidxchangePayment(models.Model):
         to_retry = self.filtered(lambda p: p.state == "error" and p.last_report)
         for backend, payments in to_retry.grouped("backend_id").items():
             payments.with_company(backend.company_id)._apply_reports()
-        return True
+        still = to_retry.filtered(lambda p: p.state == "error")
+        if still:
+            return notification(
+                self.env._("Retry"),
+                self.env._(
+                    "%(count)s still need attention: %(reason)s",
+                    count=len(still),
+                    reason=still[0].error_message,
+                ),
+                "danger",
+            )
+        return notification(self.env._("Retry"), self.env._("%s applied.", len(to_retry)))
 
     # === BUSINESS METHODS === #
 
@@ -347,6 +364,7 @@ class AvidxchangePayment(models.Model):
             "payment_date": report.payment_date,
             "cleared_date": report.cleared_date,
             "gl_posting_codes": ", ".join(code for _group, code in report.gl_codes) or False,
+            "failure_reasons": "; ".join(report.reasons) or False,
             # a cleared check's image, fetched once (see avidxchange_payment_proof.py)
             "proof_wanted": report.has_check_image
             and report.category == const.PAYMENT_CLEARED

@@ -61,6 +61,7 @@ class TestAttention(PaymentCase):
         self.run_stream("payment")
         [activity] = self.open_activities(bill)
         self.assertIn("Missing bank account", str(activity.note))
+        self.assertEqual(self.imported(report).failure_reasons, "Missing bank account")
         self.assertEqual(activity.user_id, self.ap_lead)
 
     def test_a_payment_that_needs_attention_tells_until_it_goes(self):

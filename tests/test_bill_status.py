@@ -56,6 +56,8 @@ class TestBillStatus(BillStatusCase):
                     self.backend, [self.simulator.get_invoice(link.avidxchange_id)]
                 )
                 self.assertEqual(self.status(bill), expected)
+                label = "Pending approval" if status == "PendingApproval" else status
+                self.assertIn(f"AvidXchange status: {label}.", bill.message_ids[0].body)
         self.simulator.set_invoice_status(link.avidxchange_id, "Approved")
         link._refresh_statuses(self.backend, [self.simulator.get_invoice(link.avidxchange_id)])
         self.release(bill)

@@ -349,9 +349,11 @@ class TestPaymentImport(PaymentCase):
         self.backend.gl_mapping_ids = [
             Command.create({"code": "CLEAR-9", "account_id": account.id})
         ]
-        payment.action_retry()
+        action = payment.action_retry()
         self.assertEqual(payment.state, "error")
         self.assertIn("paid by Check, a method no mapping names", payment.error_message)
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("1 still need attention: ", action["params"]["message"])
         journal = self.backend.journal_id
         self.backend.payment_method_mapping_ids = [
             Command.create(
@@ -361,9 +363,10 @@ class TestPaymentImport(PaymentCase):
                 }
             )
         ]
-        payment.action_retry()
+        action = payment.action_retry()
         self.assertEqual(payment.state, "posted")
         self.assertEqual(bill.amount_residual, 0.0)
+        self.assertEqual(action["params"]["message"], "1 applied.")
 
     def test_a_crash_mid_import_neither_loses_nor_duplicates(self):
         bill = self.exported_bill(80.0)

@@ -12,7 +12,11 @@ LINK_STATES = [
 ]
 
 # An exported bill's status in AvidXchange's approval workflow.
-INVOICE_STATUSES = [(status, status) for status in const.INVOICE_STATUSES]
+# Stored in the contract's words, shown in an AP clerk's.
+INVOICE_STATUS_LABELS = {"PendingApproval": "Pending approval"}
+INVOICE_STATUSES = [
+    (status, INVOICE_STATUS_LABELS.get(status, status)) for status in const.INVOICE_STATUSES
+]
 
 # The streams of a connection: one direction of one kind of record each,
 # in the order a cycle runs them (codes, vendors and orders before bills).
