@@ -246,9 +246,11 @@ class AvidxchangeInvoiceLink(models.Model):
         Rejected, Scheduled, Paid...) from AvidXchange's invoice list, so AP
         sees it on the bill."""
         statuses = {
-            invoice.get("Id"): invoice.get("Status")
+            invoice["Id"]: invoice["Status"]
             for invoice in invoices
-            if isinstance(invoice, dict) and invoice.get("Status") in const.INVOICE_STATUSES
+            if isinstance(invoice, dict)
+            and isinstance(invoice.get("Id"), str)
+            and invoice.get("Status") in const.INVOICE_STATUSES
         }
         links = self.sudo().search(
             [("backend_id", "=", backend.id), ("avidxchange_id", "in", list(statuses))]

@@ -1,3 +1,5 @@
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -8,6 +10,10 @@ from ..tools.payment_report import parse_stamp
 
 # Fetched per payment stream batch at most: each is a request.
 PROOFS_PER_BATCH = 20
+# Runs that try a proof before it is given up (Proof of Payment tries again).
+PROOF_ATTEMPTS = 3
+
+_logger = logging.getLogger(__name__)
 
 
 class AvidxchangePayment(models.Model):
@@ -21,6 +27,12 @@ class AvidxchangePayment(models.Model):
         "avidxchange.payment.event", "payment_id", string="Status History", readonly=True
     )
     check_image_id = fields.Many2one("ir.attachment", string="Cleared Check", readonly=True)
+    proof_error = fields.Char(
+        string="Proof Not Fetched",
+        readonly=True,
+        help="Why AvidXchange's proof of payment could not be read the last time.",
+    )
+    proof_attempts = fields.Integer(readonly=True, copy=False)
     proof_wanted = fields.Boolean(
         readonly=True,
         index="btree_not_null",
@@ -57,10 +69,34 @@ class AvidxchangePayment(models.Model):
         wanted = self.sudo().search(
             [("backend_id", "=", backend.id), ("proof_wanted", "=", True)], limit=PROOFS_PER_BATCH
         )
-        if wanted:
+        if not wanted:
+            return
+        try:
             with backend._get_client() as client:
                 for payment in wanted:
-                    payment._fetch_proof(client)
+                    payment._fetch_proof_safely(client)
+        except (AvidXchangeError, UserError) as error:  # no client: the next run tries again
+            _logger.info("AvidXchange proofs of payment not fetched: %s", error)
+
+    def _fetch_proof_safely(self, client):
+        """A proof is a courtesy: whatever goes wrong stays on this payment
+        (said in ``proof_error``, given up after ``PROOF_ATTEMPTS``), never
+        on the payment import that runs it."""
+        try:
+            with self.env.cr.savepoint():
+                self._fetch_proof(client)
+        except Exception as error:  # noqa: BLE001 - the import must go on
+            _logger.info("AvidXchange proof of payment %s: %s", self.payment_ref, error)
+            attempts = self.proof_attempts + 1
+            self.write(
+                {
+                    "proof_attempts": attempts,
+                    "proof_wanted": attempts < PROOF_ATTEMPTS,
+                    "proof_error": str(error)[:500]
+                    if isinstance(error, AvidXchangeError | UserError)
+                    else self.env._("An unexpected error (%s).", type(error).__name__),
+                }
+            )
 
     def _fetch_proof(self, client):
         """Replace the status history with AvidXchange's, and attach the
@@ -75,7 +111,7 @@ class AvidxchangePayment(models.Model):
                 image = client.get_cleared_check_image(self.payment_ref)
                 if image:
                     self._attach_check_image(*image)
-        self.proof_wanted = False
+        self.write({"proof_wanted": False, "proof_attempts": 0, "proof_error": False})
 
     def _attach_check_image(self, name, mimetype, content):
         odoo_payment = self._live_payments()[:1]
@@ -83,9 +119,9 @@ class AvidxchangePayment(models.Model):
             return
         attachment = self.env["ir.attachment"].create(
             {
-                "name": name,
+                "name": storable(name, 200) or "check.pdf",
                 "raw": content,
-                "mimetype": mimetype,
+                "mimetype": storable(mimetype, 100) or "application/octet-stream",
                 "res_model": "account.payment",
                 "res_id": odoo_payment.id,
             }
@@ -101,15 +137,23 @@ def _event_values(item):
     """One history item as an event, or None when it is no such thing."""
     if not isinstance(item, dict):
         return None
-    status = item.get("Status")
-    if not isinstance(status, str) or not status.strip():
+    status = storable(item.get("Status"))
+    if not status:
         return None
-    note = item.get("Note")
     return {
-        "status": status.strip()[: const.PAYMENT_HISTORY_MAX_CHARS],
+        "status": status,
         "date": parse_stamp(item.get("Date")),
-        "note": note.strip()[: const.PAYMENT_HISTORY_MAX_CHARS] if isinstance(note, str) else False,
+        "note": storable(item.get("Note")) or False,
     }
+
+
+def storable(value, size=const.PAYMENT_HISTORY_MAX_CHARS):
+    """Text AvidXchange sent, as PostgreSQL stores it: no NUL, no lone
+    surrogate, cut short; None when it is not text."""
+    if not isinstance(value, str):
+        return None
+    text = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return text.strip()[:size] or None
 
 
 class AvidxchangePaymentEvent(models.Model):

@@ -76,3 +76,41 @@ class TestPaymentProof(PaymentCase):
         payment.action_fetch_proof()
         self.assertEqual(payment.history_ids.mapped("status"), ["Issued"])
         self.assertFalse(payment.history_ids.date)
+
+    def test_a_proof_that_fails_never_stops_the_import(self):
+        """A history AvidXchange garbles, or one holding a NUL, is this
+        payment's problem, said on it and given up after three runs: the
+        import goes on, and its stream stays healthy."""
+        _bill, report = self.cleared_check()
+        history = f"/payments/{report['PaymentId']}/paymenthistory"
+        self.simulator.answer_next(3, body={"Items": "garbage"}, path=history)
+        other = self.exported_bill(30.0, ref="OTHER")
+        later = self.pay((other, 30.0))
+        self.run_stream("payment")
+        payment = self.imported(report)
+        self.assertEqual(self.imported(later).state, "posted")
+        self.assertFalse(self.stream("payment").failure_count)
+        self.assertIn("not a list", payment.proof_error)
+        self.assertTrue(payment.proof_wanted, "tried again")
+        self.run_stream("payment")
+        self.run_stream("payment")
+        self.assertEqual(payment.proof_attempts, 3)
+        self.assertFalse(payment.proof_wanted, "given up: Proof of Payment tries again")
+        self.simulator.answer_next(
+            1, body={"Items": [{"Status": "Issued\x00", "Note": "\ud800 lone"}]}, path=history
+        )
+        payment.action_fetch_proof()
+        self.assertEqual(payment.history_ids.mapped("status"), ["Issued"])
+        self.assertFalse(payment.proof_error)
+
+    def test_an_invoice_list_item_of_any_shape_never_stops_the_import(self):
+        bill = self.exported_bill(60.0)
+        report = self.pay((bill, 60.0))
+        page = {
+            "Items": [{"Id": ["x"], "Status": "Approved"}, {"Id": {"a": 1}, "Status": "Void"}],
+            "Paging": {"PageNumber": 1, "PageSize": 100, "Pages": 1, "TotalItems": 2},
+        }
+        self.simulator.answer_next(1, body=page, path="/invoices", method="GET")
+        self.run_stream("payment")
+        self.assertEqual(self.imported(report).state, "posted")
+        self.assertFalse(self.stream("payment").failure_count)
