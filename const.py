@@ -116,6 +116,9 @@ MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # The audit trail keeps the size of a file's base64 ``Content``, not the file.
 FILE_CONTENT_KEY = "Content"
 
+# Submissions of one bill whose answer cannot be read before it is in error.
+MAX_UNCONFIRMED_ATTEMPTS = 3
+
 # A vendor bill goes as an invoice, a vendor credit note as a credit memo,
 # with positive amounts; AvidXchange consumes it in the vendor's next payment
 # (a negative AmountPaid). [assumed]

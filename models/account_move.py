@@ -152,6 +152,27 @@ class AccountMove(models.Model):
         )
         return super().js_assign_outstanding_line(line_id)
 
+    def _reverse_moves(self, default_values_list=None, cancel=False):
+        """A full reversal (the credit note that cancels the bill, Reverse
+        and Create Invoice) settles the bill behind AvidXchange's back."""
+        if cancel:
+            self._avidxchange_check_free(self.env._("Reversing it"))
+        return super()._reverse_moves(default_values_list=default_values_list, cancel=cancel)
+
+    def js_remove_outstanding_partial(self, partial_id):
+        """The bill form's removal of a payment or credit note set against it."""
+        partial = self.env["account.partial.reconcile"].browse(partial_id)
+        moves = self | partial.debit_move_id.move_id | partial.credit_move_id.move_id
+        moves._avidxchange_check_free(self.env._("Removing a payment or credit note from it"))
+        if moves.sudo().origin_payment_id.avidxchange_payment_id:
+            raise UserError(
+                self.env._(
+                    "This payment was made through AvidXchange: void it in AvidXchange, and the "
+                    "next payment run frees the bill here."
+                )
+            )
+        return super().js_remove_outstanding_partial(partial_id)
+
     def _avidxchange_held(self):
         """The bills among these that AvidXchange holds (see ``_holds``)."""
         return self.filtered(lambda move: move.sudo().avidxchange_link_ids._holds())

@@ -162,6 +162,9 @@ class AvidxchangeBackend(models.Model):
     bill_date_from = fields.Date(
         string="Bills Dated From", help="Older bills are never exported. Empty: all bills."
     )
+    rescan_count = fields.Integer(
+        readonly=True, copy=False, help="Rescans asked for (the scope grew): see _request_rescan."
+    )
     log_retention_days = fields.Integer(
         string="Keep Successful Exchanges (days)",
         default=30,
@@ -245,7 +248,7 @@ class AvidxchangeBackend(models.Model):
         )
         result = super().write(vals)
         if SCOPE_FIELDS.intersection(vals):
-            self.stream_ids.filtered(lambda s: s.kind in ("vendor", "bill"))._rescan()
+            self._request_rescan()
         moved = self.filtered(
             lambda b: b in before and b.has_client_secret and before[b] != b._secret_destination()
         )
@@ -458,6 +461,12 @@ class AvidxchangeBackend(models.Model):
             company=self.company_id.id,
             record=record_id,
         )
+
+    def _request_rescan(self):
+        """The scope grew: the vendor and bill streams look at every record
+        again on their next run (see ``avidxchange.stream._take_rescan``)."""
+        for backend in self.sudo():
+            backend.rescan_count += 1
 
     def _forget_secret(self):
         self.sudo().write(

@@ -9,6 +9,7 @@ from ..tools.exceptions import (
     AuthenticationError,
     AvidXchangeError,
     InvalidResponseError,
+    PermanentError,
     RetryableError,
 )
 from ..tools.locks import create_unless_taken, lock_available
@@ -50,6 +51,18 @@ class AvidxchangeInvoiceLink(models.Model):
     exported_date = fields.Date(string="Bill Date Sent", readonly=True, copy=False)
     exported_partner_id = fields.Many2one(
         "res.partner", string="Vendor Sent", readonly=True, copy=False
+    )
+    maybe_received = fields.Boolean(
+        string="AvidXchange May Have It",
+        readonly=True,
+        copy=False,
+        help="Submitted, and the answer was lost or could not be read: AvidXchange may "
+        "have the bill, so it is held, never dropped, until an answer says.",
+    )
+    unconfirmed_attempts = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Submissions in a row whose answer could not be read (see _note_unconfirmed).",
     )
     image_avidxchange_id = fields.Char(
         string="Image Sent",
@@ -162,7 +175,8 @@ class AvidxchangeInvoiceLink(models.Model):
         exported is never queued again, one in error is when it changed since."""
         backend = stream.backend_id
         now = self._avidxchange_mark_moment()
-        domain = self._avidxchange_written_since(self._scope_domain(backend), stream.mark)
+        mark = False if stream._take_rescan() else stream.mark
+        domain = self._avidxchange_written_since(self._scope_domain(backend), mark)
         bills = backend._in_scope("account.move").search(domain)
         Link = self.sudo()
         links = Link.search([("backend_id", "=", backend.id), ("move_id", "in", bills.ids)])
@@ -209,6 +223,8 @@ class AvidxchangeInvoiceLink(models.Model):
         links = self._link_in_scope(moves)
         outside = moves - links.move_id
         to_send = links.filtered(lambda link: link.state != "synced")
+        inactive = to_send.filtered(lambda link: link.backend_id.state != "active")
+        to_send -= inactive
         stopped = []
         for backend, group in to_send.grouped("backend_id").items():
             # the sync's own user sends, as the scheduled run would
@@ -232,12 +248,16 @@ class AvidxchangeInvoiceLink(models.Model):
             lines.append(
                 self.env._("%(count)s not sent: %(reason)s", count=len(failed), reason=reason)
             )
+        if inactive:
+            lines.append(
+                self.env._("%s not sent: the AvidXchange connection is not active.", len(inactive))
+            )
         if outside:
             _code, reason = self._scope_refusal(outside[0])
             lines.append(
                 self.env._("%(count)s not in scope: %(reason)s", count=len(outside), reason=reason)
             )
-        kind = "danger" if failed else "warning" if outside else "success"
+        kind = "danger" if failed else "warning" if outside or inactive else "success"
         return notification(self.env._("Send to AvidXchange"), "\n".join(lines), kind)
 
     @api.model
@@ -274,17 +294,24 @@ class AvidxchangeInvoiceLink(models.Model):
         """
         backend = self.backend_id  # one connection's links: see _avidxchange_send
         # Linked when posted, a bill may have left the scope since (paid or
-        # reset in Odoo, its vendor unmarked): never tried, it is dropped, not
-        # sent. One tried before stays: AvidXchange may have it (a lost answer).
+        # reset in Odoo, its vendor unmarked): it is dropped, not sent, unless
+        # AvidXchange may have it (a lost answer): then it stays, held.
         scope = self.move_id.with_company(backend.company_id).filtered_domain(
             self._scope_domain(backend)
         )
-        gone = self.filtered(lambda link: link.move_id not in scope and not link.last_export_at)
+        gone = self.filtered(lambda link: link.move_id not in scope and not link.maybe_received)
         gone.sudo().unlink()
         return (self - gone)._export_in_scope(client)
 
     def _export_in_scope(self, client):
         backend = self.backend_id
+        # The bills are locked while they are sent: a payment registered or a
+        # reset made meanwhile waits for this batch, then meets the hold.
+        free = lock_available(self.move_id)
+        busy = self.filtered(lambda link: link.move_id not in free)
+        return (self - busy)._submit(client, backend) | busy
+
+    def _submit(self, client, backend):
         moves = self.move_id
         # What the batch writes besides its bills is locked before the first
         # request: a lock refused later would roll back requests already made.
@@ -307,6 +334,7 @@ class AvidxchangeInvoiceLink(models.Model):
             ):
                 waiting |= link
                 continue
+            submitted = False
             try:
                 vendor_code = link._ensure_vendor(vendor_link, client)
                 orders = move.invoice_line_ids.purchase_line_id.order_id
@@ -314,30 +342,30 @@ class AvidxchangeInvoiceLink(models.Model):
                     client
                 )
                 payload = link._prepare_payload(vendor_code)
+                submitted = True
                 with client.recording("bill_export", move):
                     answer, known = client.submit_invoice(payload)
                     if known:
                         link._check_same_bill(client, answer["Id"], payload)
             except (AuthenticationError, RetryableError, AccessError) as error:
-                link.error_message = str(error)
+                # Sent, and no answer: AvidXchange may have it (see _holds).
+                link.write(
+                    {"error_message": str(error)}
+                    | (
+                        {"maybe_received": True, "last_export_at": fields.Datetime.now()}
+                        if submitted
+                        else {}
+                    )
+                )
                 raise
             except InvalidResponseError as error:
-                # AvidXchange may have taken it: the next run submits again, and
-                # its 409 names the invoice it has. Never in error for good.
-                link.write(
-                    {
-                        "error_message": self.env._(
-                            "AvidXchange's answer was garbled (%s). The next run submits the "
-                            "bill again; AvidXchange then says whether it already has it.",
-                            error,
-                        ),
-                        "last_export_at": fields.Datetime.now(),
-                    }
-                )
-                waiting |= link
+                link._note_unconfirmed(error)
+                if link.state == "pending":
+                    waiting |= link
                 continue
             except (UserError, AvidXchangeError) as error:  # this bill only: go on
                 link._mark_error(error)
+                link.maybe_received = False  # refused: AvidXchange has not got it
                 continue
             status = answer.get("Status")
             link._mark_synced(
@@ -347,6 +375,8 @@ class AvidxchangeInvoiceLink(models.Model):
                 exported_amount=move.amount_total,
                 exported_date=move.invoice_date,
                 exported_partner_id=move.commercial_partner_id.id,
+                unconfirmed_attempts=0,
+                maybe_received=False,
             )
             move._message_log(
                 body=self.env._(
@@ -393,12 +423,53 @@ class AvidxchangeInvoiceLink(models.Model):
         else:
             self.image_error = False
 
+    def _note_unconfirmed(self, error):
+        """AvidXchange answered, but not so that we can tell whether it has
+        the bill: the next run submits again and its 409 says. After
+        ``MAX_UNCONFIRMED_ATTEMPTS`` such answers the bill is in error, for a
+        person to look the invoice up in AvidXchange (it stays held)."""
+        attempts = self.unconfirmed_attempts + 1
+        values = {
+            "unconfirmed_attempts": attempts,
+            "maybe_received": True,
+            "last_export_at": fields.Datetime.now(),
+        }
+        if attempts < const.MAX_UNCONFIRMED_ATTEMPTS:
+            values["error_message"] = self.env._(
+                "AvidXchange's answer was garbled (%s). The next run submits the bill again; "
+                "AvidXchange then says whether it already has it.",
+                error,
+            )
+            self.write(values)
+            return
+        self.write(values)
+        self._mark_error(
+            UserError(
+                self.env._(
+                    "AvidXchange's answers about this bill could not be read %(count)s times "
+                    "(%(error)s). Look up invoice %(external_id)s in AvidXchange before doing "
+                    "anything in Odoo, then press Export now.",
+                    count=attempts,
+                    error=error,
+                    external_id=self.external_invoice_id,
+                )
+            )
+        )
+
     def _check_same_bill(self, client, invoice_id, payload):
         """AvidXchange answered 409: it has an invoice under this bill's
         ``ExternalInvoiceId``. Adopt it only when it is this bill (same id,
         amount and vendor); another database, or a bill renumbered since,
         must not be taken for it."""
-        theirs = client.get_invoice(invoice_id)
+        try:
+            theirs = client.get_invoice(invoice_id)
+        except (PermanentError, InvalidResponseError) as error:
+            # AvidXchange has an invoice under this id: not an error of the bill's
+            raise InvalidResponseError(
+                self.env._(
+                    "its invoice %(id)s could not be read: %(error)s", id=invoice_id, error=error
+                )
+            ) from None
         self._keep_invoice_url(theirs)
         amount = read_money(theirs.get("GrossAmount"))
         vendor = theirs.get("BuyerVendor")
@@ -545,11 +616,13 @@ class AvidxchangeInvoiceLink(models.Model):
         return self.filtered(lambda link: link.state != "synced")
 
     def _holds(self):
-        """The links whose bill AvidXchange holds: sent, neither rejected nor
-        void there, and not released by an AvidXchange administrator."""
+        """The links whose bill AvidXchange holds: sent (or sent without an
+        answer we could read), neither rejected nor void there, and not
+        released by an AvidXchange administrator."""
         return self.filtered(
             lambda link: (
-                link.state == "synced"
+                # sent, or sent without an answer we could read: AvidXchange may have it
+                (link.state == "synced" or link.maybe_received)
                 and link.avidxchange_status not in ("Rejected", "Void")
                 and not link.released
             )
@@ -632,6 +705,9 @@ class AvidxchangeInvoiceLink(models.Model):
                 for option, option_codes in options
             ]
         shares = [(share, codes) for share, codes in shares if share > 0.0001]
+        spread = sum(share for share, _codes in shares)
+        if spread > 100.0001:  # more than the whole line: in proportion
+            shares = [(share * 100.0 / spread, codes) for share, codes in shares]
         total = money(amount, currency)
         amounts = [money(total * share / 100.0, currency) for share, _codes in shares]
         gap = money(total - sum(amounts), currency)
@@ -675,6 +751,11 @@ def _analytic_shares(line):
         if accounts and share:
             plans = frozenset(accounts.root_plan_id.ids)
             groups.setdefault(plans, []).append((float(share), accounts))
+    covered = [plan for plans in groups for plan in plans]
+    if len(covered) != len(set(covered)):
+        # Rows that share a plan (Odoo's rows: "Sales + Project X" 60%, "Ops"
+        # 40%) are not independent: each row is a distribution of its own.
+        groups = {frozenset(): [entry for entries in groups.values() for entry in entries]}
     return {
         plans: [(share, list(accounts)) for share, accounts in entries]
         for plans, entries in groups.items()

@@ -56,7 +56,8 @@ class AvidxchangePartnerLink(models.Model):
         is seen by the next run."""
         backend = stream.backend_id
         now = self._avidxchange_mark_moment()
-        domain = self._avidxchange_written_since(self._scope_domain(backend), stream.mark)
+        mark = False if stream._take_rescan() else stream.mark
+        domain = self._avidxchange_written_since(self._scope_domain(backend), mark)
         Partner = backend._in_scope("res.partner")
         partners = Partner.with_context(active_test=False).search(domain)  # archiving is news
         links = self._link_vendors(backend, partners)

@@ -65,6 +65,9 @@ class AvidxchangeStream(models.Model):
         "run (for payments, AvidXchange's own time stamps). Clear it to look at every record "
         "again: nothing already sent is sent twice.",
     )
+    rescan_count = fields.Integer(
+        readonly=True, copy=False, help="The connection's last rescan this stream made."
+    )
     last_run_at = fields.Datetime(string="Last Run", readonly=True, copy=False)
     last_success_at = fields.Datetime(string="Last Success", readonly=True, copy=False)
     next_run_at = fields.Datetime(
@@ -242,10 +245,16 @@ class AvidxchangeStream(models.Model):
         self.env[STREAM_SETUP[self.kind][0]]._avidxchange_requeue_failed(self.backend_id)
         return self._run_now()
 
-    def _rescan(self):
-        """Look at every record again on the next run (the scope grew): the
-        mark goes; nothing already sent is sent twice."""
-        self.sudo().mark = False
+    def _take_rescan(self):
+        """Whether this run looks at every record again: the scope grew since
+        the last rescan (``backend.rescan_count``, which users bump, never
+        this row: a stream's row is its own). Nothing already sent is sent
+        twice."""
+        wanted = self.backend_id.sudo().rescan_count
+        if self.rescan_count >= wanted:
+            return False
+        self.sudo().rescan_count = wanted
+        return True
 
     def _note_failure(self, error):
         stream = self.sudo()

@@ -29,13 +29,15 @@ class ResPartner(models.Model):
     avidxchange_exchange_count = fields.Integer(compute="_compute_avidxchange_exchange_count")
 
     def write(self, vals):
-        """A vendor newly marked for AvidXchange: its connection's bill stream
-        looks at every bill again, so the vendor's open bills go, however
-        long ago they were posted."""
+        """A vendor newly marked for AvidXchange (for the current company, as
+        the flag is): its connection's streams look at every bill again, so
+        the vendor's open bills go, however long ago they were posted."""
+        newly_marked = vals.get("avidxchange_enabled") and self.filtered(
+            lambda partner: not partner.avidxchange_enabled
+        )
         result = super().write(vals)
-        if vals.get("avidxchange_enabled"):
-            backend = self.env["avidxchange.backend"]._covering(self.env.company)
-            backend.stream_ids.filtered(lambda stream: stream.kind == "bill")._rescan()
+        if newly_marked:
+            self.env["avidxchange.backend"]._covering(self.env.company)._request_rescan()
         return result
 
     @api.depends_context("company")

@@ -79,6 +79,22 @@ class TestAnalytics(AvidxchangeCase):
             ],
         )
 
+    def test_rows_that_share_a_plan_are_distributions_of_their_own(self):
+        """Odoo's rows: Sales with Plant 2 for 60%, Operations alone for 40%."""
+        remote = self.analytic_bill(100.0, [((self.sales | self.plant), 60.0), (self.ops, 40.0)])
+        gl = remote["Distributions"][0]["EnterpriseCodes"][0]["EnterpriseCodeValue"]
+        self.assertEqual(
+            self.coded(remote),
+            [
+                (40.0, {"Accounting Codes": gl, "Department": "Operations"}),
+                (60.0, {"Accounting Codes": gl, "Department": "D-SAL", "Location": "PLANT-2"}),
+            ],
+        )
+
+    def test_more_than_the_whole_line_is_spread_in_proportion(self):
+        remote = self.analytic_bill(90.0, [(self.sales, 100.0), (self.ops, 50.0)])
+        self.assertEqual([amount for amount, _codes in self.coded(remote)], [30.0, 60.0])
+
     def test_cents_are_reconciled_to_the_line(self):
         remote = self.analytic_bill(
             10.01, [(self.sales, 33.33), (self.ops, 33.33), (self.rnd, 33.34)]

@@ -6,7 +6,7 @@ from odoo import Command
 from odoo.exceptions import RedirectWarning, UserError, ValidationError
 from odoo.tests import Form, tagged
 
-from .common import AvidxchangeCase
+from .common import COMPANY_ID, AvidxchangeCase
 
 HELD = "AvidXchange holds"
 
@@ -130,3 +130,64 @@ class TestBillGuards(AvidxchangeCase):
         self.simulator.pay({"invoice_id": bill.avidxchange_invoice_id, "amount": 50.0})
         self.run_stream("payment")
         self.assertEqual(bill.payment_state in ("paid", "in_payment"), True)
+
+    def test_a_held_bill_cannot_be_reversed_and_created_again(self):
+        """Reverse and Create Invoice would settle the bill and send a second
+        one; a plain credit note (draft, set against nothing) is still made."""
+        bill = self.exported().with_user(self.clerk)
+        wizard = (
+            self.env["account.move.reversal"]
+            .with_user(self.clerk)
+            .with_context(active_model="account.move", active_ids=bill.ids)
+            .create({"journal_id": bill.journal_id.id, "reason": "fix"})
+        )
+        with self.assertRaisesRegex(UserError, HELD):
+            wizard.modify_moves()
+        self.assertEqual(bill.payment_state, "not_paid")
+        wizard.refund_moves()
+        self.assertEqual(bill.reversal_move_ids.state, "draft")
+        self.assertEqual(bill.payment_state, "not_paid")
+
+    def test_an_avidxchange_payment_cannot_be_taken_off_its_bill(self):
+        bill = self.exported(77.0)
+        self.simulator.pay({"invoice_id": bill.avidxchange_invoice_id, "amount": 77.0})
+        self.run_stream("payment")
+        partial = bill.line_ids.matched_debit_ids
+        with self.assertRaisesRegex(UserError, HELD):
+            bill.with_user(self.clerk).js_remove_outstanding_partial(partial.id)
+        self.release(bill)
+        with self.assertRaisesRegex(UserError, "made through AvidXchange"):
+            bill.js_remove_outstanding_partial(partial.id)
+        self.assertEqual(bill.amount_residual, 0.0)
+
+    def test_a_lost_answer_holds_the_bill_and_keeps_its_link(self):
+        """Sent, and the answer lost: AvidXchange may have it. Odoo may not pay
+        it meanwhile, and the link is never dropped."""
+        bill = self.bill(self.acme, 100.0)
+        self.simulator.drop_next(1, path="/invoices", method="POST", processed=True)
+        self.simulator.drop_next(20, path="/invoices", method="POST")
+        with self.assertLogs(level="WARNING"):
+            self.run_stream("bill")
+        link = bill.avidxchange_link_ids
+        self.assertEqual((link.state, link.maybe_received), ("pending", True))
+        with self.assertRaisesRegex(UserError, HELD):
+            self.register_payment(bill.with_user(self.clerk))
+        self.simulator.clear_faults()
+        self.run_stream("bill")
+        self.assertEqual(link.state, "synced")
+        self.assertFalse(link.maybe_received)
+        self.assertEqual(len(self.simulator.invoices(COMPANY_ID)), 1)
+
+    def test_answers_that_cannot_be_read_end_in_error_after_three_runs(self):
+        """A 409 whose invoice cannot be read is no reason to hammer
+        AvidXchange: three runs, then a person looks it up (the bill held)."""
+        bill = self.bill(self.acme, 80.0)
+        self.simulator.malformed_next(1, path="/invoices", method="POST", processed=True)
+        self.simulator.malformed_next(10, path="/invoices/", method="GET")
+        runs = [self.run_stream("bill") for _run in range(4)]
+        self.assertEqual(runs, [(0, 1), (0, 1), (1, 0), (0, 0)])
+        link = bill.avidxchange_link_ids
+        self.assertEqual(link.state, "error")
+        self.assertIn("Look up invoice", link.error_message)
+        self.assertTrue(bill._avidxchange_held())
+        self.assertEqual(self.simulator.count("POST", "/invoices"), 3)

@@ -110,6 +110,15 @@ class TestBillStatus(BillStatusCase):
         self.assertEqual(action["params"]["type"], "danger")
         self.assertIn("1 not sent", action["params"]["message"])
 
+    def test_send_goes_through_active_connections_only(self):
+        clerk = self.clerk("avx_send_clerk3")
+        bill = self.bill(self.acme, 30.0)
+        self.backend.state = "draft"
+        action = bill.with_user(clerk).action_avidxchange_send()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("connection is not active", action["params"]["message"])
+        self.assertEqual(self.simulator.count("POST", "/invoices"), 0)
+
     def test_the_list_action_sends_the_selected_bills(self):
         bills = self.bill(self.acme, 10.0, ref="L-1") | self.bill(self.acme, 11.0, ref="L-2")
         action = self.env.ref("account_avidxchange.action_avidxchange_send_bills")

@@ -110,6 +110,7 @@ class TestPaymentValidation(PaymentCase):
             "NUL": self.report("NUL", (first, 100.0), CheckNumber="100\x00001"),
             "SURROGATE": self.report("SURROGATE", (first, 100.0), TraceNumber="\ud800"),
             "ZERO": self.report("ZERO", (first, 0.0)),
+            "ZEROLINE": self.report("ZEROLINE", (first, 0.0), (second, 50.0)),
             "TWOBILLS": two_bills,
         }
         for item in hostile.values():
@@ -126,6 +127,7 @@ class TestPaymentValidation(PaymentCase):
             "NUL": "cannot be stored",
             "SURROGATE": "cannot be stored",
             "ZERO": "pays nothing",
+            "ZEROLINE": "Invoice line 1 pays nothing",
             "TWOBILLS": "names two different bills",
         }
         for payment_id, words in expected.items():

@@ -13,6 +13,7 @@ from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, get_db_name, tagged
 
 from .. import const
+from ..tools.locks import lock_available
 from .common import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -339,6 +340,25 @@ class TestStreamsRunTogether(SimulatorMixin, BaseCase):
         with self.registry.cursor() as cr:
             self.assertEqual(self.stream_in(cr, "bill")._run_batch(), (1, 0))
         self.assertEqual(self.simulator.count("POST", "/invoices"), 1)
+
+    def test_marking_a_vendor_never_waits_for_a_running_stream(self):
+        """A stream's row is its own: a user who widens the scope while the
+        bill stream runs asks for a rescan on the connection, and goes on."""
+        with self.registry.cursor() as cr_cron, self.registry.cursor() as cr_user:
+            bills = self.stream_in(cr_cron, "bill")
+            self.assertEqual(lock_available(bills), bills)  # the run holds its row
+            cr_user.execute("SET lock_timeout = '2s'")
+            env = api.Environment(cr_user, SUPERUSER_ID, {})
+            vendor = (
+                env["res.partner"].browse(self.vendor_id).with_company(env.ref("base.main_company"))
+            )
+            vendor.avidxchange_enabled = False
+            vendor.avidxchange_enabled = True
+            env.flush_all()  # no lock wait
+            cr_user.commit()
+        with self.registry.cursor() as cr:
+            self.assertTrue(self.stream_in(cr, "bill")._take_rescan())
+            self.assertFalse(self.stream_in(cr, "bill")._take_rescan(), "once")
 
     def test_two_streams_of_one_connection_run_at_the_same_time(self):
         with self.registry.cursor() as cr_vendors, self.registry.cursor() as cr_payments:

@@ -138,6 +138,12 @@ def parse_report(item):
         problems.append(f"The payment's Amount is negative ({amount:.2f}).")
     if allocations and not problems and not any(a.relieved for a in allocations):
         problems.append("The payment pays nothing: every AmountPaid and Discount is 0.")
+    elif not problems:
+        problems += [
+            f"Invoice line {number} pays nothing (AmountPaid and Discount are 0)."
+            for number, allocation in enumerate(allocations, start=1)
+            if not allocation.paid and not allocation.discount
+        ]
     payment_date = _date(item.get("PaymentDate"), "PaymentDate", problems)
     cleared_date = _date(item.get("ClearedDate"), "ClearedDate", problems)
     if problems:
