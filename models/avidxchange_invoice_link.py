@@ -480,6 +480,7 @@ class AvidxchangeInvoiceLink(models.Model):
             and amount is not None
             and abs(amount - payload["GrossAmount"]) < 0.005
             and vendor == ours_vendor
+            and theirs.get("Currency", payload["Currency"]) == payload["Currency"]
         )
         if not same:
             raise UserError(
@@ -491,9 +492,10 @@ class AvidxchangeInvoiceLink(models.Model):
                     "same AvidXchange company?",
                     external_id=payload["ExternalInvoiceId"],
                     id=invoice_id,
-                    their_amount="?" if amount is None else amount,
+                    their_amount=f"{'?' if amount is None else amount} "
+                    f"{theirs.get('Currency') if isinstance(theirs.get('Currency'), str) else ''}",
                     their_vendor=vendor or "?",
-                    our_amount=payload["GrossAmount"],
+                    our_amount=f"{payload['GrossAmount']} {payload['Currency']}",
                     our_vendor=ours_vendor,
                 )
             )

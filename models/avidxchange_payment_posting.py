@@ -244,6 +244,14 @@ class AvidxchangePayment(models.Model):
                 bill._message_log(
                     body=self.env._(
                         "AvidXchange reported payment %(ref)s as %(status)s: %(done)s, and the "
+                        "credit note is open again.",
+                        ref=self.payment_ref,
+                        status=self.status,
+                        done=done,
+                    )
+                    if bill.move_type == "in_refund"
+                    else self.env._(
+                        "AvidXchange reported payment %(ref)s as %(status)s: %(done)s, and the "
                         "bill is open again.",
                         ref=self.payment_ref,
                         status=self.status,

@@ -70,6 +70,7 @@ class TestCreditMemos(PaymentCase):
         self.run_stream("payment")
         self.assertEqual(self.imported(report).state, "reversed")
         self.assertEqual((bill.amount_residual, credit.amount_residual), (100.0, 20.0))
+        self.assertIn("the credit note is open again", credit.message_ids[0].body)
 
     def test_a_credit_on_a_bill_or_a_payment_on_a_credit_note_needs_attention(self):
         bill = self.exported_bill(100.0)

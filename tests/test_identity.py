@@ -96,3 +96,25 @@ class TestIdentity(AvidxchangeCase):
         [remote] = self.simulator.invoices(COMPANY_ID)
         self.assertEqual(link.avidxchange_id, remote["Id"])
         self.assertIn("already had this bill", bill.message_ids[0].body)
+
+    def test_a_conflict_in_another_currency_is_not_adopted(self):
+        """Same id, same amount, same vendor, another currency: not this bill."""
+        bill = self.bill(self.vendor(), 100.0)
+        self.run_stream("bill")
+        link = bill.avidxchange_link_ids
+        external_id, theirs = link.external_invoice_id, link.avidxchange_id
+        link.unlink()
+        eur = self.env.ref("base.EUR")
+        eur.active = True
+        bill.button_draft()
+        bill.currency_id = eur
+        bill.invoice_line_ids.price_unit = 100.0
+        bill.action_post()
+        self.env["avidxchange.invoice.link"].create(
+            {"backend_id": self.backend.id, "move_id": bill.id, "external_invoice_id": external_id}
+        )
+        self.run_stream("bill")
+        link = bill.avidxchange_link_ids
+        self.assertEqual(link.state, "error")
+        self.assertIn(theirs, link.error_message)
+        self.assertIn("EUR", link.error_message)
