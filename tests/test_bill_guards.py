@@ -191,3 +191,14 @@ class TestBillGuards(AvidxchangeCase):
         self.assertIn("Look up invoice", link.error_message)
         self.assertTrue(bill._avidxchange_held())
         self.assertEqual(self.simulator.count("POST", "/invoices"), 3)
+
+    def test_no_reconciliation_of_a_held_bill_behind_the_forms(self):
+        """Over RPC, or from a reconciliation screen: the same hold."""
+        bill = self.exported()
+        refund = self.bill(self.acme, 20.0, move_type="in_refund", ref="CREDIT-2")
+        lines = (bill | refund).line_ids.filtered(
+            lambda line: line.account_type == "liability_payable"
+        )
+        with self.assertRaisesRegex(UserError, HELD):
+            lines.with_user(self.clerk).reconcile()
+        self.assertEqual(bill.amount_residual, 77.0)
