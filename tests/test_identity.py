@@ -19,6 +19,26 @@ class TestIdentity(AvidxchangeCase):
             "database.uuid", "0f0f0f0f-1111-2222-3333-444444444444"
         )
 
+    def sent_again_changed(self, bill, **changes):
+        """Export ``bill``, change it, and send it again under the same
+        external id, as two databases of one uuid (a restored dump) would;
+        returns AvidXchange's id of the first invoice."""
+        self.run_stream("bill")
+        link = bill.avidxchange_link_ids
+        external_id, theirs = link.external_invoice_id, link.avidxchange_id
+        link.unlink()
+        bill.button_draft()
+        price_unit = changes.pop("price_unit", None)
+        bill.write(changes)
+        if price_unit is not None:
+            bill.invoice_line_ids.price_unit = price_unit
+        bill.action_post()
+        self.env["avidxchange.invoice.link"].create(
+            {"backend_id": self.backend.id, "move_id": bill.id, "external_invoice_id": external_id}
+        )
+        self.run_stream("bill")
+        return theirs
+
     def test_external_ids_carry_the_database(self):
         bill = self.bill(self.vendor(), 10.0)
         self.run_stream("bill")
@@ -49,21 +69,8 @@ class TestIdentity(AvidxchangeCase):
     def test_a_conflict_is_adopted_only_when_it_is_our_bill(self):
         """Same external id, another bill: AvidXchange has 111.11 under the
         id this bill of 222.22 goes by. Never adopt it."""
-        vendor = self.vendor()
-        bill = self.bill(vendor, 111.11)
-        self.run_stream("bill")
-        link = bill.avidxchange_link_ids
-        theirs = link.avidxchange_id
-        # The same ids again, as two databases of one uuid (a restored dump) make them.
-        external_id = link.external_invoice_id
-        link.unlink()
-        bill.button_draft()
-        bill.invoice_line_ids.price_unit = 222.22
-        bill.action_post()
-        self.env["avidxchange.invoice.link"].create(
-            {"backend_id": self.backend.id, "move_id": bill.id, "external_invoice_id": external_id}
-        )
-        self.run_stream("bill")
+        bill = self.bill(self.vendor(), 111.11)
+        theirs = self.sent_again_changed(bill, price_unit=222.22)
         link = bill.avidxchange_link_ids
         self.assertEqual(link.state, "error")
         self.assertFalse(link.avidxchange_id)
@@ -100,20 +107,9 @@ class TestIdentity(AvidxchangeCase):
     def test_a_conflict_in_another_currency_is_not_adopted(self):
         """Same id, same amount, same vendor, another currency: not this bill."""
         bill = self.bill(self.vendor(), 100.0)
-        self.run_stream("bill")
-        link = bill.avidxchange_link_ids
-        external_id, theirs = link.external_invoice_id, link.avidxchange_id
-        link.unlink()
         eur = self.env.ref("base.EUR")
         eur.active = True
-        bill.button_draft()
-        bill.currency_id = eur
-        bill.invoice_line_ids.price_unit = 100.0
-        bill.action_post()
-        self.env["avidxchange.invoice.link"].create(
-            {"backend_id": self.backend.id, "move_id": bill.id, "external_invoice_id": external_id}
-        )
-        self.run_stream("bill")
+        theirs = self.sent_again_changed(bill, currency_id=eur.id)
         link = bill.avidxchange_link_ids
         self.assertEqual(link.state, "error")
         self.assertIn(theirs, link.error_message)
