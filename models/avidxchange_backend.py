@@ -442,11 +442,12 @@ class AvidxchangeBackend(models.Model):
         )
         return connections.sorted(lambda b: len(b.company_id.parent_ids))[-1:]
 
-    def _in_scope(self, model):
+    def _in_scope(self, model, companies=None):
         """``model`` as this connection's sync reads it: in its company, its
-        branches allowed too (their records' rules pass)."""
+        branches allowed too (their records' rules pass); ``companies``:
+        ``_scope_companies()`` when the caller has it already."""
         user_companies = self.env.user.company_ids if not self.env.su else None
-        companies = self._scope_companies()
+        companies = self._scope_companies() if companies is None else companies
         if user_companies is not None:
             companies &= user_companies
         return self.env[model].with_context(allowed_company_ids=(self.company_id | companies).ids)

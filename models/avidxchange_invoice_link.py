@@ -14,7 +14,7 @@ from ..tools.exceptions import (
 )
 from ..tools.locks import create_unless_taken, lock_available
 from ..tools.notify import notification
-from ..tools.payload import compact, money
+from ..tools.payload import add_up_to, compact, money
 from ..tools.payment_report import read_money
 from ..tools.states import INVOICE_STATUSES
 
@@ -176,8 +176,11 @@ class AvidxchangeInvoiceLink(models.Model):
         backend = stream.backend_id
         now = self._avidxchange_mark_moment()
         mark = False if stream._take_rescan() else stream.mark
-        domain = self._avidxchange_written_since(self._scope_domain(backend), mark)
-        bills = backend._in_scope("account.move").search(domain)
+        companies = backend._scope_companies()  # once for the domain and the rules
+        domain = self._avidxchange_written_since(
+            self._scope_domain(backend, companies=companies), mark
+        )
+        bills = backend._in_scope("account.move", companies).search(domain)
         Link = self.sudo()
         links = Link.search([("backend_id", "=", backend.id), ("move_id", "in", bills.ids)])
         # Changed since its failed attempt: written after the link was. Both
@@ -275,13 +278,13 @@ class AvidxchangeInvoiceLink(models.Model):
         links = self.sudo().search(
             [("backend_id", "=", backend.id), ("avidxchange_id", "in", list(statuses))]
         )
+        labels = dict(self._fields["avidxchange_status"]._description_selection(self.env))
         for link in links:
             status = statuses[link.avidxchange_id]
             if link.avidxchange_status != status:
                 link.avidxchange_status = status
-                label = dict(self._fields["avidxchange_status"]._description_selection(self.env))
                 link.move_id._message_log(
-                    body=self.env._("AvidXchange status: %s.", label.get(status, status))
+                    body=self.env._("AvidXchange status: %s.", labels.get(status, status))
                 )
 
     def _export(self, client):
@@ -301,15 +304,12 @@ class AvidxchangeInvoiceLink(models.Model):
         )
         gone = self.filtered(lambda link: link.move_id not in scope and not link.maybe_received)
         gone.sudo().unlink()
-        return (self - gone)._export_in_scope(client)
-
-    def _export_in_scope(self, client):
-        backend = self.backend_id
+        kept = self - gone
         # The bills are locked while they are sent: a payment registered or a
         # reset made meanwhile waits for this batch, then meets the hold.
-        free = lock_available(self.move_id)
-        busy = self.filtered(lambda link: link.move_id not in free)
-        return (self - busy)._submit(client, backend) | busy
+        free = lock_available(kept.move_id)
+        busy = kept.filtered(lambda link: link.move_id not in free)
+        return (kept - busy)._submit(client, backend) | busy
 
     def _submit(self, client, backend):
         moves = self.move_id
@@ -564,12 +564,14 @@ class AvidxchangeInvoiceLink(models.Model):
     # === PRIVATE HELPERS === #
 
     @api.model
-    def _scope_domain(self, backend, dated=True):
+    def _scope_domain(self, backend, dated=True, companies=None):
         """The bills ``backend`` exports: posted, open, dated from the
         connection's start date (unless not ``dated``), of vendors in its
-        scope."""
+        scope, in its ``companies`` (``_scope_companies`` when not given)."""
+        if companies is None:
+            companies = backend._scope_companies()
         domain = [
-            ("company_id", "in", backend._scope_companies().ids),
+            ("company_id", "in", companies.ids),
             ("move_type", "in", ("in_invoice", "in_refund")),  # credit notes as credit memos
             ("state", "=", "posted"),
             # Partly paid in Odoo: AvidXchange would pay its full total.
@@ -665,10 +667,9 @@ class AvidxchangeInvoiceLink(models.Model):
         total = money(move.amount_total, currency)
         if distributions:
             # Rounding each line may leave a cent; the largest line absorbs it.
-            gap = money(total - sum(d["Amount"] for d in distributions), currency)
-            if gap:
-                largest = max(distributions, key=lambda d: abs(d["Amount"]))
-                largest["Amount"] = money(largest["Amount"] + gap, currency)
+            amounts = add_up_to([d["Amount"] for d in distributions], total, currency)
+            for distribution, amount in zip(distributions, amounts, strict=True):
+                distribution["Amount"] = amount
         return compact(
             {
                 "ExternalInvoiceId": self.external_invoice_id,
@@ -711,11 +712,9 @@ class AvidxchangeInvoiceLink(models.Model):
         if spread > 100.0001:  # more than the whole line: in proportion
             shares = [(share * 100.0 / spread, codes) for share, codes in shares]
         total = money(amount, currency)
-        amounts = [money(total * share / 100.0, currency) for share, _codes in shares]
-        gap = money(total - sum(amounts), currency)
-        if gap:
-            largest = max(range(len(amounts)), key=lambda index: abs(amounts[index]))
-            amounts[largest] = money(amounts[largest] + gap, currency)
+        amounts = add_up_to(
+            [money(total * share / 100.0, currency) for share, _codes in shares], total, currency
+        )
         text = (description or "").strip()[:250] or None
         return [
             compact(

@@ -57,8 +57,9 @@ class AvidxchangePartnerLink(models.Model):
         backend = stream.backend_id
         now = self._avidxchange_mark_moment()
         mark = False if stream._take_rescan() else stream.mark
-        domain = self._avidxchange_written_since(self._scope_domain(backend), mark)
-        Partner = backend._in_scope("res.partner")
+        companies = backend._scope_companies()  # once for the domain and the rules
+        domain = self._avidxchange_written_since(self._scope_domain(backend, companies), mark)
+        Partner = backend._in_scope("res.partner", companies)
         partners = Partner.with_context(active_test=False).search(domain)  # archiving is news
         links = self._link_vendors(backend, partners)
         return self._avidxchange_queue_and_send(stream, links, now, batch_size)
@@ -103,11 +104,14 @@ class AvidxchangePartnerLink(models.Model):
     # === PRIVATE HELPERS === #
 
     @api.model
-    def _scope_domain(self, backend):
+    def _scope_domain(self, backend, companies=None):
         """The vendors ``backend`` exports: the marked ones, or every vendor
-        (vendors of exported bills always go, with their bills)."""
+        (vendors of exported bills always go, with their bills), of its
+        ``companies`` (``_scope_companies`` when not given) or shared."""
+        if companies is None:
+            companies = backend._scope_companies()
         domain = [
-            ("company_id", "in", [False, *backend._scope_companies().ids]),
+            ("company_id", "in", [False, *companies.ids]),
             "|",
             ("is_company", "=", True),
             ("parent_id", "=", False),

@@ -28,3 +28,14 @@ def fingerprint(payload):
 def money(amount, currency):
     """A JSON number with the currency's precision (two decimals at most)."""
     return float_round(amount, precision_digits=min(currency.decimal_places, 2))
+
+
+def add_up_to(amounts, total, currency):
+    """``amounts`` (each rounded to money) made to add up to ``total``: the
+    cent rounding left over goes to the largest. Returns a new list."""
+    amounts = list(amounts)
+    gap = money(total - sum(amounts), currency)
+    if gap and amounts:
+        largest = max(range(len(amounts)), key=lambda index: abs(amounts[index]))
+        amounts[largest] = money(amounts[largest] + gap, currency)
+    return amounts
