@@ -5,8 +5,8 @@ from odoo import api, models
 from odoo.tools import split_every
 
 from .. import const
-from ..tools.avidxchange_client import stamp_of
 from ..tools.locks import lock_available
+from ..tools.paging import stamp_of
 from ..tools.payload import fingerprint
 from ..tools.payment_report import payment_id_of
 from ..tools.redaction import redact

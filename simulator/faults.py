@@ -40,6 +40,7 @@ class Fault:
     action: object = None  # "call": run before answering
     skip: int = 0  # matching requests to let through first
     processed: bool = False  # "drop", "malformed": after handling the request
+    amid: bool = False  # "call": while the list asked for is built, not before
 
     def matches(self, method, path):
         if self.method is not None and self.method.upper() != method.upper():

@@ -63,6 +63,7 @@ ADMIN_ACTIONS = frozenset(
         "refuse_code",
         "set_invoice_status",
         "pay",
+        "pay_run",
         "clear_payment",
         "void_payment",
         "error_payment",
@@ -209,6 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
     # client's delayed ACK would add ~40 ms to every keep-alive answer.
     disable_nagle_algorithm = True
     _unanswered = False  # see _handle_unanswered
+    _amid = None  # a "call" fault run while a list is built (see call_amid)
 
     def log_message(self, fmt, *args):
         _logger.debug("%s " + fmt, self.address_string(), *args)
@@ -240,6 +242,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._query = parse_qs(url.query, keep_blank_values=True)
         self._entry = None
         self._entry_logged = False
+        self._amid = None
         raw = self._read_body()
         if raw is None:
             return
@@ -334,6 +337,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self._handle_unanswered(raw, fault)
                     self._reply_raw(200, MALFORMED_BODY, "application/json")
                     return
+                elif fault.kind == "call" and fault.amid:
+                    self._amid = fault.action  # run while the list is built
                 elif fault.kind == "call":
                     fault.action()  # then answer as usual
                 elif fault.kind == "answer":
@@ -502,7 +507,9 @@ class _Handler(BaseHTTPRequestHandler):
         page = self._positive_int("pageNumber", 1)
         size = self._positive_int("pageSize", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         modified_from, modified_to = self._window()
-        items = self.sim._state.list_records(kind, company_id, modified_from, modified_to)
+        items = self.sim._state.list_records(
+            kind, company_id, modified_from, modified_to, amid=self._amid
+        )
         pages = max(1, math.ceil(len(items) / size))
         links = []
         if page < pages:
@@ -767,6 +774,13 @@ class AvidSimulator:
             company_id=company_id,
         )
 
+    def pay_run(self, payments):
+        """Pay several times at once, every payment stamped in the same whole
+        second; ``payments``: a list of :meth:`pay` keyword arguments."""
+        if not isinstance(payments, list) or not all(isinstance(p, dict) for p in payments):
+            raise ValueError("payments must be a list of objects of pay() arguments")
+        return self._state.pay_run(payments)
+
     def clear_payment(self, payment_id, cleared_date=None):
         return self._state.clear_payment(payment_id, cleared_date)
 
@@ -859,6 +873,13 @@ class AvidSimulator:
         and ``method`` after ``skip`` of them, e.g. change a payment while a
         client pages through the list (Python API only: it takes a callable)."""
         return self._faults.add("call", 1, path, method, action=action, skip=skip)
+
+    def call_amid(self, action, path=None, method=None, skip=0):
+        """Like :meth:`call_before`, but ``action()`` runs once the list asked
+        for is ordered and before its page is copied out: a record it changes
+        keeps its place on that page with its new, latest stamp, as when
+        AvidXchange changes a payment while it builds the page."""
+        return self._faults.add("call", 1, path, method, action=action, skip=skip, amid=True)
 
     def set_token_ttl(self, seconds):
         """Tokens issued from now on live ``seconds`` (existing tokens keep their expiry)."""

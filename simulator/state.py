@@ -7,6 +7,7 @@ enforced here; the shape of request bodies is checked in ``validation``.
 """
 
 import base64
+import contextlib
 import copy
 import secrets
 import threading
@@ -130,6 +131,7 @@ class SimState:
         self._next_trace = 1
         self._auto_payments = 0
         self._last_moment = None
+        self._run_moment = None  # set while a payment run stamps its batch
         self.clock_offset = timedelta(0)
 
     def reset(self):
@@ -223,12 +225,31 @@ class SimState:
         return datetime.now(timezone.utc) + self.clock_offset
 
     def _now(self):
-        """UTC now, strictly increasing, so that each change gets its own timestamp."""
+        """UTC now, strictly increasing, so that each change gets its own
+        timestamp; inside a payment run (``one_stamp``), the run's stamp."""
+        if self._run_moment is not None:
+            return self._run_moment
         moment = self.now()
         if self._last_moment is not None and moment <= self._last_moment:
             moment = self._last_moment + timedelta(microseconds=1)
         self._last_moment = moment
         return moment
+
+    @contextlib.contextmanager
+    def one_stamp(self):
+        """Every change made inside shares one ``LastModifiedDate``, a whole
+        second with no fractional part: how a payment run stamps its batch
+        (the contract: "Stamps are not unique"). Changes after it come later."""
+        with self.lock:
+            moment = self.now().replace(microsecond=0) + timedelta(seconds=1)
+            if self._last_moment is not None and moment <= self._last_moment:
+                moment = self._last_moment.replace(microsecond=0) + timedelta(seconds=1)
+            self._run_moment = moment
+            try:
+                yield moment
+            finally:
+                self._run_moment = None
+                self._last_moment = moment
 
     def _next_id(self, prefix):
         self._sequences[prefix] = self._sequences.get(prefix, 0) + 1
@@ -259,8 +280,12 @@ class SimState:
             company = self._company(company_id)
             return {"CompanyId": company.company_id, "Name": company.name}
 
-    def list_records(self, kind, company_id=None, modified_from=None, modified_to=None):
-        """Records ordered by LastModifiedDate then creation; both bounds inclusive."""
+    def list_records(self, kind, company_id=None, modified_from=None, modified_to=None, amid=None):
+        """Records ordered by LastModifiedDate then creation; both bounds inclusive.
+
+        ``amid``: a callable run once the list is ordered and before it is
+        copied out, as when a record changes while AvidXchange builds a page:
+        the changed record keeps its place and shows its new stamp."""
         with self.lock:
             if company_id is None:
                 companies = list(self._companies.values())
@@ -272,6 +297,8 @@ class SimState:
             if modified_to is not None:
                 records = [r for r in records if r["_mtime"] <= modified_to]
             records.sort(key=lambda r: (r["_mtime"], r.get("_seq", 0)))
+            if amid is not None:
+                amid()
             return [_public(r) for r in records]
 
     def get_record(self, kind, company_id, key):
@@ -559,6 +586,12 @@ class SimState:
             for line in lines:
                 self._recompute_invoice(company, company.invoices[line["Id"]])
             return _public(record)
+
+    def pay_run(self, payments):
+        """A payment run: pay each of ``payments`` (each the keyword arguments
+        of :meth:`pay`) in one go, all stamped in the same second."""
+        with self.one_stamp():
+            return [self.pay(**payment) for payment in payments]
 
     def _payment_lines(self, allocations, company_id):
         company = None

@@ -6,6 +6,7 @@ the simulator saw them), not only what it returned.
 
 import datetime
 import logging
+import math
 import time
 
 from ..tools.avidxchange_client import AvidXchangeClient
@@ -254,22 +255,98 @@ class TestClientData(ClientCase):
         self.assertEqual(caught.exception.status, 422)
         self.assertTrue(caught.exception.detail or caught.exception.reason)
 
-    def test_paging_follows_next_links_to_the_last_page(self):
-        since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
-        ids = []
-        for n in range(7):
-            answer, _known = self.api.submit_invoice(invoice(f"ODOO-1-{n}", amount=10.0 + n))
+    def paid(self, count, prefix="ODOO-1-", run=False):
+        """``count`` invoices submitted, approved and paid one payment each;
+        ``run``: in one payment run, every payment stamped in the same second."""
+        self.api.put_vendor("ODOO-1-42", vendor())
+        allocations = []
+        for n in range(count):
+            answer, _known = self.api.submit_invoice(invoice(f"{prefix}{n}", amount=10.0 + n))
             self.simulator.approve_invoice(answer["Id"])
-            paid = self.simulator.pay([{"invoice_id": answer["Id"], "amount": 10.0 + n}])
-            ids.append(paid["PaymentId"])
-        until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
+            allocations.append({"allocations": [{"invoice_id": answer["Id"], "amount": 10.0 + n}]})
+        if run:
+            return self.simulator.pay_run(allocations)
+        return [self.simulator.pay(**allocation) for allocation in allocations]
+
+    def read_payments(self, page_size):
+        """Every payment changed in the last minutes, as a client with
+        ``page_size`` reads them, and the requests it took."""
+        now = datetime.datetime.now(datetime.timezone.utc)
         self.simulator.clear_requests()
-        client = self.client(page_size=3)
-        seen = [p["PaymentId"] for p in client.iter_payments(since, until)]
-        # each page after the first starts again at the last stamp read: 3 + 2 + 2 new
-        self.assertEqual(sorted(set(seen)), sorted(ids))
-        self.assertEqual(len(seen), 9)
-        self.assertEqual(self.simulator.count("GET", API + "/payments"), 3)
+        client = self.client(page_size=page_size)
+        items = list(
+            client.iter_payments(
+                now - datetime.timedelta(minutes=5), now + datetime.timedelta(minutes=5)
+            )
+        )
+        return items, self.simulator.count("GET", API + "/payments")
+
+    def test_paging_follows_next_links_to_the_last_page(self):
+        ids = [payment["PaymentId"] for payment in self.paid(7)]
+        items, requests = self.read_payments(3)
+        # Each page after the first reads again from the smaller of its last two
+        # stamps and checks the record before the first unread one: 3 + 1 + 1 + 1 + 1.
+        self.assertEqual([item["PaymentId"] for item in items], ids, "each once, in order")
+        self.assertEqual(requests, 5)
+
+    def test_payments_sharing_one_stamp_are_each_read_once(self):
+        """A payment run stamps its whole batch in one second, more than a page
+        holds: every payment is read, once, in a bounded number of requests,
+        whatever the page size."""
+        for count, page_size in ((150, 100), (7, 1)):
+            with self.subTest(count=count, page_size=page_size):
+                self.simulator.reset()
+                run = self.paid(count, prefix=f"RUN-{count}-", run=True)
+                self.assertEqual(len({payment["LastModifiedDate"] for payment in run}), 1)
+                items, requests = self.read_payments(page_size)
+                self.assertEqual(
+                    sorted(item["PaymentId"] for item in items),
+                    sorted(payment["PaymentId"] for payment in run),
+                )
+                self.assertLessEqual(requests, math.ceil(count / page_size) + 1)
+
+    def test_a_payment_changed_while_its_page_is_built_hides_no_other(self):
+        """AvidXchange clears a payment of a backlog while it builds the first
+        page: that page shows it with its new, latest stamp among older ones,
+        wherever it stands on the page; the read still reaches every other."""
+        for position in range(5):
+            with self.subTest(position=position):
+                self.simulator.reset()
+                backlog = self.paid(12, prefix=f"BACKLOG-{position}-")
+                changed = backlog[position]["PaymentId"]
+                self.simulator.call_amid(
+                    lambda changed=changed: self.simulator.clear_payment(changed),
+                    path="/payments",
+                    method="GET",
+                )
+                items, _requests = self.read_payments(5)
+                self.assertEqual(
+                    {item["PaymentId"] for item in items},
+                    {payment["PaymentId"] for payment in backlog},
+                )
+                last = [item for item in items if item["PaymentId"] == changed][-1]
+                self.assertEqual(last["Status"]["Description"], "Cleared")
+
+    def test_a_payment_of_a_run_that_changes_while_the_run_is_paged_hides_no_other(self):
+        """A payment of a run already read clears while the next page is asked
+        for: the run, one shorter now, is not read one payment too far."""
+        run = self.paid(150, prefix="SHRINK-", run=True)
+        self.simulator.call_before(
+            lambda: self.simulator.clear_payment(run[4]["PaymentId"]),
+            path="/payments",
+            method="GET",
+            skip=1,
+        )
+        items, requests = self.read_payments(100)
+        self.assertEqual(
+            sorted({item["PaymentId"] for item in items}),
+            sorted(payment["PaymentId"] for payment in run),
+        )
+        statuses = [
+            i["Status"]["Description"] for i in items if i["PaymentId"] == run[4]["PaymentId"]
+        ]
+        self.assertEqual(statuses, ["Issued", "Cleared"], "read once as it was, once as it is")
+        self.assertLessEqual(requests, 5)
 
     def test_single_records_and_purchase_orders(self):
         answer, _known = self.api.submit_invoice(invoice())

@@ -3,6 +3,7 @@ AvidXchange's clock, and loses nothing while it pages."""
 
 from datetime import datetime, timedelta
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .common import PaymentCase
@@ -61,6 +62,75 @@ class TestPaymentWindow(PaymentCase):
         self.run_to_the_end()
         self.assertEqual([bill.amount_residual for bill in bills], [0.0] * 12)
         self.assertEqual(self.imported(reports[2]).status, "Cleared")
+
+    def exported_bills(self, count, prefix):
+        """``count`` bills of 10.00 and more, posted in one go, exported in as
+        few bill runs as it takes, and approved in AvidXchange."""
+        bills = self.env["account.move"].create(
+            [
+                {
+                    "move_type": "in_invoice",
+                    "partner_id": self.acme.id,
+                    "ref": f"{prefix}-{n}",
+                    "invoice_date": "2026-11-20",
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Steel",
+                                "quantity": 1,
+                                "price_unit": 10.0 + n,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+                for n in range(count)
+            ]
+        )
+        bills.action_post()
+        for _batch in range(count):
+            if not self.run_stream("bill")[1]:
+                break
+        for bill in bills:
+            self.simulator.approve_invoice(bill.avidxchange_invoice_id)
+        return bills
+
+    def test_a_payment_run_sharing_one_stamp_is_registered_whole(self):
+        """AvidXchange stamps a payment run in one second: 150 payments with a
+        page size of 100, 7 with a page size of 1, each registered once."""
+        for count, page_size in ((150, 100), (7, 1)):
+            with self.subTest(count=count, page_size=page_size):
+                self.backend.page_size = page_size
+                bills = self.exported_bills(count, f"RUN{count}")
+                self.simulator.pay_run(
+                    [
+                        {
+                            "allocations": [
+                                {"invoice_id": b.avidxchange_invoice_id, "amount": b.amount_total}
+                            ]
+                        }
+                        for b in bills
+                    ]
+                )
+                self.run_to_the_end()
+                self.assertEqual([bill.amount_residual for bill in bills], [0.0] * count)
+                self.assertEqual([len(bill.matched_payment_ids) for bill in bills], [1] * count)
+
+    def test_a_backlog_paged_while_a_payment_changes_amid_a_page_is_registered_whole(self):
+        """A payment cleared while AvidXchange builds the first page shows its new,
+        latest stamp among older ones: the import does not start its next read
+        from it, and registers the whole backlog."""
+        self.backend.page_size = 5
+        bills = self.exported_bills(12, "AMID")
+        reports = [self.pay((bill, bill.amount_total)) for bill in bills]
+        self.simulator.call_amid(
+            lambda: self.simulator.clear_payment(reports[4]["PaymentId"]),
+            path="/payments",
+            method="GET",
+        )
+        self.run_to_the_end()
+        self.assertEqual([bill.amount_residual for bill in bills], [0.0] * 12)
+        self.assertEqual(self.imported(reports[4]).status, "Cleared")
 
     def test_a_backlog_older_than_thirty_days_is_read_window_by_window(self):
         bill = self.exported_bill(55.0)

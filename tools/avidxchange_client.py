@@ -41,7 +41,7 @@ from .exceptions import (
     PermanentError,
     RetryableError,
 )
-from .payment_report import parse_stamp
+from .paging import ChangesCursor
 from .redaction import redacted_text
 
 _logger = logging.getLogger(__name__)
@@ -311,24 +311,21 @@ class AvidXchangeClient:
 
     def iter_changed(self, path, modified_from, modified_to):
         """Yield the items changed from ``modified_from`` to ``modified_to``
-        (both inclusive, at most ``MAX_WINDOW`` apart), page by page.
-
-        The list is ordered by ``LastModifiedDate``, and an item that changes
-        while we page moves to its end: page N+1 then starts one item later
-        and one item is never seen. So after each page the read starts again
-        from the last stamp it saw (the contract's advice); only a page that
-        holds a single stamp is followed by the next page of that stamp. An
-        item may come twice: the caller recognises it. A page answered again
-        for the next one, and more pages than ``MAX_PAGES_PER_READ``, stop the
+        (both inclusive, at most ``MAX_WINDOW`` apart), page by page, each
+        once: however many share a stamp, and whichever changes while the
+        list is paged (it comes again, as it now is). Which page to ask for
+        next is ``tools/paging.py``'s business. A page answered again for the
+        next one, and more requests than ``MAX_PAGES_PER_READ``, stop the
         read with an error.
         """
-        since, until, page_number = _naive_utc(modified_from), _naive_utc(modified_to), 1
+        cursor = ChangesCursor(_naive_utc(modified_from), _naive_utc(modified_to))
         previous = None
         for _request in range(const.MAX_PAGES_PER_READ):
+            size, number, offset = cursor.page(self.page_size)
             params = {
-                **_window(since, modified_to),
-                const.PAGE_NUMBER_PARAM: page_number,
-                const.PAGE_SIZE_PARAM: self.page_size,
+                **_window(cursor.since, modified_to),
+                const.PAGE_NUMBER_PARAM: number,
+                const.PAGE_SIZE_PARAM: size,
             }
             page = self._call("GET", path, params=params)
             items, more = self._check_page(page)
@@ -339,18 +336,15 @@ class AvidXchangeClient:
                     "AvidXchange answered the same page again for the next one: stopped."
                 )
             previous = items
-            yield from items
+            fresh, moved = cursor.take(items, size, number, offset)
+            yield from fresh
+            if moved:
+                continue
             pages = page["Paging"].get("Pages")
-            if isinstance(pages, int) and not isinstance(pages, bool) and page_number >= pages:
+            if isinstance(pages, int) and not isinstance(pages, bool) and number >= pages:
                 more = None  # the last page, whatever its links say
             if not (more and items):
                 return
-            stamps = [s for s in map(stamp_of, items) if s and s <= until]
-            last = max(stamps, default=None)
-            if last is not None and last > since:
-                since, page_number = last, 1
-            else:
-                page_number += 1
         raise InvalidResponseError(
             f"AvidXchange kept answering further pages after {const.MAX_PAGES_PER_READ}: stopped."
         )
@@ -647,11 +641,6 @@ class AvidXchangeClient:
 
 def _iso_utc(timestamp):
     return _format_ts(datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc))
-
-
-def stamp_of(item):
-    """An item's ``LastModifiedDate`` as a naive UTC datetime, or None."""
-    return parse_stamp(item.get("LastModifiedDate")) if isinstance(item, dict) else None
 
 
 def _window(modified_from, modified_to):
