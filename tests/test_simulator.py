@@ -705,6 +705,25 @@ class TestSimulatorPayments(ApiCase):
         self.assertEqual(self.api.get("/payments", params=window).json()["Items"], [again])
         self.assertEqual(self.simulator.get_invoice(self.first), invoice_before)
 
+    def test_a_payment_run_stamps_its_batch_in_one_whole_second(self):
+        """The contract: stamps are not unique and may have no fractional part."""
+        run = self.simulator.pay_run(
+            [
+                {"allocations": [{"invoice_id": self.first}]},
+                {"allocations": [{"invoice_id": self.second}]},
+            ]
+        )
+        stamps = {payment["LastModifiedDate"] for payment in run}
+        self.assertEqual(len(stamps), 1)
+        self.assertEqual(parse_timestamp(stamps.pop()).microsecond, 0)
+        later = self.simulator.clear_payment(run[0]["PaymentId"])
+        self.assertGreater(later["LastModifiedDate"], run[1]["LastModifiedDate"])
+        self.assertEqual(
+            [p["PaymentId"] for p in self.api.get("/payments").json()["Items"]],
+            [run[1]["PaymentId"], run[0]["PaymentId"]],
+            "ordered by stamp, then creation",
+        )
+
     def test_pay_refusals(self):
         cases = [
             ({"allocations": []}, "at least one invoice"),
