@@ -76,6 +76,14 @@ INVOICE_STATUSES = (
     "Void",
 )
 
+# Statuses in which AvidXchange no longer holds an invoice to pay.
+INVOICE_STATUSES_RELEASED = ("Rejected", "Void")
+INVOICE_STATUS_REJECTED = "Rejected"
+# A Rejected (or Void) invoice says why in this key, the approver's words,
+# which may be long or empty. [assumed name]
+REJECTION_REASON_KEY = "RejectionReason"
+REJECTION_REASON_MAX_CHARS = 2000
+
 # What a payment's status means for the books: every description we know
 # falls in one of four categories. A description not listed needs a person's
 # attention; it is never read as "nothing happened".

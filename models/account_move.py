@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, RedirectWarning, UserError
 
+from .. import const
 from ..tools.states import (
     BILL_STATUS_OF_INVOICE,
     BILL_SYNC_STATUSES,
@@ -34,6 +35,9 @@ class AccountMove(models.Model):
         string="AvidXchange Invoice ID", compute="_compute_avidxchange_link"
     )
     avidxchange_error = fields.Text(string="AvidXchange Error", compute="_compute_avidxchange_link")
+    avidxchange_rejection_reason = fields.Text(
+        string="Rejection Reason", compute="_compute_avidxchange_link"
+    )
     avidxchange_exchange_count = fields.Integer(compute="_compute_avidxchange_exchange_count")
     avidxchange_reason = fields.Char(
         string="AvidXchange Scope",
@@ -97,10 +101,12 @@ class AccountMove(models.Model):
         "avidxchange_link_ids.avidxchange_id",
         "avidxchange_link_ids.error_message",
         "avidxchange_link_ids.changes",
+        "avidxchange_link_ids.rejection_reason",
     )
     def _compute_avidxchange_link(self):
         for move in self:
             link = move.avidxchange_link_ids[:1]
+            move.avidxchange_rejection_reason = link.rejection_reason
             move.avidxchange_invoice_id = link.avidxchange_id
             move.avidxchange_error = link.error_message
             move.avidxchange_changes = link.changes
@@ -142,7 +148,15 @@ class AccountMove(models.Model):
 
     def button_cancel(self):
         self._avidxchange_check_free(self.env._("Cancelling it"))
-        return super().button_cancel()
+        result = super().button_cancel()
+        # A rejected bill cancelled in Odoo: what the rejection asked is done.
+        rejected = self.filtered(
+            lambda move: (
+                move.state == "cancel" and move.avidxchange_status == const.INVOICE_STATUS_REJECTED
+            )
+        )
+        self.env["avidxchange.attention"]._resolve(rejected, self.env._("The bill is cancelled."))
+        return result
 
     def js_assign_outstanding_line(self, line_id):
         """The bill form's "Add" of a credit note or an outstanding payment."""

@@ -1,6 +1,6 @@
 import logging
 
-from odoo import api, models
+from odoo import SUPERUSER_ID, api, models
 from odoo.exceptions import AccessError, UserError
 
 _logger = logging.getLogger(__name__)
@@ -26,10 +26,12 @@ class AvidxchangeAttention(models.AbstractModel):
         if not records or not activity_type or not hasattr(records, "activity_schedule"):
             return
         waiting = self._open(records).mapped("res_id")
-        user = backend.sudo().responsible_user_id
-        user = user or self.env.ref("base.user_admin")
-        for record in records.filtered(lambda record: record.id not in waiting):
+        records = records.filtered(lambda record: record.id not in waiting)
+        user = records and self._responsible(backend)
+        for record in records:
             record.message_post(body=reason, subtype_xmlid="mail.mt_note")
+            if not user:
+                continue
             try:
                 with self.env.cr.savepoint():
                     record.activity_schedule(
@@ -40,6 +42,29 @@ class AvidxchangeAttention(models.AbstractModel):
                     )
             except (AccessError, UserError) as error:  # the user may not see the record
                 _logger.info("No AvidXchange activity for %s on %s: %s", user.name, record, error)
+
+    @api.model
+    def _responsible(self, backend):
+        """The connection's Responsible; if archived since (or never named),
+        an AvidXchange administrator, so that a failure always reaches a person."""
+        user = backend.sudo().responsible_user_id
+        if user.active and not user.share:
+            return user
+        managers = self.env.ref("account_avidxchange.group_avidxchange_manager").sudo().all_user_ids
+        person = managers.filtered(
+            lambda u: (
+                u.active
+                and not u.share
+                and u.id != SUPERUSER_ID
+                and backend.company_id in u.company_ids
+            )
+        )[:1]
+        _logger.warning(
+            "AvidXchange connection %s has no active Responsible: telling %s instead.",
+            backend.display_name,
+            person.name or "nobody",
+        )
+        return person
 
     @api.model
     def _resolve(self, records, feedback):

@@ -1,6 +1,6 @@
 import time
 
-from odoo import Command, api, fields, models
+from odoo import SUPERUSER_ID, Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .. import const
@@ -86,11 +86,12 @@ class AvidxchangeBackend(models.Model):
     responsible_user_id = fields.Many2one(
         "res.users",
         string="Responsible",
-        default=lambda self: self.env.user,
+        default=lambda self: self._default_responsible(),
         domain=[("share", "=", False)],
         tracking=True,
         help="Who is told when something fails: an activity on the bill, vendor or "
-        "connection in trouble, done when it recovers.",
+        "connection in trouble, done when it recovers. An active internal user; never "
+        "OdooBot, whom nobody reads.",
     )
     sync_user_id = fields.Many2one(
         "res.users",
@@ -227,6 +228,18 @@ class AvidxchangeBackend(models.Model):
     def _check_log_retention(self):
         if any(backend.log_retention_days < 1 for backend in self):
             raise ValidationError(self.env._("Keep successful exchanges for at least one day."))
+
+    @api.constrains("responsible_user_id")
+    def _check_responsible(self):
+        for backend in self:
+            if backend.responsible_user_id and not _is_a_person(backend.responsible_user_id):
+                raise ValidationError(
+                    self.env._(
+                        "The Responsible is told when something fails: name an active internal "
+                        "user, not %s.",
+                        backend.responsible_user_id.name,
+                    )
+                )
 
     @api.constrains("environment", "base_url", "token_url")
     def _check_urls(self):
@@ -559,6 +572,12 @@ class AvidxchangeBackend(models.Model):
             for code, line in zip(missing, lines, strict=True)
         ]
 
+    @api.model
+    def _default_responsible(self):
+        """Whoever makes the connection, when that is a person: a script or a
+        cron runs as OdooBot, and an activity for OdooBot is read by nobody."""
+        return self.env.user if _is_a_person(self.env.user) else False
+
     def _missing_settings(self):
         self.ensure_one()
         backend = self.sudo()
@@ -571,6 +590,8 @@ class AvidxchangeBackend(models.Model):
             missing.append(self.env._("AvidXchange Company ID"))
         if not backend.journal_id:
             missing.append(self.env._("Payment Journal"))
+        if not backend.responsible_user_id:
+            missing.append(self.env._("Responsible (who is told when something fails)"))
         return missing
 
     def _get_client(self):
@@ -600,3 +621,8 @@ class AvidxchangeBackend(models.Model):
             page_size=backend.page_size,
             recorder=Log._recorder(self),
         )
+
+
+def _is_a_person(user):
+    """An active internal user other than OdooBot: someone who reads activities."""
+    return bool(user) and user.active and not user.share and user.id != SUPERUSER_ID

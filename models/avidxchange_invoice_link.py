@@ -16,6 +16,7 @@ from ..tools.locks import create_unless_taken, lock_available
 from ..tools.notify import notification
 from ..tools.payload import add_up_to, compact, money
 from ..tools.payment_report import read_money
+from ..tools.redaction import storable
 from ..tools.states import INVOICE_STATUSES
 
 
@@ -71,6 +72,12 @@ class AvidxchangeInvoiceLink(models.Model):
         help="AvidXchange's id of the bill's image (its main attachment), sent once.",
     )
     image_error = fields.Char(string="Image Not Sent", readonly=True, copy=False)
+    rejection_reason = fields.Text(
+        string="Rejection Reason",
+        readonly=True,
+        copy=False,
+        help="Why AvidXchange's approver rejected (or voided) the invoice, in their words.",
+    )
     invoice_url = fields.Char(
         string="AvidXchange URL",
         readonly=True,
@@ -267,25 +274,66 @@ class AvidxchangeInvoiceLink(models.Model):
     def _refresh_statuses(self, backend, invoices):
         """Bring the approval status of exported bills up to date (Approved,
         Rejected, Scheduled, Paid...) from AvidXchange's invoice list, so AP
-        sees it on the bill."""
-        statuses = {
-            invoice["Id"]: invoice["Status"]
+        sees it on the bill.
+
+        A rejection keeps the approver's reason, says it on the bill, and asks
+        the responsible person to act on it (correct and resubmit in
+        AvidXchange, or cancel or credit the bill in Odoo); that is done when
+        the invoice is approved again or voided, or the bill cancelled."""
+        reports = {
+            invoice["Id"]: invoice
             for invoice in invoices
             if isinstance(invoice, dict)
             and isinstance(invoice.get("Id"), str)
             and invoice.get("Status") in const.INVOICE_STATUSES
         }
         links = self.sudo().search(
-            [("backend_id", "=", backend.id), ("avidxchange_id", "in", list(statuses))]
+            [("backend_id", "=", backend.id), ("avidxchange_id", "in", list(reports))]
         )
-        labels = dict(self._fields["avidxchange_status"]._description_selection(self.env))
         for link in links:
-            status = statuses[link.avidxchange_id]
-            if link.avidxchange_status != status:
-                link.avidxchange_status = status
-                link.move_id._message_log(
-                    body=self.env._("AvidXchange status: %s.", labels.get(status, status))
+            report = reports[link.avidxchange_id]
+            status, reason = report["Status"], False
+            if status in const.INVOICE_STATUSES_RELEASED:
+                reason = storable(
+                    report.get(const.REJECTION_REASON_KEY), const.REJECTION_REASON_MAX_CHARS
                 )
+            if (link.avidxchange_status, link.rejection_reason) != (status, reason or False):
+                link._set_status(status, reason or False)
+
+    def _set_status(self, status, reason):
+        """AvidXchange says the invoice is now in ``status``, for ``reason``
+        when it was rejected or voided."""
+        self.ensure_one()
+        previous = self.avidxchange_status
+        self.write({"avidxchange_status": status, "rejection_reason": reason})
+        if previous == status:
+            return  # the reason alone changed
+        label = dict(self._fields["avidxchange_status"]._description_selection(self.env))[status]
+        bill = self.move_id
+        Attention = self.env["avidxchange.attention"]
+        if status == const.INVOICE_STATUS_REJECTED:
+            Attention._ask(
+                bill,
+                self.backend_id,
+                self.env._("Rejected in AvidXchange"),
+                self.env._(
+                    "AvidXchange's approver rejected %(bill)s: %(reason)s. Correct it in "
+                    "AvidXchange and resubmit it there; or, if it should not be paid, cancel the "
+                    "bill in Odoo (or credit it with a credit note).",
+                    bill=bill.display_name,
+                    reason=reason or self.env._("AvidXchange gave no reason"),
+                ),
+            )
+        elif previous == const.INVOICE_STATUS_REJECTED:
+            Attention._resolve(bill, self.env._("AvidXchange: %s.", label))
+        # said last, so that the bill's newest message is where it is now
+        if reason:
+            body = self.env._(
+                "AvidXchange status: %(status)s. Reason: %(reason)s", status=label, reason=reason
+            )
+        else:
+            body = self.env._("AvidXchange status: %s.", label)
+        bill._message_log(body=body)
 
     def _export(self, client):
         """Submit each bill (its GL codes, vendor and purchase orders first);
@@ -627,7 +675,7 @@ class AvidxchangeInvoiceLink(models.Model):
             lambda link: (
                 # sent, or sent without an answer we could read: AvidXchange may have it
                 (link.state == "synced" or link.maybe_received)
-                and link.avidxchange_status not in ("Rejected", "Void")
+                and link.avidxchange_status not in const.INVOICE_STATUSES_RELEASED
                 and not link.released
             )
         )

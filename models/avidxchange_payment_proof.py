@@ -7,6 +7,7 @@ from .. import const
 from ..tools.exceptions import AvidXchangeError
 from ..tools.notify import notification
 from ..tools.payment_report import parse_stamp
+from ..tools.redaction import storable
 
 # Fetched per payment stream batch at most: each is a request.
 PROOFS_PER_BATCH = 20
@@ -137,23 +138,14 @@ def _event_values(item):
     """One history item as an event, or None when it is no such thing."""
     if not isinstance(item, dict):
         return None
-    status = storable(item.get("Status"))
+    status = storable(item.get("Status"), const.PAYMENT_HISTORY_MAX_CHARS)
     if not status:
         return None
     return {
         "status": status,
         "date": parse_stamp(item.get("Date")),
-        "note": storable(item.get("Note")) or False,
+        "note": storable(item.get("Note"), const.PAYMENT_HISTORY_MAX_CHARS) or False,
     }
-
-
-def storable(value, size=const.PAYMENT_HISTORY_MAX_CHARS):
-    """Text AvidXchange sent, as PostgreSQL stores it: no NUL, no lone
-    surrogate, cut short; None when it is not text."""
-    if not isinstance(value, str):
-        return None
-    text = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
-    return text.strip()[:size] or None
 
 
 class AvidxchangePaymentEvent(models.Model):

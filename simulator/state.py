@@ -440,6 +440,8 @@ class SimState:
 
     def _set_status(self, record, status, **extra):
         record["Status"] = status
+        if status not in ("Rejected", "Void"):
+            record.pop("RejectionReason", None)  # only a rejected or void invoice says why
         record.update(extra)
         self._touch(record, status_changed=True)
 

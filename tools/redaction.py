@@ -55,3 +55,12 @@ def redacted_text(body, scrub=None):
     if scrub:
         text = scrub(text)
     return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + "\n…"
+
+
+def storable(value, size):
+    """Text AvidXchange sent, as PostgreSQL stores it: no NUL, no lone
+    surrogate, cut short; None when it is not text."""
+    if not isinstance(value, str):
+        return None
+    text = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return text.strip()[:size] or None
