@@ -27,6 +27,7 @@
         "views/avidxchange_purchase_link_views.xml",
         "views/avidxchange_payment_views.xml",
         "views/avidxchange_backend_views.xml",
+        "views/avidxchange_overview_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/avidxchange_bill_release_views.xml",

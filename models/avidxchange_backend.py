@@ -2,12 +2,15 @@ import time
 
 from odoo import SUPERUSER_ID, Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import format_datetime
 
 from .. import const
 from ..tools.avidxchange_client import AvidXchangeClient
 from ..tools.exceptions import AvidXchangeError, clerk_message
+from ..tools.health import HEALTH_STATES, StreamState, connection_health
 from ..tools.hosts import url_refusal
 from ..tools.notify import notification
+from ..tools.states import BILL_STATUSES_IN_AVIDXCHANGE, INBOUND_STREAM_KINDS
 
 MANAGER = "account_avidxchange.group_avidxchange_manager"
 INTEGRATION_USER = "account_avidxchange.user_avidxchange_integration"
@@ -179,6 +182,23 @@ class AvidxchangeBackend(models.Model):
         help="Streams whose last run failed: their last error says why.",
     )
 
+    # === HEALTH === #
+
+    sync_health = fields.Selection(
+        HEALTH_STATES,
+        string="Sync Health",
+        compute="_compute_sync_health",
+        help="What the streams say, not the last Test Connection: down when every stream "
+        "fails, degraded when some fail or are late, healthy otherwise.",
+    )
+    sync_health_message = fields.Char(string="Sync", compute="_compute_sync_health")
+    bill_waiting_count = fields.Integer(compute="_compute_bill_counts")
+    bill_sent_count = fields.Integer(compute="_compute_bill_counts")
+    bill_rejected_count = fields.Integer(compute="_compute_bill_counts")
+    bill_error_count = fields.Integer(compute="_compute_bill_counts")
+    bill_changed_count = fields.Integer(compute="_compute_bill_counts")
+    payment_attention_count = fields.Integer(compute="_compute_bill_counts")
+
     _company_uniq = models.Constraint(
         "UNIQUE(company_id)", "A company has one AvidXchange connection at most."
     )
@@ -200,6 +220,97 @@ class AvidxchangeBackend(models.Model):
     def _compute_failing_stream_count(self):
         for backend in self:
             backend.failing_stream_count = len(backend.stream_ids.filtered("failure_count"))
+
+    @api.depends_context("tz")
+    def _compute_sync_health(self):
+        now = fields.Datetime.now()
+        labels = dict(self._fields["sync_health"]._description_selection(self.env))
+        kinds = dict(
+            self.env["avidxchange.stream"]._fields["kind"]._description_selection(self.env)
+        )
+        for backend in self:
+            streams = backend.sudo().stream_ids
+            health = connection_health(
+                [
+                    StreamState(
+                        name=kinds[stream.kind],
+                        interval_minutes=stream.interval,
+                        last_run_at=stream.last_run_at,
+                        last_success_at=stream.last_success_at,
+                        failure_count=stream.failure_count,
+                        failing_since=stream.failing_since,
+                        last_error=stream.last_error,
+                        polls=stream.kind in INBOUND_STREAM_KINDS,
+                    )
+                    for stream in streams
+                ],
+                now,
+                active=backend.state == "active",
+            )
+            backend.sync_health = health.state
+            backend.sync_health_message = backend._health_words(health, labels, now)
+
+    def _health_words(self, health, labels, now):
+        """One line for a person: what is wrong and since when, or how fresh."""
+        label = labels[health.state]
+        if health.state in ("inactive", "new"):
+            return label
+        if health.failing:
+            return self.env._(
+                "%(state)s since %(since)s (%(ago)s): %(streams)s failing. %(error)s",
+                state=label,
+                since=format_datetime(self.env, health.since),
+                ago=self._ago(health.since, now),
+                streams=", ".join(health.failing),
+                error=health.error or "",
+            )
+        if health.late:
+            return self.env._(
+                "%(state)s: %(streams)s not synced since %(since)s (%(ago)s). Are the "
+                "AvidXchange scheduled actions running?",
+                state=label,
+                streams=", ".join(health.late),
+                since=format_datetime(self.env, health.since),
+                ago=self._ago(health.since, now),
+            )
+        oldest = health.oldest_success
+        return self.env._(
+            "%(state)s: every stream succeeded on its last run; the least recent, %(stream)s, "
+            "%(ago)s.",
+            state=label,
+            stream=oldest.name,
+            ago=self._ago(oldest.last_success_at, now),
+        )
+
+    def _ago(self, moment, now):
+        seconds = max(0, int((now - moment).total_seconds()))
+        if seconds < 60:
+            return self.env._("just now")
+        if seconds < 3600:
+            return self.env._("%s min ago", seconds // 60)
+        if seconds < 2 * 86400:
+            return self.env._("%s h ago", seconds // 3600)
+        return self.env._("%s days ago", seconds // 86400)
+
+    def _compute_bill_counts(self):
+        Move = self.env["account.move"].sudo()
+        Payment = self.env["avidxchange.payment"].sudo()
+        for backend in self:
+            counts = dict(
+                Move._read_group(
+                    [("avidxchange_link_ids.backend_id", "=", backend.id)],
+                    ["avidxchange_sync_status"],
+                    ["__count"],
+                )
+            )
+            backend.bill_waiting_count = counts.get("waiting", 0)
+            backend.bill_sent_count = sum(counts.get(s, 0) for s in BILL_STATUSES_IN_AVIDXCHANGE)
+            backend.bill_rejected_count = counts.get("rejected", 0)
+            backend.bill_error_count = counts.get("error", 0)
+            backend.bill_changed_count = counts.get("changed", 0)
+            backend.payment_attention_count = Payment.search_count(
+                [("backend_id", "=", backend.id), ("state", "=", "error")]
+            )
 
     def _compute_exchange_log_count(self):
         counts = dict(
@@ -350,6 +461,31 @@ class AvidxchangeBackend(models.Model):
             "account_avidxchange.avidxchange_exchange_log_action"
         )
         action["domain"] = [("backend_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    def action_open_avidxchange_bills(self):
+        """The connection's bills in the status the context names
+        (``avidxchange_sync_status``, or those still in AvidXchange's hands)."""
+        self.ensure_one()
+        status = self.env.context.get("avidxchange_sync_status")
+        statuses = BILL_STATUSES_IN_AVIDXCHANGE if status == "in_avidxchange" else (status,)
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_in_invoice_type"
+        )
+        action["domain"] = [
+            ("avidxchange_link_ids.backend_id", "=", self.id),
+            ("avidxchange_sync_status", "in", list(statuses)),
+        ]
+        action["context"] = {"default_move_type": "in_invoice", "create": False}
+        return action
+
+    def action_open_payments_needing_attention(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_avidxchange.avidxchange_payment_action"
+        )
+        action["domain"] = [("backend_id", "=", self.id), ("state", "=", "error")]
         action["context"] = {}
         return action
 

@@ -115,10 +115,19 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         """Send up to ``batch_size`` links of ``backend`` waiting for export
         (skipping those another transaction holds); returns ``(sent, still
         waiting)``."""
-        waiting = [("backend_id", "=", backend.id), ("state", "=", "pending")]
+        waiting = self._avidxchange_waiting_domain(backend)
         links = lock_available(self.search(waiting, limit=batch_size))
         left_waiting = links._avidxchange_send() if links else links
         return len(links.exists() - left_waiting), self.search_count(waiting)
+
+    @api.model
+    def _avidxchange_waiting_domain(self, backend):
+        return [("backend_id", "=", backend.id), ("state", "=", "pending")]
+
+    @api.model
+    def _avidxchange_waiting_count(self, backend):
+        """How many of ``backend``'s links wait to go (health views)."""
+        return self.search_count(self._avidxchange_waiting_domain(backend))
 
     @api.model
     def _avidxchange_requeue_failed(self, backend):

@@ -160,6 +160,11 @@ class AvidxchangePayment(models.Model):
         return self.action_retry()
 
     @api.model
+    def _avidxchange_waiting_count(self, backend):
+        """How many of ``backend``'s payment reports wait to be applied."""
+        return self.search_count([("backend_id", "=", backend.id), ("to_apply", "=", True)])
+
+    @api.model
     def _avidxchange_requeue_failed(self, backend):
         """Nothing to queue: a payment in error is retried from its own record,
         and its report comes again whenever AvidXchange changes it."""

@@ -76,9 +76,23 @@ class AvidxchangeStream(models.Model):
         store=True,
         help="Due from then on. A stream that keeps failing waits longer each time.",
     )
-    pending_count = fields.Integer(string="Waiting", readonly=True, copy=False)
+    pending_count = fields.Integer(
+        string="Left After Last Run",
+        readonly=True,
+        copy=False,
+        help="What the last run left for the next one: a backlog goes on at the next tick.",
+    )
+    waiting_count = fields.Integer(
+        string="Waiting",
+        compute="_compute_waiting_count",
+        search="_search_waiting_count",
+        help="Records waiting for this stream now (a bill posted since the last run included).",
+    )
     last_error = fields.Text(readonly=True, copy=False)
     failure_count = fields.Integer(string="Failures in a Row", readonly=True, copy=False)
+    failing_since = fields.Datetime(
+        readonly=True, copy=False, help="When the failures in a row began."
+    )
     health = fields.Selection(
         [("new", "Not run yet"), ("ok", "OK"), ("failing", "Failing"), ("paused", "Backing off")],
         compute="_compute_health",
@@ -110,6 +124,20 @@ class AvidxchangeStream(models.Model):
                 doublings = min(stream.failure_count - BREAKER_THRESHOLD + 1, 16)
                 wait = min(wait * 2**doublings, max(BREAKER_MAX_WAIT, wait))
             stream.next_run_at = stream.last_run_at + wait
+
+    def _compute_waiting_count(self):
+        for stream in self:
+            handler = self.env[STREAM_SETUP[stream.kind][0]].sudo()
+            stream.waiting_count = handler._avidxchange_waiting_count(stream.backend_id)
+
+    def _search_waiting_count(self, operator, value):
+        if operator not in ("=", "!=", ">", ">=", "<", "<="):
+            return NotImplemented
+        # A stream row per connection and kind: few rows, counted one by one.
+        matching = self.search([]).filtered(
+            lambda stream: _compare(stream.waiting_count, operator, value)
+        )
+        return [("id", "in", matching.ids)]
 
     @api.depends("last_run_at", "failure_count")
     def _compute_health(self):
@@ -146,7 +174,8 @@ class AvidxchangeStream(models.Model):
         else:
             message = self.env._("%(done)s done, %(left)s waiting.", done=done, left=left)
             kind = "success"
-        return notification(self.display_name, message, kind, reload=False)
+        # reloaded, so that the row shows how it went (health, waiting, error)
+        return notification(self.display_name, message, kind)
 
     # === CRON METHODS === #
 
@@ -224,6 +253,7 @@ class AvidxchangeStream(models.Model):
                 "pending_count": left,
                 "last_error": False,
                 "failure_count": 0,
+                "failing_since": False,
             }
         )
         backend = stream.backend_id
@@ -268,11 +298,13 @@ class AvidxchangeStream(models.Model):
             )
         else:
             message = self.backend_id._explain(error)
+        now = fields.Datetime.now()
         stream.write(
             {
-                "last_run_at": fields.Datetime.now(),
+                "last_run_at": now,
                 "last_error": message,
                 "failure_count": stream.failure_count + 1,
+                "failing_since": stream.failing_since or now,
             }
         )
         if stream.failure_count == BREAKER_THRESHOLD:  # failing for good, not a blip
@@ -295,3 +327,14 @@ class AvidxchangeStream(models.Model):
             {"backend_id": backend.id, "kind": kind, "interval": STREAM_SETUP[kind][1]}
             for kind, _label in STREAM_KINDS
         ]
+
+
+def _compare(number, operator, value):
+    return {
+        "=": number == value,
+        "!=": number != value,
+        ">": number > value,
+        ">=": number >= value,
+        "<": number < value,
+        "<=": number <= value,
+    }[operator]

@@ -14,6 +14,23 @@ class ResConfigSettings(models.TransientModel):
     avidxchange_connection_message = fields.Char(
         related="avidxchange_backend_id.connection_message"
     )
+    avidxchange_connection_checked_at = fields.Datetime(
+        related="avidxchange_backend_id.connection_checked_at"
+    )
+    avidxchange_sync_health = fields.Selection(related="avidxchange_backend_id.sync_health")
+    avidxchange_sync_health_message = fields.Char(
+        related="avidxchange_backend_id.sync_health_message"
+    )
+    avidxchange_bill_waiting_count = fields.Integer(
+        related="avidxchange_backend_id.bill_waiting_count"
+    )
+    avidxchange_bill_rejected_count = fields.Integer(
+        related="avidxchange_backend_id.bill_rejected_count"
+    )
+    avidxchange_bill_error_count = fields.Integer(related="avidxchange_backend_id.bill_error_count")
+    avidxchange_payment_attention_count = fields.Integer(
+        related="avidxchange_backend_id.payment_attention_count"
+    )
 
     def _compute_avidxchange_backend_id(self):
         Backend = self.env["avidxchange.backend"]
@@ -21,6 +38,13 @@ class ResConfigSettings(models.TransientModel):
             settings.avidxchange_backend_id = Backend.search(
                 [("company_id", "=", settings.company_id.id)], limit=1
             )
+
+    def action_open_avidxchange_bills(self):
+        """A count of the block, opened: the connection's bills in that status."""
+        return self.avidxchange_backend_id.action_open_avidxchange_bills()
+
+    def action_open_payments_needing_attention(self):
+        return self.avidxchange_backend_id.action_open_payments_needing_attention()
 
     def action_open_avidxchange_backend(self):
         """The company's connection form, a new one when it has none yet."""

@@ -11,6 +11,7 @@ from . import test_client
 from . import test_credit_memos
 from . import test_exchange_log
 from . import test_hardening
+from . import test_health
 from . import test_identity
 from . import test_install
 from . import test_integration_user

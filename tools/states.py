@@ -27,6 +27,9 @@ STREAM_KINDS = [
     ("bill", "Bills"),
     ("payment", "Payments"),
 ]
+# Streams that read AvidXchange on every run (outgoing ones call it only when
+# something waits to go).
+INBOUND_STREAM_KINDS = ("payment",)
 
 # A vendor bill's one AvidXchange status, export and approval merged: what AP
 # filters and groups bills by.
@@ -43,6 +46,8 @@ BILL_SYNC_STATUSES = [
     ("error", "Error"),
     ("changed", "Changed since export"),
 ]
+# The bill statuses of a bill AvidXchange has and has yet to pay.
+BILL_STATUSES_IN_AVIDXCHANGE = ("sent", "pending_approval", "approved", "scheduled")
 # AvidXchange's invoice status (the contract's words) as the bill's status.
 BILL_STATUS_OF_INVOICE = {
     "Received": "sent",
