@@ -33,6 +33,8 @@
         "views/avidxchange_bill_release_views.xml",
         "views/account_move_views.xml",
         "views/account_payment_views.xml",
+        "views/avidxchange_reconciliation_views.xml",
+        "report/avidxchange_reconciliation_report.xml",
         "views/menus.xml",
     ],
     "assets": {

@@ -18,8 +18,9 @@ OPERATIONS = [
     ("code_export", "GL code export"),
     ("po_export", "Purchase order export"),
     ("payment_import", "Payment import"),
+    ("reconciliation", "Reconciliation"),
 ]
-INCOMING_OPERATIONS = {"payment_import"}
+INCOMING_OPERATIONS = {"payment_import", "reconciliation"}
 # A poll that found nothing new, or a token, is kept this long.
 IDLE_RETENTION = timedelta(days=1)
 

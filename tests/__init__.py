@@ -22,6 +22,7 @@ from . import test_payment_proof
 from . import test_payment_validation
 from . import test_paging
 from . import test_payment_window
+from . import test_reconciliation
 from . import test_redaction
 from . import test_security
 from . import test_simulator

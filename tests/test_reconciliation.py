@@ -1,0 +1,120 @@
+"""The reconciliation report: every difference between Odoo and AvidXchange,
+by category, each with what to do; "0 differences" when they agree. It reads
+AvidXchange and changes nothing on either side."""
+
+from odoo.tests import tagged
+
+from .common import PaymentCase
+
+API = "/avidconnect/v1"
+
+
+@tagged("post_install", "-at_install")
+class TestReconciliation(PaymentCase):
+    def reconcile(self):
+        """The report as a controller runs it; asserts that it sent nothing
+        to AvidXchange and posted nothing in Odoo."""
+        counts = {
+            model: self.env[model].search_count([])
+            for model in ("account.payment", "account.move", "avidxchange.payment")
+        }
+        self.simulator.clear_requests()
+        wizard = self.env["avidxchange.reconciliation"].create({"backend_id": self.backend.id})
+        wizard.action_compare()
+        writes = [
+            r
+            for r in self.simulator.requests()
+            if r["method"] in ("POST", "PUT", "PATCH", "DELETE") and r["path"].startswith(API)
+        ]
+        self.assertEqual(writes, [], "the report only reads AvidXchange")
+        self.assertTrue(self.simulator.count("GET", API + "/payments"))
+        for model, count in counts.items():
+            self.assertEqual(self.env[model].search_count([]), count, f"no {model} made")
+        return wizard
+
+    def categories(self, wizard):
+        return sorted(wizard.line_ids.mapped("category"))
+
+    def test_ledgers_that_agree_say_zero_differences_with_their_totals(self):
+        paid, partly, open_ = (
+            self.exported_bill(100.0, ref="PAID"),
+            self.exported_bill(200.0, ref="PARTLY"),
+            self.exported_bill(300.0, ref="OPEN"),
+        )
+        self.pay((paid, 100.0))
+        self.pay((partly, 50.0))
+        self.run_stream("payment")
+        wizard = self.reconcile()
+        self.assertEqual(wizard.difference_count, 0, wizard.line_ids.mapped("what_to_do"))
+        [total] = wizard.total_ids
+        self.assertEqual(
+            (total.currency_code, total.open_odoo, total.open_avidxchange, total.difference),
+            ("USD", 450.0, 450.0, 0.0),
+        )
+        self.assertEqual((wizard.bill_count, wizard.payment_count), (3, 2))
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "account_avidxchange.report_avidxchange_reconciliation", wizard.ids
+        )[0]
+        self.assertIn(b"0 differences", html)
+        self.assertIn(open_.company_id.name.encode(), html)
+
+    def test_each_category_is_reported_with_what_to_do(self):
+        unknown = self.exported_bill(10.0, ref="UNKNOWN")
+        unknown.avidxchange_link_ids.sudo().avidxchange_id = "INV-NOBODY-KNOWS"
+        status = self.exported_bill(20.0, ref="STATUS")
+        residual = self.exported_bill(30.0, ref="BYHAND")
+        self.release(residual)
+        self._register_payment(residual, amount=30.0)  # paid by hand in Odoo
+        voided, missed = (
+            self.exported_bill(40.0, ref="VOIDED"),
+            self.exported_bill(50.0, ref="MISSED"),
+        )
+        voided_report = self.pay((voided, 40.0))
+        bad = self.exported_bill(60.0, ref="BAD")
+        self.inject(self.report("PAY-BAD", (bad, 60.0), Currency="XYZ"))
+        self.run_stream("payment")
+        changed = self.exported_bill(70.0, ref="CHANGED")
+        self.release(changed)
+        changed.button_draft()
+        agree = self.exported_bill(90.0, ref="AGREE")
+        self.pay((agree, 90.0))
+        self.run_stream("payment")  # reads AGREE's payment, and what changed since
+        self.simulator.void_payment(voided_report["PaymentId"])  # not read yet
+        missed_report = self.pay((missed, 50.0))  # not read yet
+        self.simulator.reject_invoice(status.avidxchange_invoice_id, "No PO")  # not read yet
+        wizard = self.reconcile()
+        found = {(line.category, line.move_id or line.payment_id) for line in wizard.line_ids}
+        expected = {
+            ("bill_unknown", unknown),
+            ("status_differs", status),
+            ("residual_differs", residual),
+            ("payment_not_live", self.imported(voided_report)),
+            ("residual_differs", voided),  # paid in Odoo, open again in AvidXchange
+            ("residual_differs", missed),  # paid in AvidXchange, open in Odoo
+            ("bill_changed", changed),
+            (
+                "report_attention",
+                self.env["avidxchange.payment"].search([("payment_ref", "=", "PAY-BAD")]),
+            ),
+        }
+        self.assertLessEqual(expected, found)
+        [missed_line] = wizard.line_ids.filtered(lambda line: line.category == "payment_missed")
+        self.assertEqual(missed_line.reference, missed_report["PaymentId"])
+        self.assertNotIn(agree, wizard.line_ids.move_id, "a bill both sides agree on is no line")
+        self.assertTrue(all(wizard.line_ids.mapped("what_to_do")))
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "account_avidxchange.report_avidxchange_reconciliation", wizard.ids
+        )[0]
+        self.assertIn(f"{wizard.difference_count} differences".encode(), html)
+        # the fixing action of a missed payment reads it again: then it agrees
+        missed_line.action_fix()
+        self.assertEqual(missed.amount_residual, 0.0)
+
+    def test_a_payment_changed_in_odoo_is_reported(self):
+        bill = self.exported_bill(80.0, ref="EDITED")
+        report = self.pay((bill, 80.0))
+        self.run_stream("payment")
+        odoo_payment = self.imported(report).odoo_payment_ids
+        odoo_payment.sudo().with_context(avidxchange_import=True).action_draft()
+        wizard = self.reconcile()
+        self.assertIn("payment_edited", self.categories(wizard))
