@@ -5,6 +5,10 @@
 #   scripts/demo.sh                 # http://localhost:8069, login admin / admin
 #   AVX_PORT=8070 scripts/demo.sh   # another Odoo port (the simulator: AVX_SIM_PORT, 8079)
 #   DEMO_KEEP=1 scripts/demo.sh     # keep the database of the last run
+#   DEMO_DB=... DEMO_DIR=...        # another database, and folder for the configuration and logs
+#
+# Ctrl+C or a TERM stops Odoo and the simulator, and removes the temporary
+# addons folder; the database stays (see DEMO_KEEP).
 #
 # The simulator keeps its data in memory, so every run starts from a fresh
 # database by default. It approves and pays what it receives after
@@ -17,8 +21,30 @@ PORT=${AVX_PORT:-8069}
 export AVX_SIM_PORT=${AVX_SIM_PORT:-8079}
 export AVX_SIM_URL=http://127.0.0.1:$AVX_SIM_PORT
 export AVX_SIM_CLIENT_ID=odoo-demo AVX_SIM_COMPANY_ID=AVX-DEMO
-DEMO_DIR=$AVX_CACHE/demo
+DEMO_DIR=${DEMO_DIR:-$AVX_CACHE/demo}
 mkdir -p "$DEMO_DIR"
+
+# Every step that runs a while runs in the background and is waited for: a
+# signal interrupts `wait` at once (a foreground command would have to end
+# first), and the PID is the program's own, for the cleanup to stop.
+SIM_PID='' STEP_PID=''
+step() {
+    "$@" <&0 &  # <&0: a background command would read /dev/null otherwise
+    STEP_PID=$!
+    local rc=0
+    wait "$STEP_PID" || rc=$?
+    STEP_PID=
+    return "$rc"
+}
+cleanup() {
+    set +e  # stop and remove everything, whatever fails on the way
+    stop_processes "$STEP_PID" "$SIM_PID"
+    STEP_PID='' SIM_PID=''
+    rm -rf "${ADDONS_DIR:-}"
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
 
 provision
 ensure_template
@@ -32,16 +58,6 @@ fi
 AVX_SIM_CLIENT_SECRET=$("$VENV/bin/python" -c "import secrets; print(secrets.token_hex(24))")
 export AVX_SIM_CLIENT_SECRET
 
-SIM_PID= ODOO_PID=
-cleanup() {
-    for pid in $ODOO_PID $SIM_PID; do
-        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    done
-    rm -rf "$ADDONS_DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 start_simulator "$AVX_SIM_PORT" "$DEMO_DIR/simulator.log" --auto-advance="${AVX_SIM_DELAY:-20}"
 
 if [ -z "${DEMO_KEEP:-}" ]; then
@@ -54,10 +70,11 @@ fi
 state=$(psql -d "$DEMO_DB" -Atqc "select state from ir_module_module where name = '$MODULE'")
 if [ "$state" = installed ]; then mode=-u; else mode=-i; fi
 say "installing $MODULE in $DEMO_DB"
-odoo_bin -c "$DEMO_DIR/odoo.conf" -d "$DEMO_DB" "$mode" "$MODULE" --stop-after-init --no-http \
-    --log-level=error
+step "${ODOO_BIN[@]}" -c "$DEMO_DIR/odoo.conf" -d "$DEMO_DB" "$mode" "$MODULE" --stop-after-init \
+    --no-http --log-level=error
 say "adding sample vendors and bills, connecting to the simulator"
-"$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" shell \
+# (odoo-bin takes no option but --addons-path before a command)
+step "$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" shell \
     -c "$DEMO_DIR/odoo.conf" --data-dir="$AVX_CACHE/data" -d "$DEMO_DB" --no-http \
     --log-level=error <"$REPO_DIR/scripts/demo_seed.py" >"$DEMO_DIR/seed.log" 2>&1
 grep '^demo:' "$DEMO_DIR/seed.log" || die "seeding the demo failed: see $DEMO_DIR/seed.log"
@@ -72,9 +89,5 @@ cat <<MSG
   Stop:        Ctrl+C
 
 MSG
-# In the background and waited for, so that Ctrl+C or a TERM stops Odoo and the
-# simulator together.
-odoo_bin -c "$DEMO_DIR/odoo.conf" -d "$DEMO_DB" --db-filter="^$DEMO_DB\$" \
-    --http-interface="${AVX_HTTP_INTERFACE:-127.0.0.1}" --http-port="$PORT" --log-level=warn &
-ODOO_PID=$!
-wait "$ODOO_PID"
+step "${ODOO_BIN[@]}" -c "$DEMO_DIR/odoo.conf" -d "$DEMO_DB" --db-filter="^$DEMO_DB\$" \
+    --http-interface="${AVX_HTTP_INTERFACE:-127.0.0.1}" --http-port="$PORT" --log-level=warn

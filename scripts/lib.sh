@@ -138,9 +138,11 @@ ensure_addons_dir() {
     export ADDONS_DIR ADDONS_PATH
 }
 
+# ODOO_BIN: Odoo's command line with our addons path and data directory, set by
+# provision. An array, not only a function: `"${ODOO_BIN[@]}" ... &` puts Odoo's
+# own PID in $!, where a function would put the subshell that runs it.
 odoo_bin() {
-    "$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" \
-        --data-dir="$AVX_CACHE/data" "$@"
+    "${ODOO_BIN[@]}" "$@"
 }
 
 provision() {
@@ -148,6 +150,30 @@ provision() {
     ensure_venv
     ensure_postgres
     ensure_addons_dir
+    ODOO_BIN=("$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH"
+        --data-dir="$AVX_CACHE/data")
+}
+
+# --- processes --------------------------------------------------------------------
+# stop_processes PID...: stop these children of this shell (TERM, then KILL
+# after 10 s) and reap them; empty arguments are skipped. Made for traps, so
+# nothing in it may abort the cleanup under `set -e`: kill fails on a process
+# already gone, and wait returns the status of a killed one (143).
+stop_processes() {
+    local pids=() pid _
+    for pid in "$@"; do
+        [ -n "$pid" ] && pids+=("$pid")
+    done
+    [ ${#pids[@]} -gt 0 ] || return 0
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+        kill -0 "${pids[@]}" 2>/dev/null || break  # succeeds while one is left
+        sleep 0.1
+    done
+    kill -KILL "${pids[@]}" 2>/dev/null || true
+    for pid in "${pids[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
 }
 
 # --- databases --------------------------------------------------------------------

@@ -2,9 +2,11 @@
 it behind AvidXchange's back, unless an AvidXchange administrator releases it
 with a reason; what then differs from what was sent shows on the bill."""
 
+import logging
+
 from odoo import Command
 from odoo.exceptions import RedirectWarning, UserError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from .common import COMPANY_ID, AvidxchangeCase
 
@@ -202,3 +204,70 @@ class TestBillGuards(AvidxchangeCase):
         with self.assertRaisesRegex(UserError, HELD):
             lines.with_user(self.clerk).reconcile()
         self.assertEqual(bill.amount_residual, 77.0)
+
+
+@tagged("post_install", "-at_install")
+class TestRefusalsOverRpc(AvidxchangeCase, HttpCase):
+    """The refusals as the web client meets them: the user's business, so
+    the server log holds no ERROR and no traceback, and the administrator's
+    dialog still offers the release."""
+
+    def setUp(self):
+        super().setUp()
+        self.held = self.bill(self.vendor(), 77.0)
+        self.run_stream("bill")
+        self.assertTrue(self.held._avidxchange_held())
+
+    def click(self, method, model="account.move", ids=None):
+        """``method`` as a button of the bill calls it: the JSON-RPC error
+        the web client gets, and what ``odoo.http`` logged meanwhile."""
+        with self.assertLogs("odoo.http", logging.DEBUG) as logs:
+            response = self.url_open(
+                f"/web/dataset/call_button/{model}/{method}",
+                json={
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "id": 1,
+                    "params": {
+                        "model": model,
+                        "method": method,
+                        "args": [ids or self.held.ids],
+                        "kwargs": {},
+                    },
+                },
+            )
+            logging.getLogger("odoo.http").debug("done")  # so that there is a record
+        self.assertEqual(response.status_code, 200)
+        error = response.json()["error"]["data"]
+        for record in logs.records:
+            self.assertLess(record.levelno, logging.ERROR, record.getMessage())
+            self.assertFalse(record.exc_info, f"a traceback with: {record.getMessage()}")
+        refusals = [r for r in logs.records if HELD in r.getMessage()]
+        self.assertEqual([r.levelname for r in refusals], ["WARNING"], "one line, as a UserError")
+        return error
+
+    def test_an_administrator_is_refused_quietly_and_offered_the_release(self):
+        self.authenticate(self.env.user.login, self.env.user.login)
+        for method in ("button_draft", "action_register_payment"):
+            with self.subTest(method):
+                error = self.click(method)
+                # the name picks the web client's RedirectWarning dialog
+                self.assertEqual(error["name"], "odoo.exceptions.RedirectWarning")
+                message, action, button, _context = error["arguments"]
+                self.assertIn(HELD, message)
+                self.assertEqual(action["res_model"], "avidxchange.bill.release")
+                self.assertEqual(action["context"]["active_ids"], self.held.ids)
+                self.assertEqual(button, "Release with a reason")
+        self.assertEqual((self.held.state, self.held.payment_state), ("posted", "not_paid"))
+
+    def test_a_clerk_is_refused_quietly(self):
+        clerk = self.ap_clerk("avx_rpc_clerk")
+        clerk.group_ids += self.env.ref("account.group_account_invoice")
+        clerk.password = clerk.login
+        self.authenticate(clerk.login, clerk.login)
+        for method in ("button_draft", "action_register_payment"):
+            with self.subTest(method):
+                error = self.click(method)
+                self.assertEqual(error["name"], "odoo.exceptions.UserError")
+                self.assertIn(HELD, error["message"])
+        self.assertEqual(self.held.state, "posted")
