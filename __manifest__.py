@@ -26,6 +26,10 @@
         "views/avidxchange_account_link_views.xml",
         "views/avidxchange_purchase_link_views.xml",
         "views/avidxchange_payment_views.xml",
+        # the wizards the connection's form opens, before it
+        "views/avidxchange_reconciliation_views.xml",
+        "report/avidxchange_reconciliation_report.xml",
+        "views/avidxchange_dry_run_views.xml",
         "views/avidxchange_backend_views.xml",
         "views/avidxchange_overview_views.xml",
         "views/res_config_settings_views.xml",
@@ -33,8 +37,6 @@
         "views/avidxchange_bill_release_views.xml",
         "views/account_move_views.xml",
         "views/account_payment_views.xml",
-        "views/avidxchange_reconciliation_views.xml",
-        "report/avidxchange_reconciliation_report.xml",
         "views/menus.xml",
     ],
     "assets": {

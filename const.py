@@ -152,6 +152,7 @@ REPORT_MAX_CHARS = 1_000_000
 # Retried with exponential backoff; 401 is answered with one new token instead,
 # and 409 on an invoice means "already received" (the answer names the invoice).
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+HTTP_CREATED = 201
 HTTP_CONFLICT = 409
 HTTP_UNAUTHORIZED = 401
 
@@ -209,3 +210,7 @@ SENSITIVE_KEYS = frozenset(
     }
 )
 REDACTED = "********"
+
+# A dry run answers the writes it keeps with ids like these (never sent, never
+# stored: the dry run rolls back).
+DRY_RUN_ID_PREFIX = "DRY-RUN-"

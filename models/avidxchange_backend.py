@@ -16,6 +16,9 @@ MANAGER = "account_avidxchange.group_avidxchange_manager"
 INTEGRATION_USER = "account_avidxchange.user_avidxchange_integration"
 # Change one and the stored secret would go elsewhere, or be someone else's.
 WHERE_THE_SECRET_GOES = frozenset({"environment", "base_url", "token_url", "client_id"})
+# Set on the cursor's cache while a dry run plans: the list its clients keep
+# their writes in, instead of sending them.
+DRY_RUN_PLAN = "account_avidxchange.dry_run_plan"
 # Change one and records the streams passed over may now be in scope.
 SCOPE_FIELDS = frozenset({"vendor_scope", "bill_date_from"})
 
@@ -745,6 +748,8 @@ class AvidxchangeBackend(models.Model):
             raise UserError(self.env._("Enter the AvidXchange company id first."))
         secret = self._decrypted_secret()
         Log = self.env["avidxchange.exchange.log"]
+        # A dry run (wizard/avidxchange_dry_run.py) keeps the writes instead of sending them.
+        planned = self.env.cr.cache.get(DRY_RUN_PLAN)
         return AvidXchangeClient(
             backend.base_url,
             backend.client_id,
@@ -756,6 +761,7 @@ class AvidxchangeBackend(models.Model):
             max_attempts=backend.max_attempts,
             page_size=backend.page_size,
             recorder=Log._recorder(self),
+            planned=planned,
         )
 
 

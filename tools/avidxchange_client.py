@@ -64,6 +64,18 @@ class Exchange:
 
 
 @dataclasses.dataclass
+class PlannedRequest:
+    """A write a dry run would have sent (see ``planned``): nothing secret,
+    no file content (its size only)."""
+
+    method: str
+    path: str
+    body: str | None
+    operation: str | None
+    record: object
+
+
+@dataclasses.dataclass
 class ItemResult:
     """One entry of a batch answer (``Results``): batches answer 200 even when
     some items fail, so each item carries its own outcome."""
@@ -156,6 +168,7 @@ class AvidXchangeClient:
         page_size=const.PAGE_SIZE_DEFAULT,
         recorder=None,
         max_answer_bytes=const.MAX_ANSWER_BYTES,
+        planned=None,
     ):
         self.base_url = base_url.rstrip("/")
         self.api_url = self.base_url + const.API_PREFIX
@@ -169,6 +182,9 @@ class AvidXchangeClient:
         self.page_size = max(1, min(int(page_size), const.PAGE_SIZE_MAX))
         self.recorder = recorder
         self.max_answer_bytes = max_answer_bytes
+        # A dry run: writes are not sent but appended here (reads go out as
+        # usual), and answered as AvidXchange would take them.
+        self.planned = planned
         self._about = (None, None)  # (operation, record) of the exchanges being made
         self._basic = "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode(
             "ascii"
@@ -353,6 +369,9 @@ class AvidXchangeClient:
 
     def _call(self, method, path, params=None, body=None, accept=(), status=False):
         """A data call: token, headers, one renewal on 401, error mapping."""
+        if self.planned is not None and method != "GET":
+            answer = self._plan(method, path, body)
+            return (answer, const.HTTP_CREATED) if status else answer
         self._ensure_token()
         url = self.api_url + path
         response = self._send(method, url, params=params, body=body)
@@ -371,6 +390,22 @@ class AvidXchangeClient:
                 raise error
         answer = self._answer(response, method, url, params, body, accept)
         return (answer, response.status_code) if status else answer
+
+    def _plan(self, method, path, body):
+        """Keep a write a dry run would send, and answer it as taken: the
+        caller goes on exactly as in a real run."""
+        self.planned.append(
+            PlannedRequest(
+                method=method,
+                path=path,
+                body=redacted_text(body, self._scrub),
+                operation=self._about[0],
+                record=self._about[1],
+            )
+        )
+        if path == const.PATH_ENTERPRISE_CODES:
+            return {"Results": [{"Successful": True, "Errors": [], "Item": item} for item in body]}
+        return {"Id": f"{const.DRY_RUN_ID_PREFIX}{len(self.planned)}", "Status": "Received"}
 
     def _ensure_token(self):
         if self._token and time.monotonic() < self._token_expires - const.TOKEN_RENEW_MARGIN:

@@ -1,3 +1,4 @@
 from . import avidxchange_bill_release
 from . import account_payment_register
 from . import avidxchange_reconciliation
+from . import avidxchange_dry_run
