@@ -2,7 +2,7 @@
 by category, each with what to do; "0 differences" when they agree. It reads
 AvidXchange and changes nothing on either side."""
 
-from odoo.tests import tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import PaymentCase
 
@@ -118,3 +118,37 @@ class TestReconciliation(PaymentCase):
         odoo_payment.sudo().with_context(avidxchange_import=True).action_draft()
         wizard = self.reconcile()
         self.assertIn("payment_edited", self.categories(wizard))
+
+
+@tagged("post_install", "-at_install")
+class TestOperationsTour(PaymentCase, HttpCase):
+    """In the browser: the overview card, the rejected bills it opens, and the
+    reconciliation report."""
+
+    def test_overview_and_reconciliation_tours(self):
+        self.backend.state = "active"
+        rejected = self.exported_bill(25.0, ref="REJECTED-1")
+        self.simulator.reject_invoice(rejected.avidxchange_invoice_id, "Duplicate")
+        for kind in ("gl_code", "vendor", "purchase_order", "bill", "payment"):
+            self.run_stream(kind)
+        self.assertEqual(rejected.avidxchange_sync_status, "rejected")
+        self.simulator.set_invoice_status(rejected.avidxchange_invoice_id, "Approved")  # unread
+        lead = new_test_user(
+            self.env,
+            login="avx_tour_lead",
+            groups="base.group_user,account.group_account_invoice,"
+            "account_avidxchange.group_avidxchange_user",
+            company_id=self.env.company.id,
+            company_ids=self.env.company.ids,
+        )
+        self.assertTrue(lead)
+        self.start_tour(
+            "/odoo/action-account_avidxchange.avidxchange_overview_action",
+            "account_avidxchange_overview",
+            login="avx_tour_lead",
+        )
+        self.start_tour(
+            "/odoo/action-account_avidxchange.avidxchange_reconciliation_action",
+            "account_avidxchange_reconciliation",
+            login="avx_tour_lead",
+        )
