@@ -6,13 +6,19 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from .. import const
 from ..tools.avidxchange_client import AvidXchangeClient
 from ..tools.exceptions import AvidXchangeError, clerk_message
-from ..tools.hosts import url_refusal
+from ..tools.hosts import environment_urls, url_refusal
 from ..tools.notify import notification
+from ..tools.states import ENVIRONMENTS
 
 MANAGER = "account_avidxchange.group_avidxchange_manager"
 INTEGRATION_USER = "account_avidxchange.user_avidxchange_integration"
 # Change one and the stored secret would go elsewhere, or be someone else's.
 WHERE_THE_SECRET_GOES = frozenset({"environment", "base_url", "token_url", "client_id"})
+# Who the connection is at AvidXchange, and where it goes: on an active
+# connection they change only through the *Change credentials* step, which
+# tests them before they replace the saved ones.
+CREDENTIAL_FIELDS = WHERE_THE_SECRET_GOES | {"client_secret", "avidxchange_company_id"}
+TESTED_CREDENTIALS = "avidxchange_credentials_tested"  # context key of that step's write
 # Change one and records the streams passed over may now be in scope.
 SCOPE_FIELDS = frozenset({"vendor_scope", "bill_date_from"})
 
@@ -49,7 +55,7 @@ class AvidxchangeBackend(models.Model):
 
     # === CONNECTION === #
     environment = fields.Selection(
-        [("sandbox", "Sandbox"), ("production", "Production")],
+        ENVIRONMENTS,
         default="sandbox",
         required=True,
         tracking=True,
@@ -187,13 +193,7 @@ class AvidxchangeBackend(models.Model):
     @api.depends("environment")
     def _compute_urls(self):
         for backend in self:
-            base = (
-                const.PRODUCTION_BASE_URL
-                if backend.environment == "production"
-                else const.SANDBOX_BASE_URL
-            )
-            backend.base_url = base
-            backend.token_url = base + const.TOKEN_PATH
+            backend.base_url, backend.token_url = environment_urls(backend.environment)
 
     @api.depends("stream_ids.failure_count")
     def _compute_failing_stream_count(self):
@@ -236,12 +236,19 @@ class AvidxchangeBackend(models.Model):
     # === CRUD METHODS === #
 
     def write(self, vals):
-        """Where the secret goes, or whose it is, changes: the stored secret
+        """An active connection's credentials change only through the
+        *Change credentials* step, which tests them first: a form saves what
+        was typed before its button runs, so a candidate secret typed on the
+        form and tested there replaced the working one.
+
+        Where the secret goes, or whose it is, changes: the stored secret
         is forgotten unless a new one comes in the same write. Else whoever
         may edit the URLs could send the saved secret anywhere.
 
         The scope changes: the streams look at every record again, so the
         bills (and vendors) that now fall in it go, however old."""
+        if not self.env.context.get(TESTED_CREDENTIALS):
+            self._check_credentials_kept(vals)
         guard_secret = not vals.get("client_secret") and WHERE_THE_SECRET_GOES.intersection(vals)
         before = (
             {backend: backend._secret_destination() for backend in self} if guard_secret else {}
@@ -267,6 +274,20 @@ class AvidxchangeBackend(models.Model):
         return backends
 
     # === ACTION METHODS === #
+
+    def action_change_credentials(self):
+        """The step that tests new credentials before they replace the saved
+        ones (``avidxchange.credentials.change``)."""
+        self.ensure_one()
+        self._check_admin_access()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Change Credentials"),
+            "res_model": "avidxchange.credentials.change",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_backend_id": self.id},
+        }
 
     def action_test_connection(self):
         """Fetch a token and call one cheap endpoint; answer in a clerk's words."""
@@ -349,19 +370,10 @@ class AvidxchangeBackend(models.Model):
     def _check_connection(self):
         """Return ``(ok, message)`` and remember the outcome on the record."""
         self.ensure_one()
-        started = time.monotonic()
-        try:
-            with self._get_client() as client, client.recording("connection_test", self):
-                client.check_connection()
-        except (AvidXchangeError, UserError) as error:
-            ok, message = False, self._explain(error)
-        else:
-            ok = True
-            message = self.env._(
-                "Connected to AvidXchange company %(company)s in %(ms)s ms.",
-                company=self.sudo().avidxchange_company_id,
-                ms=round((time.monotonic() - started) * 1000),
-            )
+        backend = self.sudo()
+        ok, message = self._try_connection(
+            self._get_client, backend.base_url, backend.avidxchange_company_id, record=self
+        )
         self.write(
             {
                 "connection_status": "ok" if ok else "failed",
@@ -370,6 +382,81 @@ class AvidxchangeBackend(models.Model):
             }
         )
         return ok, message
+
+    def _test_credentials(self, credentials):
+        """``(ok, message)`` for ``credentials`` not saved yet (the keys of
+        ``_saved_credentials`` and ``client_secret``), tested as *Test
+        Connection* tests the saved ones. The connection, its saved settings
+        and its status stay as they are: the sync goes on with them."""
+        self.ensure_one()
+        production = credentials["environment"] == "production"
+        for url in (credentials["base_url"], credentials["token_url"]):
+            refusal = url_refusal(self.env, url, production=production)
+            if refusal:
+                return False, refusal
+        return self._try_connection(
+            lambda: self._make_client(credentials),
+            credentials["base_url"],
+            credentials["avidxchange_company_id"],
+        )
+
+    def _try_connection(self, make_client, base_url, company, record=None):
+        """``(ok, message)``: a token and the cheapest call with the client
+        ``make_client()`` builds, recorded in the trail about ``record``."""
+        started = time.monotonic()
+        try:
+            with make_client() as client, client.recording("connection_test", record):
+                client.check_connection()
+        except (AvidXchangeError, UserError) as error:
+            return False, clerk_message(error, self.env, base_url=base_url, company=company)
+        return True, self.env._(
+            "Connected to AvidXchange company %(company)s in %(ms)s ms.",
+            company=company,
+            ms=round((time.monotonic() - started) * 1000),
+        )
+
+    def _apply_credentials(self, changes, message):
+        """Save ``changes`` (credential fields: the secret only when a new one
+        was typed) that ``_test_credentials`` just accepted, with ``message``
+        as the connection's status."""
+        self.ensure_one()
+        self.with_context(**{TESTED_CREDENTIALS: True}).write(
+            {
+                **changes,
+                "connection_status": "ok",
+                "connection_message": message,
+                "connection_checked_at": fields.Datetime.now(),
+            }
+        )
+        if changes:
+            labels = self.fields_get(list(changes), ["string"])
+            self.message_post(
+                body=self.env._(
+                    "The credentials were changed (%(fields)s) after AvidXchange accepted "
+                    "them: %(message)s",
+                    fields=", ".join(labels[name]["string"] for name in changes),
+                    message=message,
+                )
+            )
+
+    def _check_credentials_kept(self, vals):
+        """Refuse ``vals`` when they change an active connection's credentials
+        (see ``write``)."""
+        changed = CREDENTIAL_FIELDS.intersection(vals)
+        if not changed:
+            return
+        for backend in self.sudo().filtered(lambda b: b.state == "active"):
+            if vals.get("client_secret") or any(
+                (backend[name] or False) != (vals[name] or False)
+                for name in changed - {"client_secret"}
+            ):
+                raise UserError(
+                    self.env._(
+                        "%s is active: its credentials change through Change Credentials, "
+                        "which tests them with AvidXchange before they replace the saved ones.",
+                        backend.name,
+                    )
+                )
 
     def _explain(self, error):
         """``error`` in words an AP clerk can act on (see ``clerk_message``)."""
@@ -485,9 +572,11 @@ class AvidxchangeBackend(models.Model):
                 )
             )
 
-    def _secret_destination(self):
-        backend = self.sudo()
-        return tuple(backend[field] for field in sorted(WHERE_THE_SECRET_GOES))
+    def _secret_destination(self, values=None):
+        """Where the saved secret goes, or would with ``values`` (a dict of
+        credentials, as ``_saved_credentials`` gives)."""
+        source = self.sudo() if values is None else values
+        return tuple(source[field] for field in sorted(WHERE_THE_SECRET_GOES))
 
     def _check_hosts(self, error=UserError):
         """Raise ``error`` unless both URLs may receive the credentials."""
@@ -573,6 +662,18 @@ class AvidxchangeBackend(models.Model):
             missing.append(self.env._("Payment Journal"))
         return missing
 
+    def _saved_credentials(self):
+        """The saved credentials but the secret (``_decrypted_secret``)."""
+        self.ensure_one()
+        backend = self.sudo()
+        return {
+            "environment": backend.environment,
+            "base_url": backend.base_url,
+            "token_url": backend.token_url,
+            "client_id": backend.client_id,
+            "avidxchange_company_id": backend.avidxchange_company_id,
+        }
+
     def _get_client(self):
         """A client for one cycle, recording every exchange in the audit
         trail (say what they are about with ``client.recording``).
@@ -586,14 +687,21 @@ class AvidxchangeBackend(models.Model):
             raise UserError(self.env._("Enter the client id and secret first."))
         if not backend.avidxchange_company_id:
             raise UserError(self.env._("Enter the AvidXchange company id first."))
-        secret = self._decrypted_secret()
+        return self._make_client(
+            {**self._saved_credentials(), "client_secret": self._decrypted_secret()}
+        )
+
+    def _make_client(self, credentials):
+        """The client of this connection for ``credentials`` (the saved ones,
+        or new ones being tested): every client is made here."""
+        backend = self.sudo()
         Log = self.env["avidxchange.exchange.log"]
         return AvidXchangeClient(
-            backend.base_url,
-            backend.client_id,
-            secret,
-            backend.avidxchange_company_id,
-            token_url=backend.token_url,
+            credentials["base_url"],
+            credentials["client_id"],
+            credentials["client_secret"],
+            credentials["avidxchange_company_id"],
+            token_url=credentials["token_url"],
             connect_timeout=backend.connect_timeout,
             read_timeout=backend.read_timeout,
             max_attempts=backend.max_attempts,

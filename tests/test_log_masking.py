@@ -70,6 +70,25 @@ class TestLogMasking(AvidxchangeCase):
         self.assertNotIn(TYPED, output)
         self.assertEqual(self.backend._decrypted_secret(), TYPED, "the secret itself went through")
 
+    def test_a_secret_typed_in_the_credentials_change_is_masked(self):
+        self.assertTrue(
+            any(key in const.SENSITIVE_KEYS for key in ("clientsecret", "secret")),
+            "the step's secret field is a sensitive key",
+        )
+        for method, args in [
+            ("onchange", [[], {"client_secret": TYPED}, ["client_secret"], {"client_secret": {}}]),
+            ("web_save", [[], {"backend_id": self.backend.id, "client_secret": TYPED}]),
+        ]:
+            with self.subTest(method=method):
+                output = self.rpc(
+                    "avidxchange.credentials.change",
+                    method,
+                    args,
+                    **({"specification": {"client_id": {}}} if method == "web_save" else {}),
+                )
+                self.assertIn(method, output)
+                self.assertNotIn(TYPED, output)
+
     def test_the_filter_is_installed_once(self):
         logger = logging.getLogger(RPC_LOGGER)
         install_masking(RPC_LOGGER)
