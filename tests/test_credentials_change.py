@@ -29,7 +29,7 @@ class TestCredentialsChange(PaymentCase):
         """The *Change credentials* step, filled in as an administrator would."""
         action = self.backend.action_change_credentials()
         self.assertEqual(action["res_model"], "avidxchange.credentials.change")
-        Wizard = self.env[action["res_model"]].with_context(action["context"])
+        Wizard = self.env[action["res_model"]].with_context(**action["context"])
         return Wizard.create(values)
 
     def assert_the_sync_runs(self):
@@ -43,7 +43,7 @@ class TestCredentialsChange(PaymentCase):
     def row_text(self, record):
         self.env.flush_all()
         self.env.cr.execute(
-            f"SELECT row_to_json(r)::text FROM {record._table} r WHERE id = %s",  # noqa: S608
+            f"SELECT row_to_json(r)::text FROM {record._table} r WHERE id = %s",
             [record.id],
         )
         return self.env.cr.fetchone()[0]
@@ -121,9 +121,7 @@ class TestCredentialsChange(PaymentCase):
             (wizard.environment, wizard.base_url, wizard.token_url),
             (backend.environment, backend.base_url, backend.token_url),
         )
-        self.assertEqual(
-            (wizard.client_id, wizard.avidxchange_company_id), (CLIENT_ID, COMPANY_ID)
-        )
+        self.assertEqual((wizard.client_id, wizard.avidxchange_company_id), (CLIENT_ID, COMPANY_ID))
         self.assertFalse(wizard.client_secret)
 
     def test_an_active_connection_changes_credentials_only_through_the_step(self):
