@@ -7,6 +7,8 @@ from .. import const
 from ..tools.avidxchange_client import AvidXchangeClient
 from ..tools.exceptions import AvidXchangeError, clerk_message
 from ..tools.hosts import environment_urls, url_refusal
+from ..tools.identity import database_prefix, looks_like_copy, new_prefix
+from ..tools.locks import lock_available
 from ..tools.notify import notification
 from ..tools.states import ENVIRONMENTS
 
@@ -184,6 +186,39 @@ class AvidxchangeBackend(models.Model):
         help="Streams whose last run failed: their last error says why.",
     )
 
+    # === DATABASE IDENTITY === #
+    # The database this connection speaks for, noted when it is made (or
+    # reconnected): a copy of it shows as another one, and sends nothing
+    # until an administrator reconnects it (see tools/identity.py).
+    identity_database_uuid = fields.Char(
+        string="Set Up in Database (UUID)",
+        readonly=True,
+        copy=False,
+        groups=MANAGER,
+        help="The database.uuid of the database this connection was set up in.",
+    )
+    identity_database_name = fields.Char(string="Set Up in Database", readonly=True, copy=False)
+    identity_base_url = fields.Char(
+        string="Set Up at Address",
+        readonly=True,
+        copy=False,
+        help="The database's web address then: it names the original in words, and is never "
+        "compared (Odoo changes it whenever an administrator logs in at another address).",
+    )
+    external_id_prefix = fields.Char(
+        string="External ID Prefix",
+        readonly=True,
+        copy=False,
+        help="The part of the vendor codes and bill ids sent from this connection that tells "
+        "databases apart: the start of the database's uuid, or one of its own for a copy "
+        "reconnected as a new database.",
+    )
+    is_database_copy = fields.Boolean(
+        compute="_compute_is_database_copy",
+        help="This database is not the one the connection was set up in: it sends nothing "
+        "until an administrator reconnects it.",
+    )
+
     _company_uniq = models.Constraint(
         "UNIQUE(company_id)", "A company has one AvidXchange connection at most."
     )
@@ -199,6 +234,11 @@ class AvidxchangeBackend(models.Model):
     def _compute_failing_stream_count(self):
         for backend in self:
             backend.failing_stream_count = len(backend.stream_ids.filtered("failure_count"))
+
+    @api.depends("identity_database_uuid", "identity_database_name")
+    def _compute_is_database_copy(self):
+        for backend in self:
+            backend.is_database_copy = backend._is_database_copy()
 
     def _compute_exchange_log_count(self):
         counts = dict(
@@ -266,6 +306,7 @@ class AvidxchangeBackend(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         backends = super().create(vals_list)
+        backends._note_database_identity()
         backends._grant_integration_user_companies()
         Stream = self.env["avidxchange.stream"].sudo()
         Stream.create(
@@ -351,6 +392,73 @@ class AvidxchangeBackend(models.Model):
     def action_deactivate(self):
         self._check_admin_access()
         self.state = "draft"
+
+    def action_reconnect_as_new_database(self):
+        """This database is a copy of the one the connection was set up in:
+        give it an identity of its own, so that it never sends under the
+        original's vendor codes and bill ids.
+
+        Its links (vendors, bills, codes, orders) are the original's, with
+        the original's ids and AvidXchange's answers to it: they are
+        forgotten, and the copy's records go again under the new prefix when
+        in scope. Bills from today only, as at a first activation (Bills Dated
+        From moves earlier to send older ones): the original's open bills are
+        not entered twice in AvidXchange. The connection is left inactive,
+        for an administrator to check where it points (a staging copy belongs
+        in the sandbox) before activating it again."""
+        self._check_admin_access()
+        for backend in self:
+            backend._check_is_copy()
+            original = backend._identity_words()
+            backend._forget_links()
+            taken = {backend.sudo().external_id_prefix, backend._database_prefix()}
+            backend._note_database_identity(prefix=new_prefix(taken))
+            backend.sudo().write(
+                {
+                    "state": "draft",
+                    "bill_date_from": fields.Date.context_today(backend),
+                    "connection_status": "unknown",
+                    "connection_message": False,
+                }
+            )
+            backend._request_rescan()
+            feedback = self.env._(
+                "%(user)s reconnected this copy of %(original)s as a new database: it has "
+                "its own identity (external id prefix %(prefix)s). The original's vendors, "
+                "bills, codes and orders were forgotten here; those in scope go again under "
+                "the new identity, bills dated from today. Check the environment and the "
+                "credentials, then activate the connection.",
+                user=self.env.user.name,
+                original=original,
+                prefix=backend.sudo().external_id_prefix,
+            )
+            backend._restart_streams(feedback)
+            backend.message_post(body=feedback)
+        return notification(
+            self.env._("AvidXchange connection"),
+            self.env._("Reconnected as a new database: check the settings, then activate."),
+        )
+
+    def action_keep_database_identity(self):
+        """This database is the one the connection was set up in, moved to
+        another server or renamed, and the original runs no more: it goes on
+        as itself, under the same vendor codes and bill ids."""
+        self._check_admin_access()
+        for backend in self:
+            backend._check_is_copy()
+            original = backend._identity_words()
+            backend._note_database_identity()
+            feedback = self.env._(
+                "%(user)s confirmed this database is the one the connection was set up in "
+                "(%(original)s), moved or renamed: the sync goes on under the same identity.",
+                user=self.env.user.name,
+                original=original,
+            )
+            backend._restart_streams(feedback)
+            backend.message_post(body=feedback)
+        return notification(
+            self.env._("AvidXchange connection"), self.env._("The sync goes on as before.")
+        )
 
     def action_open_exchange_logs(self):
         self.ensure_one()
@@ -541,14 +649,103 @@ class AvidxchangeBackend(models.Model):
 
     def _external_id(self, record_id):
         """The id AvidXchange knows one of this connection's records by (see
-        ``const.EXTERNAL_ID_FORMAT``)."""
+        ``const.EXTERNAL_ID_FORMAT``): with the prefix of the database the
+        connection speaks for (``external_id_prefix``)."""
         self.ensure_one()
-        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
         return const.EXTERNAL_ID_FORMAT.format(
-            database=uuid.replace("-", "")[: const.EXTERNAL_ID_DATABASE_CHARS],
+            database=self.sudo().external_id_prefix or self._database_prefix(),
             company=self.company_id.id,
             record=record_id,
         )
+
+    def _database_prefix(self):
+        """The external id prefix of this database's own ``database.uuid``."""
+        return database_prefix(self.env["ir.config_parameter"].sudo().get_param("database.uuid"))
+
+    def _current_database(self):
+        """``(database.uuid, name)`` of the database running now (see ``tools/identity.py``)."""
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
+        return uuid, self.env.cr.dbname
+
+    def _is_database_copy(self):
+        self.ensure_one()
+        backend = self.sudo()
+        noted = (backend.identity_database_uuid, backend.identity_database_name)
+        return looks_like_copy(noted, self._current_database())
+
+    def _note_database_identity(self, prefix=None):
+        """Note the running database as the one these connections speak for;
+        external ids go on with ``prefix``, else with the one they have, else
+        the database's own."""
+        uuid, name = self._current_database()
+        address = self.env["ir.config_parameter"].sudo().get_param("web.base.url") or ""
+        for backend in self.sudo():
+            backend.write(
+                {
+                    "identity_database_uuid": uuid,
+                    "identity_database_name": name,
+                    "identity_base_url": address,
+                    "external_id_prefix": prefix
+                    or backend.external_id_prefix
+                    or database_prefix(uuid),
+                }
+            )
+
+    def _check_database_identity(self):
+        """Refuse to build a client in a copy of the database this connection
+        was set up in: a copy sends nothing, reads nothing, until it is
+        reconnected. A connection older than this check notes the running
+        database instead (unless another transaction holds it: next time)."""
+        self.ensure_one()
+        backend = self.sudo()
+        if not backend.identity_database_uuid:
+            lock_available(backend)._note_database_identity()
+        elif self._is_database_copy():
+            raise UserError(self._copy_message())
+
+    def _check_is_copy(self):
+        if not self._is_database_copy():
+            raise UserError(
+                self.env._(
+                    "%s was set up in this very database: it is not a copy, there is nothing "
+                    "to reconnect.",
+                    self.name,
+                )
+            )
+
+    def _copy_message(self):
+        return self.env._(
+            "This database looks like a copy of %(original)s, where connection %(name)s was "
+            "set up: it sends nothing to AvidXchange, lest it overwrite the original's vendors "
+            "and bills, until an administrator reconnects it on the connection's form "
+            "(Reconnect as a New Database; or This Is the Original, if the database was only "
+            "moved or renamed).",
+            original=self._identity_words(),
+            name=self.name,
+        )
+
+    def _identity_words(self):
+        """The database the connection was set up in, in words: its name and address."""
+        backend = self.sudo()
+        if backend.identity_base_url:
+            return f"{backend.identity_database_name} ({backend.identity_base_url})"
+        return backend.identity_database_name or "?"
+
+    def _forget_links(self):
+        """Forget every link of these connections (see
+        ``action_reconnect_as_new_database``)."""
+        Mixin = "avidxchange.link.mixin"
+        for name in self.env.registry.descendants([Mixin], "_inherit"):
+            if name != Mixin and not self.env[name]._abstract:
+                self.env[name].sudo().search([("backend_id", "in", self.ids)]).unlink()
+
+    def _restart_streams(self, feedback):
+        """The streams run again at their next tick, their failures of the
+        copy forgotten (those another transaction holds recover on their own
+        next run); whoever was told the sync fails is told why it resumes."""
+        streams = lock_available(self.sudo().stream_ids)
+        streams.write({"failure_count": 0, "last_error": False})
+        self.env["avidxchange.attention"]._resolve(self, feedback)
 
     def _request_rescan(self):
         """The scope grew: the vendor and bill streams look at every record
@@ -693,7 +890,9 @@ class AvidxchangeBackend(models.Model):
 
     def _make_client(self, credentials):
         """The client of this connection for ``credentials`` (the saved ones,
-        or new ones being tested): every client is made here."""
+        or new ones being tested): every client is made here, never in a
+        copy of the database that has not been reconnected."""
+        self._check_database_identity()
         backend = self.sudo()
         Log = self.env["avidxchange.exchange.log"]
         return AvidXchangeClient(

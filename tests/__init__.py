@@ -10,6 +10,7 @@ from . import test_bill_status
 from . import test_client
 from . import test_credentials_change
 from . import test_credit_memos
+from . import test_database_copy
 from . import test_exchange_log
 from . import test_hardening
 from . import test_identity
