@@ -1,6 +1,6 @@
 {
     "name": "AvidXchange Connector",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Accounting/Accounting",
     "summary": "Sync vendors and bills to AvidXchange and bring its payments back",
     "author": "account_avidxchange contributors",
@@ -35,6 +35,7 @@
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/avidxchange_bill_release_views.xml",
+        "views/avidxchange_credentials_change_views.xml",
         "views/account_move_views.xml",
         "views/account_payment_views.xml",
         "views/menus.xml",

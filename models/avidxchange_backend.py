@@ -8,9 +8,11 @@ from .. import const
 from ..tools.avidxchange_client import AvidXchangeClient
 from ..tools.exceptions import AvidXchangeError, clerk_message
 from ..tools.health import HEALTH_STATES, StreamState, connection_health
-from ..tools.hosts import url_refusal
+from ..tools.hosts import environment_urls, url_refusal
+from ..tools.identity import database_prefix, looks_like_copy, new_prefix
+from ..tools.locks import lock_available
 from ..tools.notify import notification
-from ..tools.states import BILL_STATUSES_IN_AVIDXCHANGE, INBOUND_STREAM_KINDS
+from ..tools.states import BILL_STATUSES_IN_AVIDXCHANGE, ENVIRONMENTS, INBOUND_STREAM_KINDS
 
 MANAGER = "account_avidxchange.group_avidxchange_manager"
 INTEGRATION_USER = "account_avidxchange.user_avidxchange_integration"
@@ -19,6 +21,11 @@ WHERE_THE_SECRET_GOES = frozenset({"environment", "base_url", "token_url", "clie
 # Set on the cursor's cache while a dry run plans: the list its clients keep
 # their writes in, instead of sending them.
 DRY_RUN_PLAN = "account_avidxchange.dry_run_plan"
+# Who the connection is at AvidXchange, and where it goes: on an active
+# connection they change only through the *Change credentials* step, which
+# tests them before they replace the saved ones.
+CREDENTIAL_FIELDS = WHERE_THE_SECRET_GOES | {"client_secret", "avidxchange_company_id"}
+TESTED_CREDENTIALS = "avidxchange_credentials_tested"  # context key of that step's write
 # Change one and records the streams passed over may now be in scope.
 SCOPE_FIELDS = frozenset({"vendor_scope", "bill_date_from"})
 
@@ -55,7 +62,7 @@ class AvidxchangeBackend(models.Model):
 
     # === CONNECTION === #
     environment = fields.Selection(
-        [("sandbox", "Sandbox"), ("production", "Production")],
+        ENVIRONMENTS,
         default="sandbox",
         required=True,
         tracking=True,
@@ -202,6 +209,39 @@ class AvidxchangeBackend(models.Model):
     bill_changed_count = fields.Integer(compute="_compute_bill_counts")
     payment_attention_count = fields.Integer(compute="_compute_bill_counts")
 
+    # === DATABASE IDENTITY === #
+    # The database this connection speaks for, noted when it is made (or
+    # reconnected): a copy of it shows as another one, and sends nothing
+    # until an administrator reconnects it (see tools/identity.py).
+    identity_database_uuid = fields.Char(
+        string="Set Up in Database (UUID)",
+        readonly=True,
+        copy=False,
+        groups=MANAGER,
+        help="The database.uuid of the database this connection was set up in.",
+    )
+    identity_database_name = fields.Char(string="Set Up in Database", readonly=True, copy=False)
+    identity_base_url = fields.Char(
+        string="Set Up at Address",
+        readonly=True,
+        copy=False,
+        help="The database's web address then: it names the original in words, and is never "
+        "compared (Odoo changes it whenever an administrator logs in at another address).",
+    )
+    external_id_prefix = fields.Char(
+        string="External ID Prefix",
+        readonly=True,
+        copy=False,
+        help="The part of the vendor codes and bill ids sent from this connection that tells "
+        "databases apart: the start of the database's uuid, or one of its own for a copy "
+        "reconnected as a new database.",
+    )
+    is_database_copy = fields.Boolean(
+        compute="_compute_is_database_copy",
+        help="This database is not the one the connection was set up in: it sends nothing "
+        "until an administrator reconnects it.",
+    )
+
     _company_uniq = models.Constraint(
         "UNIQUE(company_id)", "A company has one AvidXchange connection at most."
     )
@@ -211,13 +251,7 @@ class AvidxchangeBackend(models.Model):
     @api.depends("environment")
     def _compute_urls(self):
         for backend in self:
-            base = (
-                const.PRODUCTION_BASE_URL
-                if backend.environment == "production"
-                else const.SANDBOX_BASE_URL
-            )
-            backend.base_url = base
-            backend.token_url = base + const.TOKEN_PATH
+            backend.base_url, backend.token_url = environment_urls(backend.environment)
 
     @api.depends("stream_ids.failure_count")
     def _compute_failing_stream_count(self):
@@ -315,6 +349,11 @@ class AvidxchangeBackend(models.Model):
                 [("backend_id", "=", backend.id), ("state", "=", "error")]
             )
 
+    @api.depends("identity_database_uuid", "identity_database_name")
+    def _compute_is_database_copy(self):
+        for backend in self:
+            backend.is_database_copy = backend._is_database_copy()
+
     def _compute_exchange_log_count(self):
         counts = dict(
             self.env["avidxchange.exchange.log"]._read_group(
@@ -363,12 +402,19 @@ class AvidxchangeBackend(models.Model):
     # === CRUD METHODS === #
 
     def write(self, vals):
-        """Where the secret goes, or whose it is, changes: the stored secret
+        """An active connection's credentials change only through the
+        *Change credentials* step, which tests them first: a form saves what
+        was typed before its button runs, so a candidate secret typed on the
+        form and tested there replaced the working one.
+
+        Where the secret goes, or whose it is, changes: the stored secret
         is forgotten unless a new one comes in the same write. Else whoever
         may edit the URLs could send the saved secret anywhere.
 
         The scope changes: the streams look at every record again, so the
         bills (and vendors) that now fall in it go, however old."""
+        if not self.env.context.get(TESTED_CREDENTIALS):
+            self._check_credentials_kept(vals)
         guard_secret = not vals.get("client_secret") and WHERE_THE_SECRET_GOES.intersection(vals)
         before = (
             {backend: backend._secret_destination() for backend in self} if guard_secret else {}
@@ -386,6 +432,7 @@ class AvidxchangeBackend(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         backends = super().create(vals_list)
+        backends._note_database_identity()
         backends._grant_integration_user_companies()
         Stream = self.env["avidxchange.stream"].sudo()
         Stream.create(
@@ -394,6 +441,20 @@ class AvidxchangeBackend(models.Model):
         return backends
 
     # === ACTION METHODS === #
+
+    def action_change_credentials(self):
+        """The step that tests new credentials before they replace the saved
+        ones (``avidxchange.credentials.change``)."""
+        self.ensure_one()
+        self._check_admin_access()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Change Credentials"),
+            "res_model": "avidxchange.credentials.change",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_backend_id": self.id},
+        }
 
     def action_test_connection(self):
         """Fetch a token and call one cheap endpoint; answer in a clerk's words."""
@@ -458,6 +519,73 @@ class AvidxchangeBackend(models.Model):
         self._check_admin_access()
         self.state = "draft"
 
+    def action_reconnect_as_new_database(self):
+        """This database is a copy of the one the connection was set up in:
+        give it an identity of its own, so that it never sends under the
+        original's vendor codes and bill ids.
+
+        Its links (vendors, bills, codes, orders) are the original's, with
+        the original's ids and AvidXchange's answers to it: they are
+        forgotten, and the copy's records go again under the new prefix when
+        in scope. Bills from today only, as at a first activation (Bills Dated
+        From moves earlier to send older ones): the original's open bills are
+        not entered twice in AvidXchange. The connection is left inactive,
+        for an administrator to check where it points (a staging copy belongs
+        in the sandbox) before activating it again."""
+        self._check_admin_access()
+        for backend in self:
+            backend._check_is_copy()
+            original = backend._identity_words()
+            backend._forget_links()
+            taken = {backend.sudo().external_id_prefix, backend._database_prefix()}
+            backend._note_database_identity(prefix=new_prefix(taken))
+            backend.sudo().write(
+                {
+                    "state": "draft",
+                    "bill_date_from": fields.Date.context_today(backend),
+                    "connection_status": "unknown",
+                    "connection_message": False,
+                }
+            )
+            backend._request_rescan()
+            feedback = self.env._(
+                "%(user)s reconnected this copy of %(original)s as a new database: it has "
+                "its own identity (external id prefix %(prefix)s). The original's vendors, "
+                "bills, codes and orders were forgotten here; those in scope go again under "
+                "the new identity, bills dated from today. Check the environment and the "
+                "credentials, then activate the connection.",
+                user=self.env.user.name,
+                original=original,
+                prefix=backend.sudo().external_id_prefix,
+            )
+            backend._restart_streams(feedback)
+            backend.message_post(body=feedback)
+        return notification(
+            self.env._("AvidXchange connection"),
+            self.env._("Reconnected as a new database: check the settings, then activate."),
+        )
+
+    def action_keep_database_identity(self):
+        """This database is the one the connection was set up in, moved to
+        another server or renamed, and the original runs no more: it goes on
+        as itself, under the same vendor codes and bill ids."""
+        self._check_admin_access()
+        for backend in self:
+            backend._check_is_copy()
+            original = backend._identity_words()
+            backend._note_database_identity()
+            feedback = self.env._(
+                "%(user)s confirmed this database is the one the connection was set up in "
+                "(%(original)s), moved or renamed: the sync goes on under the same identity.",
+                user=self.env.user.name,
+                original=original,
+            )
+            backend._restart_streams(feedback)
+            backend.message_post(body=feedback)
+        return notification(
+            self.env._("AvidXchange connection"), self.env._("The sync goes on as before.")
+        )
+
     def action_open_exchange_logs(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -501,19 +629,10 @@ class AvidxchangeBackend(models.Model):
     def _check_connection(self):
         """Return ``(ok, message)`` and remember the outcome on the record."""
         self.ensure_one()
-        started = time.monotonic()
-        try:
-            with self._get_client() as client, client.recording("connection_test", self):
-                client.check_connection()
-        except (AvidXchangeError, UserError) as error:
-            ok, message = False, self._explain(error)
-        else:
-            ok = True
-            message = self.env._(
-                "Connected to AvidXchange company %(company)s in %(ms)s ms.",
-                company=self.sudo().avidxchange_company_id,
-                ms=round((time.monotonic() - started) * 1000),
-            )
+        backend = self.sudo()
+        ok, message = self._try_connection(
+            self._get_client, backend.base_url, backend.avidxchange_company_id, record=self
+        )
         self.write(
             {
                 "connection_status": "ok" if ok else "failed",
@@ -522,6 +641,81 @@ class AvidxchangeBackend(models.Model):
             }
         )
         return ok, message
+
+    def _test_credentials(self, credentials):
+        """``(ok, message)`` for ``credentials`` not saved yet (the keys of
+        ``_saved_credentials`` and ``client_secret``), tested as *Test
+        Connection* tests the saved ones. The connection, its saved settings
+        and its status stay as they are: the sync goes on with them."""
+        self.ensure_one()
+        production = credentials["environment"] == "production"
+        for url in (credentials["base_url"], credentials["token_url"]):
+            refusal = url_refusal(self.env, url, production=production)
+            if refusal:
+                return False, refusal
+        return self._try_connection(
+            lambda: self._make_client(credentials),
+            credentials["base_url"],
+            credentials["avidxchange_company_id"],
+        )
+
+    def _try_connection(self, make_client, base_url, company, record=None):
+        """``(ok, message)``: a token and the cheapest call with the client
+        ``make_client()`` builds, recorded in the trail about ``record``."""
+        started = time.monotonic()
+        try:
+            with make_client() as client, client.recording("connection_test", record):
+                client.check_connection()
+        except (AvidXchangeError, UserError) as error:
+            return False, clerk_message(error, self.env, base_url=base_url, company=company)
+        return True, self.env._(
+            "Connected to AvidXchange company %(company)s in %(ms)s ms.",
+            company=company,
+            ms=round((time.monotonic() - started) * 1000),
+        )
+
+    def _apply_credentials(self, changes, message):
+        """Save ``changes`` (credential fields: the secret only when a new one
+        was typed) that ``_test_credentials`` just accepted, with ``message``
+        as the connection's status."""
+        self.ensure_one()
+        self.with_context(**{TESTED_CREDENTIALS: True}).write(
+            {
+                **changes,
+                "connection_status": "ok",
+                "connection_message": message,
+                "connection_checked_at": fields.Datetime.now(),
+            }
+        )
+        if changes:
+            labels = self.fields_get(list(changes), ["string"])
+            self.message_post(
+                body=self.env._(
+                    "The credentials were changed (%(fields)s) after AvidXchange accepted "
+                    "them: %(message)s",
+                    fields=", ".join(labels[name]["string"] for name in changes),
+                    message=message,
+                )
+            )
+
+    def _check_credentials_kept(self, vals):
+        """Refuse ``vals`` when they change an active connection's credentials
+        (see ``write``)."""
+        changed = CREDENTIAL_FIELDS.intersection(vals)
+        if not changed:
+            return
+        for backend in self.sudo().filtered(lambda b: b.state == "active"):
+            if vals.get("client_secret") or any(
+                (backend[name] or False) != (vals[name] or False)
+                for name in changed - {"client_secret"}
+            ):
+                raise UserError(
+                    self.env._(
+                        "%s is active: its credentials change through Change Credentials, "
+                        "which tests them with AvidXchange before they replace the saved ones.",
+                        backend.name,
+                    )
+                )
 
     def _explain(self, error):
         """``error`` in words an AP clerk can act on (see ``clerk_message``)."""
@@ -606,14 +800,103 @@ class AvidxchangeBackend(models.Model):
 
     def _external_id(self, record_id):
         """The id AvidXchange knows one of this connection's records by (see
-        ``const.EXTERNAL_ID_FORMAT``)."""
+        ``const.EXTERNAL_ID_FORMAT``): with the prefix of the database the
+        connection speaks for (``external_id_prefix``)."""
         self.ensure_one()
-        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
         return const.EXTERNAL_ID_FORMAT.format(
-            database=uuid.replace("-", "")[: const.EXTERNAL_ID_DATABASE_CHARS],
+            database=self.sudo().external_id_prefix or self._database_prefix(),
             company=self.company_id.id,
             record=record_id,
         )
+
+    def _database_prefix(self):
+        """The external id prefix of this database's own ``database.uuid``."""
+        return database_prefix(self.env["ir.config_parameter"].sudo().get_param("database.uuid"))
+
+    def _current_database(self):
+        """``(database.uuid, name)`` of the database running now (see ``tools/identity.py``)."""
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid") or ""
+        return uuid, self.env.cr.dbname
+
+    def _is_database_copy(self):
+        self.ensure_one()
+        backend = self.sudo()
+        noted = (backend.identity_database_uuid, backend.identity_database_name)
+        return looks_like_copy(noted, self._current_database())
+
+    def _note_database_identity(self, prefix=None):
+        """Note the running database as the one these connections speak for;
+        external ids go on with ``prefix``, else with the one they have, else
+        the database's own."""
+        uuid, name = self._current_database()
+        address = self.env["ir.config_parameter"].sudo().get_param("web.base.url") or ""
+        for backend in self.sudo():
+            backend.write(
+                {
+                    "identity_database_uuid": uuid,
+                    "identity_database_name": name,
+                    "identity_base_url": address,
+                    "external_id_prefix": prefix
+                    or backend.external_id_prefix
+                    or database_prefix(uuid),
+                }
+            )
+
+    def _check_database_identity(self):
+        """Refuse to build a client in a copy of the database this connection
+        was set up in: a copy sends nothing, reads nothing, until it is
+        reconnected. A connection older than this check notes the running
+        database instead (unless another transaction holds it: next time)."""
+        self.ensure_one()
+        backend = self.sudo()
+        if not backend.identity_database_uuid:
+            lock_available(backend)._note_database_identity()
+        elif self._is_database_copy():
+            raise UserError(self._copy_message())
+
+    def _check_is_copy(self):
+        if not self._is_database_copy():
+            raise UserError(
+                self.env._(
+                    "%s was set up in this very database: it is not a copy, there is nothing "
+                    "to reconnect.",
+                    self.name,
+                )
+            )
+
+    def _copy_message(self):
+        return self.env._(
+            "This database looks like a copy of %(original)s, where connection %(name)s was "
+            "set up: it sends nothing to AvidXchange, lest it overwrite the original's vendors "
+            "and bills, until an administrator reconnects it on the connection's form "
+            "(Reconnect as a New Database; or This Is the Original, if the database was only "
+            "moved or renamed).",
+            original=self._identity_words(),
+            name=self.name,
+        )
+
+    def _identity_words(self):
+        """The database the connection was set up in, in words: its name and address."""
+        backend = self.sudo()
+        if backend.identity_base_url:
+            return f"{backend.identity_database_name} ({backend.identity_base_url})"
+        return backend.identity_database_name or "?"
+
+    def _forget_links(self):
+        """Forget every link of these connections (see
+        ``action_reconnect_as_new_database``)."""
+        Mixin = "avidxchange.link.mixin"
+        for name in self.env.registry.descendants([Mixin], "_inherit"):
+            if name != Mixin and not self.env[name]._abstract:
+                self.env[name].sudo().search([("backend_id", "in", self.ids)]).unlink()
+
+    def _restart_streams(self, feedback):
+        """The streams run again at their next tick, their failures of the
+        copy forgotten (those another transaction holds recover on their own
+        next run); whoever was told the sync fails is told why it resumes."""
+        streams = lock_available(self.sudo().stream_ids)
+        streams.write({"failure_count": 0, "last_error": False})
+        self.env["avidxchange.attention"]._resolve(self, feedback)
 
     def _request_rescan(self):
         """The scope grew: the vendor and bill streams look at every record
@@ -637,9 +920,11 @@ class AvidxchangeBackend(models.Model):
                 )
             )
 
-    def _secret_destination(self):
-        backend = self.sudo()
-        return tuple(backend[field] for field in sorted(WHERE_THE_SECRET_GOES))
+    def _secret_destination(self, values=None):
+        """Where the saved secret goes, or would with ``values`` (a dict of
+        credentials, as ``_saved_credentials`` gives)."""
+        source = self.sudo() if values is None else values
+        return tuple(source[field] for field in sorted(WHERE_THE_SECRET_GOES))
 
     def _check_hosts(self, error=UserError):
         """Raise ``error`` unless both URLs may receive the credentials."""
@@ -733,6 +1018,18 @@ class AvidxchangeBackend(models.Model):
             missing.append(self.env._("Responsible (who is told when something fails)"))
         return missing
 
+    def _saved_credentials(self):
+        """The saved credentials but the secret (``_decrypted_secret``)."""
+        self.ensure_one()
+        backend = self.sudo()
+        return {
+            "environment": backend.environment,
+            "base_url": backend.base_url,
+            "token_url": backend.token_url,
+            "client_id": backend.client_id,
+            "avidxchange_company_id": backend.avidxchange_company_id,
+        }
+
     def _get_client(self):
         """A client for one cycle, recording every exchange in the audit
         trail (say what they are about with ``client.recording``).
@@ -746,16 +1043,25 @@ class AvidxchangeBackend(models.Model):
             raise UserError(self.env._("Enter the client id and secret first."))
         if not backend.avidxchange_company_id:
             raise UserError(self.env._("Enter the AvidXchange company id first."))
-        secret = self._decrypted_secret()
+        return self._make_client(
+            {**self._saved_credentials(), "client_secret": self._decrypted_secret()}
+        )
+
+    def _make_client(self, credentials):
+        """The client of this connection for ``credentials`` (the saved ones,
+        or new ones being tested): every client is made here, never in a
+        copy of the database that has not been reconnected."""
+        self._check_database_identity()
+        backend = self.sudo()
         Log = self.env["avidxchange.exchange.log"]
         # A dry run (wizard/avidxchange_dry_run.py) keeps the writes instead of sending them.
         planned = self.env.cr.cache.get(DRY_RUN_PLAN)
         return AvidXchangeClient(
-            backend.base_url,
-            backend.client_id,
-            secret,
-            backend.avidxchange_company_id,
-            token_url=backend.token_url,
+            credentials["base_url"],
+            credentials["client_id"],
+            credentials["client_secret"],
+            credentials["avidxchange_company_id"],
+            token_url=credentials["token_url"],
             connect_timeout=backend.connect_timeout,
             read_timeout=backend.read_timeout,
             max_attempts=backend.max_attempts,

@@ -39,6 +39,10 @@ if not backend:
     )
     backend = Backend.create(values)
 else:
+    # An active connection's credentials change only after a test (Change
+    # Credentials); this run's simulator is new: set up again, activated below.
+    if backend.state == "active":
+        backend.action_deactivate()
     backend.write(values)
 backend.stream_ids.interval = 1  # every stream runs each minute in the demo
 

@@ -131,70 +131,88 @@ def fault():
         count("faults: dropped")
 
 
-def lifecycle(backend, bills):
-    ids = {bill.id: bill.avidxchange_invoice_id for bill in bills}
-    open_amounts = {bill.avidxchange_invoice_id: bill.amount_total for bill in bills}
-    by_vendor = {}
-    for bill in bills:
-        by_vendor.setdefault(bill.partner_id.id, []).append(bill.avidxchange_invoice_id)
-    paid_once = []
-    for invoice_id in ids.values():
-        roll = rng.random()
-        if roll < 0.05:
+def approve_or_reject(invoice_ids, open_amounts):
+    for invoice_id in invoice_ids:
+        if rng.random() < 0.05:
             sim("reject_invoice", {"invoice_id": invoice_id, "reason": "Wrong amount"})
             open_amounts.pop(invoice_id)
             count("rejected")
         else:
             sim("approve_invoice", {"invoice_id": invoice_id})
+
+
+def allocation(invoice_id, open_amounts):
+    """Pay one invoice: in full, in part, or with a discount."""
+    left = round(open_amounts[invoice_id], 2)
+    kind = rng.random()
+    if kind < 0.15 and left > 10:
+        count("partial payments")
+        amount = round(left / 2, 2)
+        open_amounts[invoice_id] = round(left - amount, 2)
+        return {"invoice_id": invoice_id, "amount": amount}
+    open_amounts[invoice_id] = 0.0
+    if kind < 0.25 and left > 10:
+        count("discounts")
+        discount = round(left * 0.02, 2)
+        return {"invoice_id": invoice_id, "amount": round(left - discount, 2), "discount": discount}
+    return {"invoice_id": invoice_id, "amount": left}
+
+
+def payment_run(by_vendor, open_amounts):
+    """A round of payments: some vendors paid, one to three bills at once."""
+    run = []
+    for invoice_ids in by_vendor.values():
+        payable = [i for i in invoice_ids if open_amounts.get(i, 0) > 0.005]
+        if not payable or rng.random() < 0.3:
+            continue
+        chosen = rng.sample(payable, min(len(payable), rng.randint(1, 3)))
+        if len(chosen) > 1:
+            count("multi-bill payments")
+        run.append(
+            {
+                "allocations": [allocation(i, open_amounts) for i in chosen],
+                "method": rng.choice(["Check", "ACH"]),
+            }
+        )
+    if not run:
+        return []
+    if rng.random() < 0.5:
+        return sim("pay_run", {"payments": run})  # one stamp for the whole run
+    return [sim("pay", payment) for payment in run]
+
+
+def clear_or_void(payments, open_amounts):
+    """Some checks clear; some payments are voided (their bills are paid again later)."""
+    for payment in rng.sample(payments, min(len(payments), 5)):
+        current = sim(f"get_payment?payment_id={payment['PaymentId']}")
+        if current["Status"]["Description"] != "Issued":
+            continue
+        roll = rng.random()
+        if roll < 0.4:
+            sim("clear_payment", {"payment_id": payment["PaymentId"]})
+            count("cleared")
+        elif roll < 0.6:
+            sim("void_payment", {"payment_id": payment["PaymentId"]})
+            for line in current["Invoices"]:
+                relieved = abs(line["AmountPaid"]) + (line.get("Discount") or 0)
+                open_amounts[line["Id"]] = round(open_amounts.get(line["Id"], 0) + relieved, 2)
+            count("voided (then paid again)")
+
+
+def lifecycle(backend, bills):
+    open_amounts = {bill.avidxchange_invoice_id: bill.amount_total for bill in bills}
+    by_vendor = {}
+    for bill in bills:
+        by_vendor.setdefault(bill.partner_id.id, []).append(bill.avidxchange_invoice_id)
+    approve_or_reject(list(open_amounts), open_amounts)
+    paid = []
     for _round in range(6):
         fault()
-        run = []
-        for invoice_ids in by_vendor.values():
-            payable = [i for i in invoice_ids if open_amounts.get(i, 0) > 0.005]
-            if not payable or rng.random() < 0.3:
-                continue
-            chosen = rng.sample(payable, min(len(payable), rng.randint(1, 3)))
-            allocations = []
-            for invoice_id in chosen:
-                left = round(open_amounts[invoice_id], 2)
-                kind = rng.random()
-                if kind < 0.15 and left > 10:
-                    amount = round(left / 2, 2)
-                    allocations.append({"invoice_id": invoice_id, "amount": amount})
-                    count("partial payments")
-                elif kind < 0.25 and left > 10:
-                    discount = round(left * 0.02, 2)
-                    allocations.append(
-                        {"invoice_id": invoice_id, "amount": round(left - discount, 2), "discount": discount}
-                    )
-                    amount = left
-                    count("discounts")
-                else:
-                    allocations.append({"invoice_id": invoice_id, "amount": left})
-                    amount = left
-                open_amounts[invoice_id] = round(left - amount, 2)
-            if len(chosen) > 1:
-                count("multi-bill payments")
-            run.append({"allocations": allocations, "method": rng.choice(["Check", "ACH"])})
-        if not run:
-            continue
-        payments = sim("pay_run", {"payments": run}) if rng.random() < 0.5 else [sim("pay", p) for p in run]
+        payments = payment_run(by_vendor, open_amounts)
         count("payments", len(payments))
-        paid_once += payments
+        paid += payments
         run_streams(backend, ("payment",))
-        for payment in rng.sample(paid_once, min(len(paid_once), 5)):
-            roll = rng.random()
-            current = sim(f"get_payment?payment_id={payment['PaymentId']}")
-            status = current["Status"]["Description"]
-            if status == "Issued" and roll < 0.4:
-                sim("clear_payment", {"payment_id": payment["PaymentId"]})
-                count("cleared")
-            elif status == "Issued" and roll < 0.6:
-                sim("void_payment", {"payment_id": payment["PaymentId"]})
-                for line in current["Invoices"]:
-                    relieved = abs(line["AmountPaid"]) + (line.get("Discount") or 0)
-                    open_amounts[line["Id"]] = round(open_amounts.get(line["Id"], 0) + relieved, 2)
-                count("voided (then paid again)")
+        clear_or_void(paid, open_amounts)
         fault()
         run_streams(backend, ("payment",))
     for _attempt in range(5):  # the last faults spent, the backlog drained
@@ -209,18 +227,22 @@ sim("clear_faults", {})
 run_streams(backend)
 bills.invalidate_recordset()
 unsent = bills.filtered(lambda bill: bill.avidxchange_state != "synced")
-print(f"ledger_check: N={N} seed={SEED}: {N - len(unsent)} bills sent in {time.perf_counter() - t0:.1f} s")
+sent_in = time.perf_counter() - t0
+print(f"ledger_check: N={N} seed={SEED}: {N - len(unsent)} bills sent in {sent_in:.1f} s")
 t1 = time.perf_counter()
 lifecycle(backend, bills)
-print(f"ledger_check: lifecycle in {time.perf_counter() - t1:.1f} s: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+print(
+    f"ledger_check: lifecycle in {time.perf_counter() - t1:.1f} s: "
+    + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+)
 t2 = time.perf_counter()
 wizard = env["avidxchange.reconciliation"].create(
     {"backend_id": backend.id, "date_from": fields.Date.today(), "date_to": fields.Date.today()}
 )
 wizard.action_compare()
 print(
-    f"ledger_check: reconciliation of {wizard.bill_count} bills and {wizard.payment_count} payments "
-    f"in {time.perf_counter() - t2:.1f} s"
+    f"ledger_check: reconciliation of {wizard.bill_count} bills and "
+    f"{wizard.payment_count} payments in {time.perf_counter() - t2:.1f} s"
 )
 for total in wizard.total_ids:
     print(

@@ -8,7 +8,9 @@ from . import test_bill_image
 from . import test_bill_scope
 from . import test_bill_status
 from . import test_client
+from . import test_credentials_change
 from . import test_credit_memos
+from . import test_database_copy
 from . import test_dry_run
 from . import test_exchange_log
 from . import test_hardening
@@ -16,6 +18,7 @@ from . import test_health
 from . import test_identity
 from . import test_install
 from . import test_integration_user
+from . import test_log_masking
 from . import test_migration
 from . import test_payment_import
 from . import test_payment_lifecycle

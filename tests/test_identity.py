@@ -12,12 +12,14 @@ from .common import COMPANY_ID, AvidxchangeCase
 class TestIdentity(AvidxchangeCase):
     def as_another_database(self):
         """What a second database shows: the same company and record ids,
-        another ``database.uuid``, no links yet."""
+        another ``database.uuid``, no links yet, a connection set up there."""
         self.env["avidxchange.invoice.link"].search([]).unlink()
         self.env["avidxchange.partner.link"].search([]).unlink()
         self.env["ir.config_parameter"].set_param(
             "database.uuid", "0f0f0f0f-1111-2222-3333-444444444444"
         )
+        self.backend.sudo().write({"identity_database_uuid": False, "external_id_prefix": False})
+        self.backend._note_database_identity()
 
     def sent_again_changed(self, bill, **changes):
         """Export ``bill``, change it, and send it again under the same

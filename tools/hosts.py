@@ -18,6 +18,12 @@ from odoo.tools import config
 from .. import const
 
 
+def environment_urls(environment):
+    """``(base URL, token URL)`` of AvidXchange's ``environment`` (sandbox or production)."""
+    base = const.PRODUCTION_BASE_URL if environment == "production" else const.SANDBOX_BASE_URL
+    return base, base + const.TOKEN_PATH
+
+
 def allowed_hosts(env):
     """The host names the server administrator allows besides AvidXchange's."""
     listed = ",".join(

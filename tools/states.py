@@ -3,6 +3,9 @@ model can use them without importing a sibling model."""
 
 from .. import const
 
+# AvidXchange's environments (tools/hosts.py has their URLs).
+ENVIRONMENTS = [("sandbox", "Sandbox"), ("production", "Production")]
+
 # The export state of a record that goes to AvidXchange (vendors, GL codes,
 # purchase orders, bills).
 LINK_STATES = [

@@ -27,6 +27,11 @@ check(
     sorted(streams) == sorted(["gl_code", "vendor", "purchase_order", "bill", "payment"]),
 )
 check("marks kept", all(streams[kind].mark for kind in ("vendor", "bill", "payment")))
+responsible = backend.responsible_user_id
+check(
+    "alerts reach a person (not OdooBot)",
+    responsible.active and not responsible.share and responsible.id != 1,
+)
 check(
     "intervals kept",
     [streams[kind].interval for kind in ("gl_code", "vendor", "purchase_order", "bill", "payment")]
@@ -90,6 +95,13 @@ check(
 for kind in ("gl_code", "vendor", "purchase_order", "bill", "payment"):
     streams[kind].with_user(integration).with_company(backend.company_id)._run_batch()
 check("streams run cleanly", not any(stream.failure_count for stream in backend.stream_ids))
+noted = backend.sudo()
+check(
+    "the connection noted the database it runs in on its first run",
+    (noted.identity_database_uuid, noted.identity_database_name)
+    == (env["ir.config_parameter"].sudo().get_param("database.uuid"), env.cr.dbname)
+    and not backend.is_database_copy,
+)
 with urllib.request.urlopen(f"{sim}/_sim/invoices") as answer:
     invoices = json.loads(answer.read())["result"]
 check("no bill sent twice", len(invoices) == 2)
