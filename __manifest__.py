@@ -30,6 +30,7 @@
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/avidxchange_bill_release_views.xml",
+        "views/avidxchange_payment_release_views.xml",
         "views/account_move_views.xml",
         "views/account_payment_views.xml",
         "views/menus.xml",

@@ -33,9 +33,7 @@ class TestPaymentGuards(PaymentCase):
     def paid(self, count=1):
         """``count`` bills, exported, each paid whole by an AvidXchange payment
         of its own, imported: their Odoo payments, in order."""
-        bills = [
-            self.bill(self.acme, 100.0 + n, ref=f"GUARD-{n}", post=True) for n in range(count)
-        ]
+        bills = [self.bill(self.acme, 100.0 + n, ref=f"GUARD-{n}") for n in range(count)]
         while self.run_stream("bill")[1]:
             pass
         reports = []
@@ -101,7 +99,11 @@ class TestPaymentGuards(PaymentCase):
             "reset to draft": (payment.action_draft, lambda: payment.state == "draft"),
             "cancel": (payment.action_cancel, lambda: payment.state == "canceled"),
             "reject": (payment.action_reject, lambda: payment.state == "rejected"),
-            "delete": (payment.unlink, lambda: not payment.exists()),
+            # Odoo deletes a draft payment only: reset first (refused before that, released or not)
+            "delete": (
+                lambda: payment.action_draft() or payment.unlink(),
+                lambda: not payment.exists(),
+            ),
             "amount": (lambda: payment.write({"amount": 1.0}), lambda: payment.amount == 1.0),
             "partner": (
                 lambda: payment.write({"partner_id": self.partner_a.id}),
@@ -128,7 +130,10 @@ class TestPaymentGuards(PaymentCase):
             "status": (lambda: payment.write({"state": "draft"}), lambda: payment.state == "draft"),
             "entry to draft": (entry.button_draft, lambda: entry.state == "draft"),
             "entry cancelled": (entry.button_cancel, lambda: entry.state == "cancel"),
-            "entry reversed": (lambda: self.reverse_entry(payment), lambda: entry.reversal_move_ids),
+            "entry reversed": (
+                lambda: self.reverse_entry(payment),
+                lambda: entry.reversal_move_ids,
+            ),
             "unreconcile its items": (
                 entry.line_ids.remove_move_reconcile,
                 lambda: bill.amount_residual,
@@ -170,6 +175,17 @@ class TestPaymentGuards(PaymentCase):
                 error = self.assertRefused(attempt)
                 self.assertNotIsInstance(error, RedirectWarning, "an accountant cannot release")
                 self.assertIn("An AvidXchange administrator may", error.args[0])
+        mine = self.as_accountant(payment)
+        for attempt, operation in (
+            (mine.unlink, "Deleting it"),
+            (mine.move_id.unlink, "Deleting its journal entry"),
+            (
+                lambda: mine.write({"amount": 1.0, "date": "2026-12-24"}),
+                "Changing its Amount, Date",
+            ),
+        ):
+            with self.subTest(operation):
+                self.assertIn(operation, self.assertRefused(attempt).args[0])
         self.assertEqual((payment.state, payment.amount, payment.date), (state, amount, date))
         self.assertEqual(payment.move_id.state, "posted")
         self.assertEqual(bill.amount_residual, 0.0)
@@ -250,7 +266,11 @@ class TestPaymentGuards(PaymentCase):
         self.assertEqual(payment.state, "canceled")
         self.assertEqual((bill.payment_state, bill.amount_residual), ("not_paid", 100.0))
         # cancelled by the import, it stays as AvidXchange left it
-        self.assertRefused(self.as_accountant(payment).action_draft)
+        mine = self.as_accountant(payment)
+        self.assertRefused(mine.action_draft)
+        posted_again = self.assertRefused(lambda: mine.write({"state": "in_process"}))
+        self.assertIn("Setting it to In Process", posted_again.args[0])
+        self.assertEqual(payment.state, "canceled")
 
     def test_the_import_reverses_a_guarded_payment_in_a_locked_period(self):
         payment = self.paid()
@@ -295,4 +315,3 @@ class TestPaymentGuards(PaymentCase):
 @tagged("post_install", "-at_install")
 class TestPaymentGuardsEnterprise(EnterpriseMode, TestPaymentGuards):
     """The same guards, with Enterprise's accounting installed."""
-
