@@ -4,7 +4,8 @@ back, unless an AvidXchange administrator releases it with a reason; voiding
 it in AvidXchange undoes it here, through the next payment import."""
 
 from odoo.exceptions import RedirectWarning, UserError, ValidationError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tests.common import JsonRpcException
 
 from .common import EnterpriseMode, PaymentCase
 
@@ -315,3 +316,60 @@ class TestPaymentGuards(PaymentCase):
 @tagged("post_install", "-at_install")
 class TestPaymentGuardsEnterprise(EnterpriseMode, TestPaymentGuards):
     """The same guards, with Enterprise's accounting installed."""
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentGuardsOverRpc(PaymentCase, HttpCase):
+    """Over Odoo's RPC route, as a client calls it: refused, even with the
+    context the payment import passes its own guard with."""
+
+    def call(self, payment, method, *args, context=None):
+        return self.make_jsonrpc_request(
+            f"/web/dataset/call_kw/account.payment/{method}",
+            {
+                "model": "account.payment",
+                "method": method,
+                "args": [payment.ids, *args],
+                "kwargs": {"context": context or {}},
+            },
+        )
+
+    def test_refused_over_rpc_until_released(self):
+        accountant = new_test_user(
+            self.env,
+            login="avx_rpc_accountant",
+            groups="base.group_user,account.group_account_manager",
+            company_id=self.env.company.id,
+            company_ids=self.env.company.ids,
+        )
+        bill = self.exported_bill(90.0)
+        report = self.pay((bill, 90.0))
+        self.run_stream("payment")
+        payment = self.imported(report).odoo_payment_ids
+        self.authenticate(accountant.login, accountant.login)
+        forged = {"avidxchange_unguarded": payment.ids}  # a list: JSON has no sets
+        for method, args in (
+            ("action_draft", ()),
+            ("action_cancel", ()),
+            ("unlink", ()),
+            ("write", ({"amount": 1.0},)),
+            ("write", ({"avidxchange_released": True},)),
+        ):
+            for context in ({}, forged):
+                with (
+                    self.subTest(method=method, args=args, context=context),
+                    self.assertRaisesRegex(JsonRpcException, "UserError"),
+                    self.assertLogs("odoo.http", "WARNING") as logs,
+                ):
+                    self.call(payment, method, *args, context=context)
+                self.assertTrue(any("AvidXchange" in line for line in logs.output), logs.output)
+        self.env.invalidate_all()  # the requests ran in an environment of their own
+        self.assertEqual((payment.state, payment.amount), ("in_process", 90.0))
+        self.assertEqual(bill.amount_residual, 0.0)
+        self.env["avidxchange.payment.release"].with_context(
+            active_model="account.payment", active_ids=payment.ids
+        ).create({"reason": "Check lost, reissued by hand"}).action_release()
+        self.call(payment, "action_draft")
+        self.call(payment, "write", {"amount": 80.0})
+        self.env.invalidate_all()
+        self.assertEqual((payment.state, payment.amount), ("draft", 80.0))
