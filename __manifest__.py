@@ -36,6 +36,7 @@
         "views/res_partner_views.xml",
         "views/avidxchange_bill_release_views.xml",
         "views/avidxchange_credentials_change_views.xml",
+        "views/avidxchange_payment_release_views.xml",
         "views/account_move_views.xml",
         "views/account_payment_views.xml",
         "views/menus.xml",

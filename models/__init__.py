@@ -18,5 +18,6 @@ from . import avidxchange_payment_targets
 from . import res_partner
 from . import account_move
 from . import account_move_line
+from . import account_partial_reconcile
 from . import account_payment
 from . import res_config_settings

@@ -146,10 +146,14 @@ class AccountMove(models.Model):
 
     def button_draft(self):
         self._avidxchange_check_free(self.env._("Resetting it to draft"))
+        self.origin_payment_id._avidxchange_check_free(
+            self.env._("Resetting its journal entry to draft")
+        )
         return super().button_draft()
 
     def button_cancel(self):
         self._avidxchange_check_free(self.env._("Cancelling it"))
+        self.origin_payment_id._avidxchange_check_free(self.env._("Cancelling its journal entry"))
         result = super().button_cancel()
         # A rejected bill cancelled in Odoo: what the rejection asked is done.
         rejected = self.filtered(
@@ -159,6 +163,12 @@ class AccountMove(models.Model):
         )
         self.env["avidxchange.attention"]._resolve(rejected, self.env._("The bill is cancelled."))
         return result
+
+    def unlink(self):
+        """The entry of a payment AvidXchange made goes only with the payment
+        (see ``account.payment._avidxchange_check_free``)."""
+        self.origin_payment_id._avidxchange_check_free(self.env._("Deleting its journal entry"))
+        return super().unlink()
 
     def js_assign_outstanding_line(self, line_id):
         """The bill form's "Add" of a credit note or an outstanding payment."""
@@ -173,6 +183,8 @@ class AccountMove(models.Model):
         and Create Invoice) settles the bill behind AvidXchange's back."""
         if cancel:
             self._avidxchange_check_free(self.env._("Reversing it"))
+        # a payment's entry reversed, settling or not, no longer says what AvidXchange paid
+        self.origin_payment_id._avidxchange_check_free(self.env._("Reversing its journal entry"))
         return super()._reverse_moves(default_values_list=default_values_list, cancel=cancel)
 
     def js_remove_outstanding_partial(self, partial_id):
@@ -180,13 +192,7 @@ class AccountMove(models.Model):
         partial = self.env["account.partial.reconcile"].browse(partial_id)
         moves = self | partial.debit_move_id.move_id | partial.credit_move_id.move_id
         moves._avidxchange_check_free(self.env._("Removing a payment or credit note from it"))
-        if moves.sudo().origin_payment_id.avidxchange_payment_id:
-            raise UserError(
-                self.env._(
-                    "This payment was made through AvidXchange: void it in AvidXchange, and the "
-                    "next payment run frees the bill here."
-                )
-            )
+        # a payment AvidXchange made stays on it (account.partial.reconcile's unlink says why)
         return super().js_remove_outstanding_partial(partial_id)
 
     def _avidxchange_held(self):

@@ -224,7 +224,7 @@ class AvidxchangePayment(models.Model):
             lambda p: p.state != "canceled" and not p.move_id.reversal_move_ids
         )
         reopened = self.env["account.move"]
-        for payment in live:
+        for payment in live._avidxchange_unguarded():  # the import undoes what it made
             bills = payment.reconciled_bill_ids
             try:
                 with self.env.cr.savepoint():

@@ -20,6 +20,7 @@ from . import test_install
 from . import test_integration_user
 from . import test_log_masking
 from . import test_migration
+from . import test_payment_guards
 from . import test_payment_import
 from . import test_payment_lifecycle
 from . import test_payment_proof
