@@ -115,9 +115,14 @@ class TestReconciliation(PaymentCase):
         report = self.pay((bill, 80.0))
         self.run_stream("payment")
         odoo_payment = self.imported(report).odoo_payment_ids
-        odoo_payment.sudo().with_context(avidxchange_import=True).action_draft()
+        self.env["avidxchange.payment.release"].with_context(
+            active_model="account.payment", active_ids=odoo_payment.ids
+        ).create({"reason": "Keyed again by hand"}).action_release()
+        odoo_payment.action_draft()  # released, then reset: no longer what AvidXchange paid
         wizard = self.reconcile()
-        self.assertIn("payment_edited", self.categories(wizard))
+        [line] = wizard.line_ids.filtered(lambda line: line.category == "payment_edited")
+        self.assertEqual(line.payment_id, self.imported(report))
+        self.assertEqual(line.odoo_value, "Reset or cancelled")
 
 
 @tagged("post_install", "-at_install")
