@@ -1,9 +1,8 @@
-import logging
-
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, RedirectWarning, UserError
+from odoo.exceptions import AccessError
 
 from .. import const
+from ..tools.exceptions import refuse
 from ..tools.states import (
     BILL_STATUS_OF_INVOICE,
     BILL_SYNC_STATUSES,
@@ -214,23 +213,12 @@ class AccountMove(models.Model):
             bills=", ".join(held.mapped("display_name")),
             operation=operation,
         )
-        if not self.env.user.has_group("account_avidxchange.group_avidxchange_manager"):
-            raise UserError(
-                message
-                + " "
-                + self.env._("An AvidXchange administrator may also release it, with a reason.")
-            )
-        refusal = RedirectWarning(
-            message + " " + self.env._("Or release it from the hold, with a reason."),
+        refuse(
+            self.env,
+            message,
             held._avidxchange_release_action(),
-            self.env._("Release with a reason"),
+            self.env._("Or release it from the hold, with a reason."),
         )
-        # A RedirectWarning is no UserError, so odoo.http logs it as a crash:
-        # ERROR and a traceback. The level it reads off the exception makes it
-        # one WARNING line, as for the clerk's UserError. Not a subclass: the
-        # web client picks the dialog with the button by the class's name.
-        refusal.loglevel = logging.WARNING
-        raise refusal
 
     def _avidxchange_release_action(self):
         return {

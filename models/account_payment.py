@@ -1,5 +1,7 @@
 from odoo import api, fields, models
-from odoo.exceptions import RedirectWarning, UserError
+from odoo.exceptions import UserError
+
+from ..tools.exceptions import refuse
 
 # What a registered payment says AvidXchange paid: whom, how much, in what
 # currency, when, from which journal and method, through which accounts, in
@@ -150,16 +152,11 @@ class AccountPayment(models.Model):
             payments=", ".join(guarded.mapped("display_name")),
             operation=operation,
         )
-        if not self.env.user.has_group("account_avidxchange.group_avidxchange_manager"):
-            raise UserError(
-                message
-                + " "
-                + self.env._("An AvidXchange administrator may also release it, with a reason.")
-            )
-        raise RedirectWarning(
-            message + " " + self.env._("Or release it, with a reason, for Odoo to let you."),
+        refuse(
+            self.env,
+            message,
             guarded._avidxchange_release_action(),
-            self.env._("Release with a reason"),
+            self.env._("Or release it, with a reason, for Odoo to let you."),
         )
 
     def _avidxchange_check_write(self, vals):

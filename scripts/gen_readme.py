@@ -60,7 +60,10 @@ def main():
         writer_name="html",
         settings_overrides={"report_level": 2, "halt_level": 2, "output_encoding": "unicode"},
     )
-    page = f'<div class="oe_styling_v8">\n{html["html_title"]}{html["body"]}</div>\n'
+    # README.rst names images from the repository root; the Apps page from
+    # static/description/, where Odoo serves them.
+    body = html["body"].replace('src="static/description/', 'src="')
+    page = f'<div class="oe_styling_v8">\n{html["html_title"]}{body}</div>\n'
     (ROOT / "static" / "description" / "index.html").write_text(page)
 
 

@@ -3,6 +3,8 @@ not reset, cancel, delete, change or unreconcile it behind AvidXchange's
 back, unless an AvidXchange administrator releases it with a reason; voiding
 it in AvidXchange undoes it here, through the next payment import."""
 
+import logging
+
 from odoo.exceptions import RedirectWarning, UserError, ValidationError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
@@ -373,3 +375,18 @@ class TestPaymentGuardsOverRpc(PaymentCase, HttpCase):
         self.call(payment, "write", {"amount": 80.0})
         self.env.invalidate_all()
         self.assertEqual((payment.state, payment.amount), ("draft", 80.0))
+
+    def test_an_administrator_is_refused_quietly_and_offered_the_release(self):
+        bill = self.exported_bill(70.0)
+        report = self.pay((bill, 70.0))
+        self.run_stream("payment")
+        payment = self.imported(report).odoo_payment_ids
+        self.authenticate(self.env.user.login, self.env.user.login)
+        with self.assertLogs("odoo.http", logging.DEBUG) as logs:
+            with self.assertRaisesRegex(JsonRpcException, "RedirectWarning"):
+                self.call(payment, "action_draft")
+            logging.getLogger("odoo.http").debug("done")  # so that there is a record
+        for record in logs.records:
+            self.assertLess(record.levelno, logging.ERROR, record.getMessage())
+            self.assertFalse(record.exc_info, f"a traceback with: {record.getMessage()}")
+        self.assertNotEqual(payment.state, "draft")

@@ -6,7 +6,9 @@ record in error with the message). Messages are written for an AP clerk and
 never carry a secret, a token or a raw token-endpoint body.
 """
 
-from odoo.exceptions import UserError
+import logging
+
+from odoo.exceptions import RedirectWarning, UserError
 
 
 class AvidXchangeError(Exception):
@@ -90,3 +92,26 @@ def clerk_message(error, env, *, base_url=None, company=None):
         "An unexpected error (%s) stopped this run; the server log has the details.",
         type(error).__name__,
     )
+
+
+def refuse(env, message, release_action, release_offer):
+    """Refuse, in words, what would make Odoo disagree with AvidXchange (a held
+    bill changed, a payment AvidXchange made edited): a ``UserError`` for a
+    user; for an AvidXchange administrator, a ``RedirectWarning`` offering
+    ``release_action`` ("Release with a reason"), ``release_offer`` said.
+
+    A ``RedirectWarning`` is no ``UserError``, so ``odoo.http`` would log it as
+    a crash, ERROR and a traceback: the level it reads off the exception makes
+    it one WARNING line, as for a user's refusal. Not a subclass: the web
+    client picks the dialog with the button by the class's name."""
+    if not env.user.has_group("account_avidxchange.group_avidxchange_manager"):
+        raise UserError(
+            message
+            + " "
+            + env._("An AvidXchange administrator may also release it, with a reason.")
+        )
+    refusal = RedirectWarning(
+        message + " " + release_offer, release_action, env._("Release with a reason")
+    )
+    refusal.loglevel = logging.WARNING
+    raise refusal
