@@ -207,6 +207,7 @@ class AvidxchangeBackend(models.Model):
     bill_rejected_count = fields.Integer(compute="_compute_bill_counts")
     bill_error_count = fields.Integer(compute="_compute_bill_counts")
     bill_changed_count = fields.Integer(compute="_compute_bill_counts")
+    bill_paid_count = fields.Integer(compute="_compute_bill_counts")
     payment_attention_count = fields.Integer(compute="_compute_bill_counts")
 
     # === DATABASE IDENTITY === #
@@ -345,6 +346,7 @@ class AvidxchangeBackend(models.Model):
             backend.bill_rejected_count = counts.get("rejected", 0)
             backend.bill_error_count = counts.get("error", 0)
             backend.bill_changed_count = counts.get("changed", 0)
+            backend.bill_paid_count = counts.get("paid", 0)
             backend.payment_attention_count = Payment.search_count(
                 [("backend_id", "=", backend.id), ("state", "=", "error")]
             )

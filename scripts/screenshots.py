@@ -66,6 +66,7 @@ def main(base, db, out, pages):
             "--headless=new",
             "--no-sandbox",
             "--disable-gpu",
+            "--remote-allow-origins=*",
             f"--remote-debugging-port={port}",
             f"--user-data-dir={profile}",
             "--window-size=1440,900",
@@ -94,7 +95,7 @@ def main(base, db, out, pages):
         for spec in pages:
             name, path = spec.split("=", 1)
             page.call("Page.navigate", url=base + path)
-            time.sleep(6)  # the web client loads, then the action renders
+            time.sleep(12)  # the web client loads, then the action renders
             shot = page.call("Page.captureScreenshot", format="png")
             with open(f"{out}/{name}.png", "wb") as file:
                 file.write(base64.b64decode(shot["data"]))

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..models.avidxchange_backend import DRY_RUN_PLAN
 from ..tools.states import STREAM_KINDS
@@ -27,6 +27,13 @@ class AvidxchangeDryRun(models.TransientModel):
     send_ids = fields.One2many("avidxchange.dry.run.send", "wizard_id", readonly=True)
     post_ids = fields.One2many("avidxchange.dry.run.post", "wizard_id", readonly=True)
     failures = fields.Text(readonly=True, help="Streams that would stop, and why.")
+
+    @api.depends("backend_id")
+    def _compute_display_name(self):
+        for wizard in self:
+            wizard.display_name = self.env._(
+                "%(connection)s: dry run", connection=wizard.backend_id.name or ""
+            )
 
     def action_plan(self):
         self.ensure_one()

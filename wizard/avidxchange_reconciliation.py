@@ -57,6 +57,13 @@ class AvidxchangeReconciliation(models.TransientModel):
     bill_count = fields.Integer(string="Bills Compared", readonly=True)
     payment_count = fields.Integer(string="Payments Compared", readonly=True)
 
+    @api.depends("backend_id", "date_from", "date_to")
+    def _compute_display_name(self):
+        for wizard in self:
+            wizard.display_name = self.env._(
+                "%(connection)s: Odoo against AvidXchange", connection=wizard.backend_id.name or ""
+            )
+
     @api.depends("line_ids")
     def _compute_difference_count(self):
         for wizard in self:
