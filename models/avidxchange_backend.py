@@ -196,7 +196,6 @@ class AvidxchangeBackend(models.Model):
 
     sync_health = fields.Selection(
         HEALTH_STATES,
-        string="Sync Health",
         compute="_compute_sync_health",
         help="What the streams say, not the last Test Connection: down when every stream "
         "fails, degraded when some fail or are late, healthy otherwise.",

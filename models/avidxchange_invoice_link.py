@@ -73,7 +73,6 @@ class AvidxchangeInvoiceLink(models.Model):
     )
     image_error = fields.Char(string="Image Not Sent", readonly=True, copy=False)
     rejection_reason = fields.Text(
-        string="Rejection Reason",
         readonly=True,
         copy=False,
         help="Why AvidXchange's approver rejected (or voided) the invoice, in their words.",

@@ -134,7 +134,7 @@ class AvidxchangeStream(models.Model):
         if operator not in ("=", "!=", ">", ">=", "<", "<="):
             return NotImplemented
         # A stream row per connection and kind: few rows, counted one by one.
-        matching = self.search([]).filtered(
+        matching = self.search([("kind", "!=", False)]).filtered(
             lambda stream: _compare(stream.waiting_count, operator, value)
         )
         return [("id", "in", matching.ids)]

@@ -5,7 +5,8 @@ from ..tools.states import STREAM_KINDS
 
 
 class _RollBack(Exception):
-    """Raised to undo everything the planned cycle did in Odoo."""
+    """Raised to undo everything the planned cycle did in Odoo; carries what
+    it would send and post, read before the rollback."""
 
 
 class AvidxchangeDryRun(models.TransientModel):
@@ -81,10 +82,9 @@ class AvidxchangeDryRun(models.TransientModel):
                 self.env.flush_all()
                 made = Payment.search([("id", ">", last_payment)])
                 posts = [self._post_values(payment) for payment in made]
-                sends = [self._send_values(request) for request in planned]
-                raise _RollBack
-        except _RollBack:
-            pass
+                raise _RollBack([self._send_values(request) for request in planned], posts)
+        except _RollBack as plan:
+            sends, posts = plan.args
         finally:
             cache.pop(DRY_RUN_PLAN, None)
         self.env.invalidate_all()

@@ -213,63 +213,64 @@ class AvidxchangeReconciliation(models.TransientModel):
 
     def _words(self, difference):
         """What differs, and what to do about it, for a person."""
-        _ = self.env._
         category, odoo, avx = difference.category, difference.odoo, difference.avidxchange
         if category == BILL_UNKNOWN:
             return {
-                "odoo_value": _("Sent as %s", odoo),
-                "avidxchange_value": _("Unknown"),
-                "what_to_do": _("Send it again (AvidXchange takes it under the same id)."),
+                "odoo_value": self.env._("Sent as %s", odoo),
+                "avidxchange_value": self.env._("Unknown"),
+                "what_to_do": self.env._("Send it again (AvidXchange takes it under the same id)."),
             }
         if category == STATUS_DIFFERS:
             return {
-                "odoo_value": odoo or _("None read yet"),
+                "odoo_value": odoo or self.env._("None read yet"),
                 "avidxchange_value": avx,
-                "what_to_do": _("Run the payment import: it reads the statuses."),
+                "what_to_do": self.env._("Run the payment import: it reads the statuses."),
             }
         if category == RESIDUAL_DIFFERS:
             return {
-                "odoo_value": _("%s left to pay", f"{odoo:.2f}"),
-                "avidxchange_value": _("%s left to pay", f"{avx:.2f}"),
-                "what_to_do": _(
+                "odoo_value": self.env._("%s left to pay", f"{odoo:.2f}"),
+                "avidxchange_value": self.env._("%s left to pay", f"{avx:.2f}"),
+                "what_to_do": self.env._(
                     "Compare the bill's payments with AvidXchange's: a payment registered by "
                     "hand, or one AvidXchange made and Odoo missed."
                 ),
             }
         if category == PAYMENT_NOT_LIVE:
             return {
-                "odoo_value": _("Registered"),
-                "avidxchange_value": _("Void or unknown"),
-                "what_to_do": _("Run the payment import: it undoes what AvidXchange voided."),
+                "odoo_value": self.env._("Registered"),
+                "avidxchange_value": self.env._("Void or unknown"),
+                "what_to_do": self.env._(
+                    "Run the payment import: it undoes what AvidXchange voided."
+                ),
             }
         if category == PAYMENT_MISSED:
             return {
-                "odoo_value": _("Not registered"),
-                "avidxchange_value": _("Paid"),
-                "what_to_do": _("Read it again: the payment import registers it."),
+                "odoo_value": self.env._("Not registered"),
+                "avidxchange_value": self.env._("Paid"),
+                "what_to_do": self.env._("Read it again: the payment import registers it."),
             }
         if category == PAYMENT_EDITED:
             return {
-                "odoo_value": _("%s", f"{odoo:.2f}")
+                "odoo_value": self.env._("%s", f"{odoo:.2f}")
                 if odoo is not None
-                else _("Reset or cancelled"),
+                else self.env._("Reset or cancelled"),
                 "avidxchange_value": f"{avx:.2f}" if avx is not None else "",
-                "what_to_do": _(
+                "what_to_do": self.env._(
                     "The Odoo payment no longer says what AvidXchange paid: set it back, or void "
                     "the payment in AvidXchange (the next import undoes it here)."
                 ),
             }
         if category == BILL_CHANGED:
             return {
-                "odoo_value": _("Changed since export"),
-                "avidxchange_value": _("As sent"),
-                "what_to_do": _("Change or void the invoice in AvidXchange to match."),
+                "odoo_value": self.env._("Changed since export"),
+                "avidxchange_value": self.env._("As sent"),
+                "what_to_do": self.env._("Change or void the invoice in AvidXchange to match."),
             }
         if category == REPORT_ATTENTION:
             return {
-                "odoo_value": _("Needs attention"),
+                "odoo_value": self.env._("Needs attention"),
                 "avidxchange_value": "",
-                "what_to_do": _("Read why on the payment, fix it, then Retry."),
+                "what_to_do": self.env._("Read why on the payment, fix it, then Retry."),
             }
         return {}
 
@@ -284,7 +285,7 @@ class AvidxchangeReconciliationLine(models.TransientModel):
     wizard_id = fields.Many2one("avidxchange.reconciliation", required=True, ondelete="cascade")
     category = fields.Selection(CATEGORIES, required=True)
     move_id = fields.Many2one("account.move", string="Bill")
-    payment_id = fields.Many2one("avidxchange.payment", string="Payment")
+    payment_id = fields.Many2one("avidxchange.payment")
     reference = fields.Char(string="AvidXchange ID")
     odoo_value = fields.Char(string="In Odoo")
     avidxchange_value = fields.Char(string="In AvidXchange")
