@@ -163,6 +163,18 @@ class AccountMove(models.Model):
         self.env["avidxchange.attention"]._resolve(rejected, self.env._("The bill is cancelled."))
         return result
 
+    def write(self, vals):
+        """A state written straight (over RPC, say) meets the guards that
+        Reset to Draft and Cancel meet: the entry of a payment AvidXchange
+        made, and a bill AvidXchange holds, stay posted."""
+        if vals.get("state") not in (None, "posted"):
+            leaving = self.filtered(lambda move: move.state == "posted")
+            leaving.origin_payment_id._avidxchange_check_free(
+                self.env._("Changing the state of its journal entry")
+            )
+            leaving._avidxchange_check_free(self.env._("Changing its state"))
+        return super().write(vals)
+
     def unlink(self):
         """The entry of a payment AvidXchange made goes only with the payment
         (see ``account.payment._avidxchange_check_free``)."""

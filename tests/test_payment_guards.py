@@ -55,6 +55,24 @@ class TestPaymentGuards(PaymentCase):
             self.assertEqual(bill.amount_residual, 0.0)
         return payments
 
+    def test_a_state_written_straight_on_the_entry_or_a_held_bill_is_refused(self):
+        """``write({'state': ...})`` over RPC skips Reset to Draft and Cancel;
+        it meets the same guard."""
+        payment = self.paid()
+        held = self.bill(self.acme, 42.0, ref="HELD-STATE")
+        self.run_stream("bill")
+        for record in (payment.move_id, held):
+            for state in ("draft", "cancel"):
+                with (
+                    self.subTest(record=record.display_name, state=state),
+                    self.assertRaises(UserError),
+                ):
+                    record.with_user(self.accountant).write({"state": state})
+        self.assertEqual((payment.move_id.state, held.state), ("posted", "posted"))
+        self.release(payment)
+        payment.move_id.with_user(self.accountant).write({"state": "draft"})
+        self.assertEqual(payment.move_id.state, "draft", "released: Odoo may")
+
     def release(self, records, reason="Paid twice by mistake, refunded by the vendor"):
         """An AvidXchange administrator releases bills, or payments, with a reason."""
         if records._name == "account.move":

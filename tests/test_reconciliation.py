@@ -58,6 +58,23 @@ class TestReconciliation(PaymentCase):
         self.assertIn(b"0 differences", html)
         self.assertIn(open_.company_id.name.encode(), html)
 
+    def test_another_systems_payment_is_no_difference(self):
+        """A payment of invoices this connection never sent (another system on
+        the same AvidXchange company) is kept by the import, needing attention,
+        but is not a difference between these two ledgers."""
+        paid = self.exported_bill(100.0, ref="OURS")
+        self.pay((paid, 100.0))
+        other = self.report("PAY-OTHER", (paid, 10.0))
+        other["Invoices"][0].update(Id="INV-OF-ANOTHER-SYSTEM", ExternalInvoiceId="SAP-1")
+        self.inject(other)
+        self.run_stream("payment")
+        self.assertEqual(
+            self.env["avidxchange.payment"].search([("payment_ref", "=", "PAY-OTHER")]).state,
+            "error",
+        )
+        wizard = self.reconcile()
+        self.assertEqual(wizard.difference_count, 0, wizard.line_ids.mapped("what_to_do"))
+
     def test_each_category_is_reported_with_what_to_do(self):
         unknown = self.exported_bill(10.0, ref="UNKNOWN")
         unknown.avidxchange_link_ids.sudo().avidxchange_id = "INV-NOBODY-KNOWS"

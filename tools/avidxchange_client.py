@@ -41,7 +41,7 @@ from .exceptions import (
     PermanentError,
     RetryableError,
 )
-from .paging import ChangesCursor
+from .paging import ChangesCursor, PagingError
 from .redaction import redacted_text
 
 _logger = logging.getLogger(__name__)
@@ -331,13 +331,13 @@ class AvidXchangeClient:
         once: however many share a stamp, and whichever changes while the
         list is paged (it comes again, as it now is). Which page to ask for
         next is ``tools/paging.py``'s business. A page answered again for the
-        next one, and more requests than ``MAX_PAGES_PER_READ``, stop the
-        read with an error.
+        next one, a list that never holds still, and more requests than
+        ``MAX_PAGES_PER_READ``, stop the read with an error.
         """
         cursor = ChangesCursor(_naive_utc(modified_from), _naive_utc(modified_to))
-        previous = None
+        previous, page_size, fixed = None, self.page_size, False
         for _request in range(const.MAX_PAGES_PER_READ):
-            size, number, offset = cursor.page(self.page_size)
+            size, number, offset = cursor.page(page_size, fixed)
             params = {
                 **_window(cursor.since, modified_to),
                 const.PAGE_NUMBER_PARAM: number,
@@ -345,21 +345,30 @@ class AvidXchangeClient:
             }
             page = self._call("GET", path, params=params)
             items, more = self._check_page(page)
+            pages = page["Paging"].get("Pages")
+            if isinstance(pages, int) and not isinstance(pages, bool) and number >= pages:
+                more = None  # the last page, whatever its links say
             if more and items == previous:
                 # Asked for another page (or from a later stamp), answered the
                 # very same one, with more to come: a server ignoring paging.
                 raise InvalidResponseError(
                     "AvidXchange answered the same page again for the next one: stopped."
                 )
+            if not fixed and (len(items) > size or (more and 0 < len(items) < size)):
+                # Its pages are not the size asked: ask its size from now on,
+                # and that size only, or the positions would not be ours (a
+                # first page is its first page, whatever its size).
+                page_size, fixed = len(items), True
+                if number != 1 or offset:
+                    previous = None
+                    continue
             previous = items
-            fresh, moved = cursor.take(items, size, number, offset)
+            try:
+                fresh, moved = cursor.take(items, number, offset)
+            except PagingError as error:
+                raise InvalidResponseError(str(error)) from None
             yield from fresh
-            if moved:
-                continue
-            pages = page["Paging"].get("Pages")
-            if isinstance(pages, int) and not isinstance(pages, bool) and number >= pages:
-                more = None  # the last page, whatever its links say
-            if not (more and items):
+            if not moved and not (more and items):
                 return
         raise InvalidResponseError(
             f"AvidXchange kept answering further pages after {const.MAX_PAGES_PER_READ}: stopped."

@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -166,15 +167,14 @@ class AvidxchangeReconciliation(models.TransientModel):
         )
         payments = []
         for record in records:
-            posted = record.odoo_payment_ids.filtered(
-                lambda p: p.state not in ("draft", "canceled")
-            )
+            # live: neither draft (reset) nor cancelled nor reversed
+            posted = record._live_payments().filtered(lambda p: p.state != "draft")
             payments.append(
                 Payment(
                     key=record.id,
                     ref=record.payment_ref,
                     registered=record.state == "posted",
-                    needs_attention=record.state == "error",
+                    needs_attention=record.state == "error" and _pays_ours(record, ours),
                     odoo_amount=sum(posted.mapped("amount")) if posted else None,
                 )
             )
@@ -323,10 +323,11 @@ class AvidxchangeReconciliationLine(models.TransientModel):
         if self.category == REPORT_ATTENTION:
             return self.payment_id.action_retry()
         # The statuses and payments come with the payment import: read again
-        # from far enough back to see this one.
+        # from the first read's start (a clock's skew before the connection
+        # was made); what was read before is recognised, not applied twice.
         stream = backend._stream("payment")
         backend._check_admin_access()
-        stream.sudo().mark = False if not stream.mark else min(stream.mark, backend.create_date)
+        stream.sudo().mark = False
         return stream.action_run_now()
 
 
@@ -347,3 +348,19 @@ class AvidxchangeReconciliationTotal(models.TransientModel):
     def _compute_difference(self):
         for total in self:
             total.difference = round(total.open_odoo - total.open_avidxchange, 2)
+
+
+def _pays_ours(record, ours):
+    """Whether a payment report names an invoice this connection sent: the
+    import keeps every report, a payment of another system's invoices too,
+    and that one is another system's business, not a difference."""
+    if record.bill_ids:
+        return True
+    try:
+        report = json.loads(record.last_report or "{}")
+    except ValueError:
+        return True  # unreadable: a person looks
+    lines = report.get("Invoices") if isinstance(report, dict) else None
+    if not isinstance(lines, list):
+        return True
+    return any(isinstance(line, dict) and line.get("Id") in ours for line in lines)
