@@ -1,6 +1,6 @@
 {
     "name": "AvidXchange Connector",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "category": "Accounting/Accounting",
     "summary": "Sync vendors and bills to AvidXchange and bring its payments back",
     "author": "account_avidxchange contributors",

@@ -1,9 +1,12 @@
 from odoo import api, fields, models
+from odoo.tools.translate import LazyTranslate
 
 from .. import const
 from ..tools.exceptions import InvalidResponseError, PermanentError
 from ..tools.locks import create_unless_taken, lock_available
 from ..tools.payload import fingerprint
+
+_lt = LazyTranslate(__name__)
 
 
 class AvidxchangeAccountLink(models.Model):
@@ -24,6 +27,13 @@ class AvidxchangeAccountLink(models.Model):
     _order = "code"
     _rec_name = "code"
     _avidxchange_record_field = "account_id"
+    # its kind (see avidxchange.stream.handler)
+    _avidxchange_kind = "gl_code"
+    _avidxchange_kind_label = _lt("GL Codes")
+    _avidxchange_sequence = 10
+    _avidxchange_interval = 60
+    _avidxchange_batch_size = 200
+    _avidxchange_cron = "export_records"
 
     account_id = fields.Many2one("account.account", ondelete="cascade", index=True)
     analytic_account_id = fields.Many2one(
@@ -100,7 +110,7 @@ class AvidxchangeAccountLink(models.Model):
         payloads = [link._prepare_payload() for link in to_send]
         # a batch concerns many accounts: its exchange belongs to the stream
         try:
-            with client.recording("code_export", self.backend_id._stream("gl_code")):
+            with client.recording("gl_code", self.backend_id._stream("gl_code")):
                 results = client.put_enterprise_codes(payloads)
         except (PermanentError, InvalidResponseError) as error:
             for link, payload in zip(to_send, payloads, strict=True):

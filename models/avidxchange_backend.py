@@ -12,7 +12,7 @@ from ..tools.hosts import environment_urls, url_refusal
 from ..tools.identity import database_prefix, looks_like_copy, new_prefix
 from ..tools.locks import lock_available
 from ..tools.notify import notification
-from ..tools.states import BILL_STATUSES_IN_AVIDXCHANGE, ENVIRONMENTS, INBOUND_STREAM_KINDS
+from ..tools.states import BILL_STATUSES_IN_AVIDXCHANGE, ENVIRONMENTS
 
 MANAGER = "account_avidxchange.group_avidxchange_manager"
 INTEGRATION_USER = "account_avidxchange.user_avidxchange_integration"
@@ -265,6 +265,7 @@ class AvidxchangeBackend(models.Model):
         kinds = dict(
             self.env["avidxchange.stream"]._fields["kind"]._description_selection(self.env)
         )
+        inbound = self.env["avidxchange.stream.handler"]._avidxchange_inbound_kinds()
         for backend in self:
             streams = backend.sudo().stream_ids
             health = connection_health(
@@ -277,7 +278,7 @@ class AvidxchangeBackend(models.Model):
                         failure_count=stream.failure_count,
                         failing_since=stream.failing_since,
                         last_error=stream.last_error,
-                        polls=stream.kind in INBOUND_STREAM_KINDS,
+                        polls=stream.kind in inbound,
                     )
                     for stream in streams
                 ],
@@ -935,7 +936,7 @@ class AvidxchangeBackend(models.Model):
                 raise error(refusal)
 
     def _stream(self, kind):
-        """This connection's stream of ``kind`` (see ``tools/states.py``)."""
+        """This connection's stream of ``kind`` (see avidxchange.stream.handler)."""
         self.ensure_one()
         return self.stream_ids.filtered(lambda stream: stream.kind == kind)
 

@@ -11,16 +11,10 @@ from ..tools.redaction import redact, redacted_text
 
 _logger = logging.getLogger(__name__)
 
-OPERATIONS = [
-    ("connection_test", "Connection test"),
-    ("vendor_export", "Vendor export"),
-    ("bill_export", "Bill export"),
-    ("code_export", "GL code export"),
-    ("po_export", "Purchase order export"),
-    ("payment_import", "Payment import"),
-    ("reconciliation", "Reconciliation"),
-]
-INCOMING_OPERATIONS = {"payment_import", "reconciliation"}
+# Exchanges that carry no kind of record; every other operation is a kind
+# (avidxchange.stream.handler), the stream's word for it.
+CONNECTION_TEST = "connection_test"
+RECONCILIATION = "reconciliation"
 # A poll that found nothing new, or a token, is kept this long.
 IDLE_RETENTION = timedelta(days=1)
 
@@ -51,7 +45,7 @@ class AvidxchangeExchangeLog(models.Model):
         "avidxchange.backend", required=True, ondelete="cascade", index=True, readonly=True
     )
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
-    operation = fields.Selection(OPERATIONS, required=True, readonly=True)
+    operation = fields.Selection(selection="_selection_operation", required=True, readonly=True)
     direction = fields.Selection(
         [("outgoing", "Odoo → AvidXchange"), ("incoming", "AvidXchange → Odoo")],
         compute="_compute_direction",
@@ -78,24 +72,40 @@ class AvidxchangeExchangeLog(models.Model):
         [("success", "Success"), ("failed", "Failed")], required=True, readonly=True, index=True
     )
     error_message = fields.Text(readonly=True)
-    res_model = fields.Char(string="Record Model", readonly=True, index=True)
-    res_id = fields.Many2oneReference(model_field="res_model", readonly=True, index=True)
+    res_model = fields.Char(string="Record Model", readonly=True)
+    res_id = fields.Many2oneReference(model_field="res_model", readonly=True)
     record_name = fields.Char(compute="_compute_record_name")
     replay_of_id = fields.Many2one(
         "avidxchange.exchange.log", readonly=True, index="btree_not_null"
     )
     replayed = fields.Boolean(readonly=True, help="A replay of this failure has run.")
 
+    # A record's trail (smart buttons, replays, a report's entries) is read
+    # on every form and every import.
+    _record_idx = models.Index("(res_model, res_id)")
+
+    @api.model
+    def _selection_operation(self):
+        return [
+            (CONNECTION_TEST, self.env._("Connection test")),
+            *self.env["avidxchange.stream.handler"]._avidxchange_kind_selection(),
+            (RECONCILIATION, self.env._("Reconciliation")),
+        ]
+
     # === COMPUTE METHODS === #
 
     @api.depends("operation")
     def _compute_direction(self):
+        incoming = {
+            RECONCILIATION,
+            *self.env["avidxchange.stream.handler"]._avidxchange_inbound_kinds(),
+        }
         for log in self:
-            log.direction = "incoming" if log.operation in INCOMING_OPERATIONS else "outgoing"
+            log.direction = "incoming" if log.operation in incoming else "outgoing"
 
     @api.depends("operation", "endpoint", "res_model", "res_id")
     def _compute_display_name(self):
-        """ "Bill export · BILL/2026/0001": what was done, about what."""
+        """ "Bills · BILL/2026/0001": what was exchanged, about what."""
         labels = dict(self._fields["operation"]._description_selection(self.env))
         for log in self:
             log.display_name = (
@@ -232,7 +242,7 @@ class AvidxchangeExchangeLog(models.Model):
         return self.sudo().create(
             {
                 "backend_id": payment.backend_id.id,
-                "operation": "payment_import",
+                "operation": "payment",
                 "endpoint": self.env._("Payment report %s", payment.payment_ref),
                 "response_body": redacted_text(report),
                 "state": "failed" if error else "success",
@@ -256,7 +266,7 @@ class AvidxchangeExchangeLog(models.Model):
         stream = backend._stream("payment")
         domain = [
             ("backend_id", "=", backend.id),
-            ("operation", "=", "payment_import"),
+            ("operation", "=", "payment"),
             ("res_model", "=", stream._name),
             ("response_body", "=", body),
         ]
@@ -265,7 +275,7 @@ class AvidxchangeExchangeLog(models.Model):
         return self.sudo().create(
             {
                 "backend_id": backend.id,
-                "operation": "payment_import",
+                "operation": "payment",
                 "endpoint": self.env._("Payment report without a PaymentId"),
                 "response_body": body,
                 "state": "failed",

@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount, format_date
+from odoo.tools.translate import LazyTranslate
 
 from .. import const
 from ..tools.exceptions import (
@@ -18,6 +19,8 @@ from ..tools.payload import add_up_to, compact, money
 from ..tools.payment_report import read_money
 from ..tools.redaction import storable
 from ..tools.states import INVOICE_STATUSES
+
+_lt = LazyTranslate(__name__)
 
 
 class AvidxchangeInvoiceLink(models.Model):
@@ -35,6 +38,13 @@ class AvidxchangeInvoiceLink(models.Model):
     _order = "id desc"
     _rec_name = "move_id"
     _avidxchange_record_field = "move_id"
+    # its kind (see avidxchange.stream.handler)
+    _avidxchange_kind = "bill"
+    _avidxchange_kind_label = _lt("Bills")
+    _avidxchange_sequence = 40
+    _avidxchange_interval = 30
+    _avidxchange_batch_size = 50
+    _avidxchange_cron = "export_bills"
 
     move_id = fields.Many2one(
         "account.move", string="Bill", required=True, ondelete="cascade", index=True
@@ -390,7 +400,7 @@ class AvidxchangeInvoiceLink(models.Model):
                 )
                 payload = link._prepare_payload(vendor_code)
                 submitted = True
-                with client.recording("bill_export", move):
+                with client.recording("bill", move):
                     answer, known = client.submit_invoice(payload)
                     if known:
                         link._check_same_bill(client, answer["Id"], payload)
@@ -454,7 +464,7 @@ class AvidxchangeInvoiceLink(models.Model):
                         max=const.MAX_ATTACHMENT_BYTES // 2**20,
                     )
                 )
-            with client.recording("bill_export", self.move_id):
+            with client.recording("bill", self.move_id):
                 self.image_avidxchange_id = client.add_invoice_attachment(
                     self.avidxchange_id,
                     attachment.name,
@@ -568,7 +578,7 @@ class AvidxchangeInvoiceLink(models.Model):
         if not link.invoice_url and link.avidxchange_id:
             backend = link.backend_id
             try:
-                with backend._get_client() as client, client.recording("bill_export", self.move_id):
+                with backend._get_client() as client, client.recording("bill", self.move_id):
                     found = link._keep_invoice_url(client.get_invoice(link.avidxchange_id))
             except (AvidXchangeError, UserError) as error:
                 raise UserError(backend._explain(error)) from None

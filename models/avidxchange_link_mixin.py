@@ -39,6 +39,7 @@ class AvidxchangeLinkMixin(models.AbstractModel):
     """
 
     _name = "avidxchange.link.mixin"
+    _inherit = ["avidxchange.stream.handler"]
     _description = "AvidXchange Link"
     _check_company_auto = True
     _avidxchange_record_field = None

@@ -1,9 +1,12 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.translate import LazyTranslate
 
 from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
 from ..tools.locks import create_unless_taken
 from ..tools.payload import compact
+
+_lt = LazyTranslate(__name__)
 
 
 class AvidxchangePartnerLink(models.Model):
@@ -20,6 +23,13 @@ class AvidxchangePartnerLink(models.Model):
     _order = "id desc"
     _rec_name = "partner_id"
     _avidxchange_record_field = "partner_id"
+    # its kind (see avidxchange.stream.handler)
+    _avidxchange_kind = "vendor"
+    _avidxchange_kind_label = _lt("Vendors")
+    _avidxchange_sequence = 20
+    _avidxchange_interval = 60
+    _avidxchange_batch_size = 100
+    _avidxchange_cron = "export_records"
 
     partner_id = fields.Many2one(
         "res.partner", string="Vendor", required=True, ondelete="cascade", index=True
@@ -91,7 +101,7 @@ class AvidxchangePartnerLink(models.Model):
         for link in self:
             try:
                 payload = link._prepare_payload()
-                with client.recording("vendor_export", link.partner_id):
+                with client.recording("vendor", link.partner_id):
                     answer = client.put_vendor(link.external_code, payload)
             except (AuthenticationError, RetryableError, AccessError) as error:
                 link.error_message = str(error)

@@ -5,10 +5,13 @@ import psycopg2
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.translate import LazyTranslate
 
 from .. import const
 from ..tools.notify import notification
 from ..tools.payment_report import ReportError, describe_terms, parse_report
+
+_lt = LazyTranslate(__name__)
 
 _logger = logging.getLogger(__name__)
 
@@ -40,10 +43,19 @@ class AvidxchangePayment(models.Model):
     """
 
     _name = "avidxchange.payment"
+    _inherit = ["avidxchange.stream.handler"]
     _description = "AvidXchange Payment"
     _check_company_auto = True
     _order = "payment_date desc, id desc"
     _rec_name = "payment_ref"
+    # its kind (see avidxchange.stream.handler)
+    _avidxchange_kind = "payment"
+    _avidxchange_kind_label = _lt("Payments")
+    _avidxchange_inbound = True
+    _avidxchange_sequence = 50
+    _avidxchange_interval = 15
+    _avidxchange_batch_size = 50
+    _avidxchange_cron = "import"
 
     backend_id = fields.Many2one(
         "avidxchange.backend", required=True, ondelete="cascade", index=True, check_company=True

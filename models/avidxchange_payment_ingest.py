@@ -60,7 +60,7 @@ class AvidxchangePayment(models.Model):
         backend = stream.backend_id
         Link = self.env["avidxchange.invoice.link"]
         skew = timedelta(hours=const.MAX_CLOCK_SKEW_HOURS)
-        with backend._get_client() as client, client.recording("payment_import", stream):
+        with backend._get_client() as client, client.recording("payment", stream):
             for _window in range(const.MAX_WINDOWS_PER_READ):
                 since = self._window_start(stream)
                 until = since + timedelta(days=const.MAX_WINDOW_DAYS)

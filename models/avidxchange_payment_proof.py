@@ -103,7 +103,7 @@ class AvidxchangePayment(models.Model):
         """Replace the status history with AvidXchange's, and attach the
         cleared check's image to the Odoo payment, once."""
         self.ensure_one()
-        with client.recording("payment_import", self):
+        with client.recording("payment", self):
             items = client.get_payment_history(self.payment_ref)
             events = [event for event in map(_event_values, items) if event]
             self.history_ids.unlink()

@@ -1,9 +1,12 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.translate import LazyTranslate
 
 from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
 from ..tools.locks import create_unless_taken, lock_available
 from ..tools.payload import compact, money
+
+_lt = LazyTranslate(__name__)
 
 
 class AvidxchangePurchaseLink(models.Model):
@@ -21,6 +24,13 @@ class AvidxchangePurchaseLink(models.Model):
     _order = "id desc"
     _rec_name = "order_id"
     _avidxchange_record_field = "order_id"
+    # its kind (see avidxchange.stream.handler)
+    _avidxchange_kind = "purchase_order"
+    _avidxchange_kind_label = _lt("Purchase Orders")
+    _avidxchange_sequence = 30
+    _avidxchange_interval = 30
+    _avidxchange_batch_size = 50
+    _avidxchange_cron = "export_bills"
 
     order_id = fields.Many2one(
         "purchase.order", string="Purchase Order", required=True, ondelete="cascade", index=True
@@ -74,7 +84,7 @@ class AvidxchangePurchaseLink(models.Model):
         for link in self:
             try:
                 payload = link._prepare_payload()
-                with client.recording("po_export", link.order_id):
+                with client.recording("purchase_order", link.order_id):
                     client.put_purchase_order(link.order_id.name, payload)
             except (AuthenticationError, RetryableError, AccessError):
                 raise

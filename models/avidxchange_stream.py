@@ -8,19 +8,9 @@ from odoo.fields import Domain
 from ..tools.exceptions import AvidXchangeError
 from ..tools.locks import lock_available
 from ..tools.notify import notification
-from ..tools.states import STREAM_KINDS
 
 _logger = logging.getLogger(__name__)
 
-# kind: (the model that owns its "what changed" and "send it",
-#        minutes between runs, records per batch)
-STREAM_SETUP = {
-    "gl_code": ("avidxchange.account.link", 60, 200),
-    "vendor": ("avidxchange.partner.link", 60, 100),
-    "purchase_order": ("avidxchange.purchase.link", 30, 50),
-    "bill": ("avidxchange.invoice.link", 30, 50),
-    "payment": ("avidxchange.payment", 15, 50),
-}
 # After this many failures in a row a stream waits longer before it tries
 # again (twice the interval, then four times...), at most a day.
 BREAKER_THRESHOLD = 3
@@ -53,7 +43,13 @@ class AvidxchangeStream(models.Model):
         check_company=True,
     )
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
-    kind = fields.Selection(STREAM_KINDS, required=True, readonly=True)
+    kind = fields.Selection(
+        selection="_selection_kind",
+        required=True,
+        readonly=True,
+        help="The kind of record it carries: every model that owns one declares it "
+        "(avidxchange.stream.handler).",
+    )
     sequence = fields.Integer(compute="_compute_sequence", store=True)
     interval = fields.Integer(
         string="Every (min)", required=True, default=30, help="Minutes between two runs."
@@ -104,9 +100,13 @@ class AvidxchangeStream(models.Model):
 
     # === COMPUTE METHODS === #
 
+    @api.model
+    def _selection_kind(self):
+        return self.env["avidxchange.stream.handler"]._avidxchange_kind_selection()
+
     @api.depends("kind")
     def _compute_sequence(self):
-        order = [kind for kind, _label in STREAM_KINDS]
+        order = list(self.env["avidxchange.stream.handler"]._avidxchange_handlers())
         for stream in self:
             stream.sequence = order.index(stream.kind) if stream.kind in order else len(order)
 
@@ -127,7 +127,7 @@ class AvidxchangeStream(models.Model):
 
     def _compute_waiting_count(self):
         for stream in self:
-            handler = self.env[STREAM_SETUP[stream.kind][0]].sudo()
+            handler = stream._handler().sudo()
             stream.waiting_count = handler._avidxchange_waiting_count(stream.backend_id)
 
     def _search_waiting_count(self, operator, value):
@@ -162,6 +162,12 @@ class AvidxchangeStream(models.Model):
         if any(stream.interval < 1 for stream in self):
             raise ValidationError(self.env._("Sync intervals are whole minutes, at least 1."))
 
+    # === CRUD METHODS === #
+
+    def init(self):
+        # A kind an upgrade brings gets its stream on every existing connection.
+        self._ensure_streams()
+
     # === ACTION METHODS === #
 
     def action_run_now(self):
@@ -181,14 +187,18 @@ class AvidxchangeStream(models.Model):
 
     @api.model
     def _cron_run(self, kinds):
-        """Run every due stream of ``kinds`` of every active connection, as
-        the user its connection names (``sync_user_id``): that user's access
-        rights and record rules apply to the sync, not the cron's.
+        """Run every due stream of ``kinds`` (a list of kinds, or the name of
+        a scheduled action that the kinds' models declare they run in: see
+        ``_avidxchange_cron``) of every active connection, as the user its
+        connection names (``sync_user_id``): that user's access rights and
+        record rules apply to the sync, not the cron's.
 
         Each stream runs batch after batch and commits after each, so a crash
         loses at most the batch in flight (sent again, idempotently, next
         time). Whatever one stream raises is noted on it and the next one runs.
         """
+        if isinstance(kinds, str):
+            kinds = self.env["avidxchange.stream.handler"]._avidxchange_cron_kinds(kinds)
         remaining = 0
         for stream in self.search(self._due_domain(kinds)):
             user = stream.backend_id._sync_user()
@@ -235,12 +245,12 @@ class AvidxchangeStream(models.Model):
         cron stops hammering a service that is down until the next run.
         """
         self.ensure_one()
-        model, _interval, default_size = STREAM_SETUP[self.kind]
+        handler = self._handler()
         stream = self.sudo()
         stream.last_run_at = fields.Datetime.now()
         try:
-            done, left = self.env[model]._avidxchange_stream_batch(
-                stream, batch_size or default_size
+            done, left = handler._avidxchange_stream_batch(
+                stream, batch_size or handler._avidxchange_batch_size
             )
         except (AvidXchangeError, UserError) as error:
             _logger.warning("AvidXchange stream %s stopped: %s", self.display_name, error)
@@ -272,7 +282,7 @@ class AvidxchangeStream(models.Model):
         """The audit trail's replay of an exchange the stream made (a page of
         payments, a batch of GL codes): queue its failed records again and
         run the stream once more."""
-        self.env[STREAM_SETUP[self.kind][0]]._avidxchange_requeue_failed(self.backend_id)
+        self._handler()._avidxchange_requeue_failed(self.backend_id)
         return self._run_now()
 
     def _take_rescan(self):
@@ -320,13 +330,35 @@ class AvidxchangeStream(models.Model):
                 ),
             )
 
+    def _handler(self):
+        """The model that owns this stream's kind."""
+        self.ensure_one()
+        return self.env["avidxchange.stream.handler"]._avidxchange_handler(self.kind)
+
     @api.model
     def _default_values(self, backend):
-        """The values of a new connection's streams."""
+        """The values of ``backend``'s streams it lacks: all of them for a new
+        connection, a new kind's after an upgrade that brings one."""
+        existing = set(backend.with_context(active_test=False).stream_ids.mapped("kind"))
+        Handler = self.env["avidxchange.stream.handler"]
         return [
-            {"backend_id": backend.id, "kind": kind, "interval": STREAM_SETUP[kind][1]}
-            for kind, _label in STREAM_KINDS
+            {
+                "backend_id": backend.id,
+                "kind": kind,
+                "interval": self.env[name]._avidxchange_interval,
+            }
+            for kind, name in Handler._avidxchange_handlers().items()
+            if kind not in existing
         ]
+
+    @api.model
+    def _ensure_streams(self):
+        """Give every connection a stream of each kind: a kind added by an
+        upgrade gets its row on every existing connection."""
+        backends = self.env["avidxchange.backend"].with_context(active_test=False).search([])
+        values = [v for backend in backends for v in self._default_values(backend)]
+        if values:
+            self.sudo().create(values)
 
 
 def _compare(number, operator, value):

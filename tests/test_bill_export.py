@@ -250,7 +250,7 @@ class TestBillExport(AvidxchangeCase):
         link = self.env["avidxchange.account.link"].search([("account_id", "=", expense.id)])
         self.assertEqual((link.state, link.error_message), ("error", "Code locked"))
         self.assertEqual(bill.avidxchange_state, "synced")
-        log = self.exchanges(operation="code_export", method="PUT")
+        log = self.exchanges(operation="gl_code", method="PUT")
         self.assertEqual((log.http_status, log.state), (200, "success"))
 
     def test_the_purchase_order_stream_sends_a_changed_order_again(self):
@@ -280,20 +280,20 @@ class TestBillExport(AvidxchangeCase):
         order, _bill = self.purchase_bill(self.vendor())
         self.simulator.fail_next(1, status=422, path="/purchaseOrders")
         self.run_stream("bill")
-        failed = self.exchanges(operation="po_export", state="failed")
+        failed = self.exchanges(operation="purchase_order", state="failed")
         self.assertEqual((failed.res_model, failed.res_id), ("purchase.order", order.id))
         failed.action_replay()
         link = self.env["avidxchange.purchase.link"].search([("order_id", "=", order.id)])
         self.assertEqual((link.state, link.error_message), ("synced", False))
         replay = self.exchanges(replay_of_id=failed.id, method="PUT")
-        self.assertEqual((replay.operation, replay.state), ("po_export", "success"))
+        self.assertEqual((replay.operation, replay.state), ("purchase_order", "success"))
 
     def test_replay_of_a_refused_gl_code_batch(self):
         bill = self.bill(self.vendor(), 100.0)
         self.simulator.fail_next(1, status=400, path="/enterpriseCodes")
         self.run_stream("bill")
         self.assertEqual(bill.avidxchange_state, "synced")  # the bill did not wait for its codes
-        failed = self.exchanges(operation="code_export", state="failed")
+        failed = self.exchanges(operation="gl_code", state="failed")
         gl_codes = self.stream("gl_code")
         self.assertEqual((failed.res_model, failed.res_id), ("avidxchange.stream", gl_codes.id))
         links = self.env["avidxchange.account.link"].search([("backend_id", "=", self.backend.id)])

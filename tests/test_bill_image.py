@@ -33,7 +33,7 @@ class TestBillImage(AvidxchangeCase):
         self.assertEqual(base64.b64decode(sent["Content"]), PDF)
         self.assertEqual(link.image_avidxchange_id, sent["Id"])
         # the trail keeps the file's size, not the file
-        [logged] = self.exchanges(operation="bill_export", method="POST").filtered(
+        [logged] = self.exchanges(operation="bill", method="POST").filtered(
             lambda log: log.endpoint.endswith("/attachments")
         )
         self.assertIn("characters of base64", logged.request_body)

@@ -52,7 +52,7 @@ class TestExchangeLog(AvidxchangeCase):
     def test_vendor_payload_is_logged_redacted(self):
         vendor = self.vendor(vat="12-3456789")
         self.run_stream("vendor")
-        log = self.exchanges(operation="vendor_export", method="PUT")
+        log = self.exchanges(operation="vendor", method="PUT")
         self.assertEqual(len(log), 1)
         self.assertEqual((log.res_model, log.res_id), ("res.partner", vendor.id))
         self.assertIn('"Name": "Acme Steel"', log.request_body)
@@ -72,7 +72,7 @@ class TestExchangeLog(AvidxchangeCase):
         self.run_stream("vendor")
         link = vendor.avidxchange_link_ids
         self.assertEqual(link.state, "error")
-        failed = self.exchanges(operation="vendor_export", state="failed")
+        failed = self.exchanges(operation="vendor", state="failed")
         self.assertEqual(len(failed), 1)
         self.assertIn("HTTP 422", failed.error_message)
         self.assertEqual(self.simulator.count("PUT", "/vendors/*"), 1)
@@ -123,7 +123,7 @@ class TestExchangeLog(AvidxchangeCase):
         bill = self.bill(self.vendor(), 120.0)
         self.simulator.fail_next(1, status=422, path="/invoices")
         self.run_stream("bill")
-        failed = self.exchanges(operation="bill_export", state="failed")
+        failed = self.exchanges(operation="bill", state="failed")
         self.assertEqual((failed.res_model, failed.res_id), ("account.move", bill.id))
         self.assertEqual(bill.avidxchange_state, "error")
         failed.action_replay()
@@ -136,7 +136,7 @@ class TestExchangeLog(AvidxchangeCase):
         self.simulator.fail_next(1, status=404, path="/invoices")
         with self.assertLogs(STREAM_LOGGER, "WARNING"):
             self.run_stream("payment")
-        failed = self.exchanges(operation="payment_import", state="failed")
+        failed = self.exchanges(operation="payment", state="failed")
         self.assertEqual(
             (failed.res_model, failed.res_id), ("avidxchange.stream", self.stream("payment").id)
         )
@@ -171,7 +171,7 @@ class TestExchangeLog(AvidxchangeCase):
             [{"invoice_id": bill.avidxchange_invoice_id, "amount": 97.0, "discount": 3.0}]
         )
         self.run_stream("payment")
-        failed = self.exchanges(operation="payment_import", state="failed")
+        failed = self.exchanges(operation="payment", state="failed")
         self.assertEqual(failed.res_model, "avidxchange.payment")
         self.assertIn("cash discount gain account", failed.error_message)
         self.env.company.account_journal_early_pay_discount_gain_account_id = self.company_data[
@@ -186,7 +186,7 @@ class TestExchangeLog(AvidxchangeCase):
         vendor = self.vendor()
         self.simulator.fail_next(2, status=422, path="/vendors")
         self.run_stream("vendor")
-        failed = self.exchanges(operation="vendor_export", state="failed")
+        failed = self.exchanges(operation="vendor", state="failed")
         action = failed.action_replay()
         self.assertEqual(action["params"]["type"], "danger")
         self.assertIn("failed again", action["params"]["message"])
@@ -208,8 +208,8 @@ class TestExchangeLog(AvidxchangeCase):
     def test_the_trail_reads_for_humans(self):
         vendor = self.vendor()
         self.run_stream("vendor")
-        [export] = self.exchanges(operation="vendor_export", method="PUT")
-        self.assertEqual(export.display_name, f"Vendor export · {vendor.display_name}")
+        [export] = self.exchanges(operation="vendor", method="PUT")
+        self.assertEqual(export.display_name, f"Vendors · {vendor.display_name}")
         self.assertEqual(export.status_label, "201")
         self.backend.max_attempts = 1
         self.simulator.drop_next(1, path="/payments")  # hangs up without a byte
@@ -224,7 +224,7 @@ class TestExchangeLog(AvidxchangeCase):
         self.assertFalse(self.exchanges(idle=False), "nothing else happened")
         bill = self.bill(self.vendor(), 10.0)
         self.run_stream("bill")
-        news = self.exchanges(operation="bill_export", method="POST")
+        news = self.exchanges(operation="bill", method="POST")
         self.assertFalse(news.idle)
         self.env.flush_all()
         self.env.cr.execute(

@@ -144,3 +144,27 @@ class TestMigrationFrom1910(AvidxchangeCase):
         link.released = True
         bill.button_draft()
         self.assertTrue(bill.avidxchange_changed)
+
+
+@tagged("post_install", "-at_install")
+class TestMigrationFrom1930(AvidxchangeCase):
+    def test_the_trail_and_the_scheduled_actions_speak_of_kinds(self):
+        """19.0.1.3.0 named exchanges by operation ("bill_export") and listed
+        each scheduled action's kinds: the trail's old entries become kinds,
+        and the scheduled actions name the group their kinds declare."""
+        bill = self.bill(self.vendor(), 12.0)
+        self.run_stream("bill")
+        entry = self.exchanges(operation="bill")[-1]
+        cron = self.env.ref("account_avidxchange.ir_cron_avidxchange_export_bills")
+        cron.code = 'model._cron_run(["purchase_order", "bill"])'
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE avidxchange_exchange_log SET operation = 'bill_export' WHERE id = %s",
+            [entry.id],
+        )
+        self.env.invalidate_all()
+        migration_step("post-migrate", "19.0.1.4.0")(self.env.cr, "19.0.1.3.0")
+        self.env.invalidate_all()
+        self.assertEqual(entry.operation, "bill")
+        self.assertEqual((entry.res_model, entry.res_id), ("account.move", bill.id))
+        self.assertEqual(cron.code, 'model._cron_run("export_bills")')

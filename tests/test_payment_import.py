@@ -203,7 +203,7 @@ class TestPaymentImport(PaymentCase):
         self.assertIn("archived", self.imported(reports[1]).error_message)
         residuals = [bill.amount_residual for bill in (first, culprit, last)]
         self.assertEqual(residuals, [0.0, 20.0, 0.0])
-        trail = self.exchanges(operation="payment_import", res_model="avidxchange.payment")
+        trail = self.exchanges(operation="payment", res_model="avidxchange.payment")
         self.assertEqual(sorted(trail.mapped("state")), ["failed", "success", "success"])
 
     def test_two_payments_of_one_bill_in_one_import(self):

@@ -82,7 +82,7 @@ class TestPaymentValidation(PaymentCase):
         for payment_id, words in expected.items():
             self.assertIn(words, self.attention(payment_id))
         nameless = self.exchanges(
-            operation="payment_import", state="failed", res_model="avidxchange.stream"
+            operation="payment", state="failed", res_model="avidxchange.stream"
         )
         self.assertEqual(len(nameless), 2)
         self.assertIn("not an object but a list", nameless[0].error_message)

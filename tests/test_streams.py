@@ -45,6 +45,34 @@ class TestStreamSchedule(AvidxchangeCase):
         self.assertEqual(self.stream("payment").interval, 15)
         self.assertEqual(self.stream("vendor").interval, 60)
 
+    def test_one_registry_names_every_kind(self):
+        """The models that own a kind are the one list of kinds: the streams,
+        the scheduled actions and the trail's operations all read it."""
+        Handler = self.env["avidxchange.stream.handler"]
+        self.assertEqual(list(Handler._avidxchange_handlers()), KINDS)
+        self.assertEqual([kind for kind, _label in Handler._avidxchange_kind_selection()], KINDS)
+        operations = self.env["avidxchange.exchange.log"]._selection_operation()
+        self.assertEqual(
+            [op for op, _label in operations], ["connection_test", *KINDS, "reconciliation"]
+        )
+        self.assertEqual(Handler._avidxchange_inbound_kinds(), {"payment"})
+        crons = {
+            kind: xmlid for xmlid, kinds in CRONS.items() for kind in kinds
+        }  # each kind runs in exactly one scheduled action, the one its model names
+        for kind, model in Handler._avidxchange_handlers().items():
+            cron = self.env.ref(crons[kind])
+            self.assertEqual(cron.code, f'model._cron_run("{self.env[model]._avidxchange_cron}")')
+
+    def test_a_kind_an_upgrade_brings_gets_its_stream_on_every_connection(self):
+        self.stream("purchase_order").sudo().unlink()
+        self.assertNotIn("purchase_order", self.backend.stream_ids.mapped("kind"))
+        self.env["avidxchange.stream"].init()  # as an upgrade does
+        self.backend.invalidate_recordset(["stream_ids"])
+        self.assertEqual(self.backend.stream_ids.mapped("kind"), KINDS)
+        self.assertEqual(self.stream("purchase_order").interval, 30)
+        self.env["avidxchange.stream"].init()  # and only once
+        self.assertEqual(len(self.backend.stream_ids), len(KINDS))
+
     def test_a_stream_is_due_when_its_interval_has_passed(self):
         now = fields.Datetime.now()
         self.assertFalse(self.due(now), "an inactive connection has nothing due")

@@ -21,19 +21,6 @@ INVOICE_STATUSES = [
     (status, INVOICE_STATUS_LABELS.get(status, status)) for status in const.INVOICE_STATUSES
 ]
 
-# The streams of a connection: one direction of one kind of record each,
-# in the order a cycle runs them (codes, vendors and orders before bills).
-STREAM_KINDS = [
-    ("gl_code", "GL Codes"),
-    ("vendor", "Vendors"),
-    ("purchase_order", "Purchase Orders"),
-    ("bill", "Bills"),
-    ("payment", "Payments"),
-]
-# Streams that read AvidXchange on every run (outgoing ones call it only when
-# something waits to go).
-INBOUND_STREAM_KINDS = ("payment",)
-
 # A vendor bill's one AvidXchange status, export and approval merged: what AP
 # filters and groups bills by.
 BILL_SYNC_STATUSES = [

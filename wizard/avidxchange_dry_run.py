@@ -1,7 +1,6 @@
 from odoo import api, fields, models
 
 from ..models.avidxchange_backend import DRY_RUN_PLAN
-from ..tools.states import STREAM_KINDS
 
 
 class _RollBack(Exception):
@@ -69,8 +68,9 @@ class AvidxchangeDryRun(models.TransientModel):
         try:
             with self.env.cr.savepoint():
                 user = backend._sync_user()
-                for kind, label in STREAM_KINDS:
-                    stream = backend._stream(kind).with_user(user)
+                kinds = dict(backend.stream_ids._fields["kind"]._description_selection(self.env))
+                for stream in backend.stream_ids.with_user(user):
+                    label = kinds[stream.kind]
                     try:
                         with self.env.cr.savepoint():
                             stream._run_batch()
