@@ -5,7 +5,9 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     avidxchange_backend_id = fields.Many2one(
-        "avidxchange.backend", compute="_compute_avidxchange_backend_id"
+        "avidxchange.backend",
+        string="AvidXchange Connection",
+        compute="_compute_avidxchange_backend_id",
     )
     avidxchange_state = fields.Selection(related="avidxchange_backend_id.state")
     avidxchange_connection_status = fields.Selection(
