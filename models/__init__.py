@@ -1,6 +1,6 @@
 from . import avidxchange_attention
+from . import avidxchange_credentials_mixin
 from . import avidxchange_backend
-from . import avidxchange_backend_secret
 from . import avidxchange_stream
 from . import avidxchange_stream_handler
 from . import avidxchange_link_mixin

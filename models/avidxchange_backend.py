@@ -2,17 +2,19 @@ import time
 
 from odoo import SUPERUSER_ID, Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import format_datetime
+from odoo.tools import config, format_datetime
 
 from .. import const
 from ..tools.avidxchange_client import AvidXchangeClient
+from ..tools.company_scope import covering_company_id, scope_company_ids
 from ..tools.exceptions import AvidXchangeError, clerk_message
-from ..tools.health import HEALTH_STATES, StreamState, connection_health
-from ..tools.hosts import environment_urls, url_refusal
+from ..tools.health import HEALTH_STATES, STREAM_ROW_FIELDS, StreamState, connection_health
+from ..tools.hosts import url_refusal
 from ..tools.identity import database_prefix, looks_like_copy, new_prefix
 from ..tools.locks import lock_available
 from ..tools.notify import notification
-from ..tools.states import BILL_STATUSES_IN_AVIDXCHANGE, ENVIRONMENTS
+from ..tools.secret_box import SecretBoxError, configured_keys
+from ..tools.states import BILL_STATUSES_IN_AVIDXCHANGE
 
 MANAGER = "account_avidxchange.group_avidxchange_manager"
 INTEGRATION_USER = "account_avidxchange.user_avidxchange_integration"
@@ -38,19 +40,23 @@ class AvidxchangeBackend(models.Model):
     :meth:`_get_client`, which decrypts the secret and wires the audit trail
     in. What is synchronized, how often and how far is the business of its
     streams (``avidxchange.stream``).
+
+    The credentials' fields come from ``avidxchange.credentials.mixin``; the
+    secret is kept encrypted with a key of the server configuration, never
+    the database's, and changes on an active connection only through the
+    *Change credentials* step, which tests it first. Activating is a step of
+    its own (``avidxchange.activation``). What needs no ORM is in ``tools/``:
+    company scope, health, database identity, the secret box, the hosts.
     """
 
     _name = "avidxchange.backend"
     _description = "AvidXchange Connection"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["avidxchange.credentials.mixin", "mail.thread", "mail.activity.mixin"]
     _check_company_auto = True
     _order = "company_id, id"
 
     name = fields.Char(required=True, default="AvidXchange", tracking=True)
     active = fields.Boolean(default=True)
-    company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company, index=True
-    )
     state = fields.Selection(
         [("draft", "Not active"), ("active", "Active")],
         default="draft",
@@ -59,36 +65,24 @@ class AvidxchangeBackend(models.Model):
         tracking=True,
         help="Only active connections are synchronized by the scheduled actions.",
     )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
 
     # === CONNECTION === #
-    environment = fields.Selection(
-        ENVIRONMENTS,
-        default="sandbox",
-        required=True,
-        tracking=True,
+    # The credentials (avidxchange.credentials.mixin), as the connection keeps
+    # them: tracked, seen by AvidXchange administrators only, never copied.
+    environment = fields.Selection(tracking=True)
+    base_url = fields.Char(tracking=True)
+    token_url = fields.Char(tracking=True)
+    client_id = fields.Char(groups=MANAGER, copy=False, tracking=True)
+    avidxchange_company_id = fields.Char(groups=MANAGER, copy=False, tracking=True)
+    client_secret = fields.Char(
+        groups=MANAGER,
+        help="Stored encrypted with the server's key; never shown again once saved.",
     )
-    base_url = fields.Char(
-        string="API Base URL",
-        compute="_compute_urls",
-        store=True,
-        precompute=True,
-        readonly=False,
-        required=True,
-        tracking=True,
-    )
-    token_url = fields.Char(
-        string="Token URL",
-        compute="_compute_urls",
-        store=True,
-        precompute=True,
-        readonly=False,
-        required=True,
-        tracking=True,
-    )
-    client_id = fields.Char(string="Client ID", groups=MANAGER, copy=False, tracking=True)
-    avidxchange_company_id = fields.Char(
-        string="AvidXchange Company ID", groups=MANAGER, copy=False, tracking=True
-    )
+    has_client_secret = fields.Boolean(string="Secret Saved", readonly=True, copy=False)
+    encryption_ready = fields.Boolean(compute="_compute_encryption_ready")
     page_size = fields.Integer(default=const.PAGE_SIZE_DEFAULT, required=True)
     connect_timeout = fields.Float(
         string="Connect Timeout (s)", default=const.DEFAULT_CONNECT_TIMEOUT, required=True
@@ -248,10 +242,19 @@ class AvidxchangeBackend(models.Model):
 
     # === COMPUTE METHODS === #
 
-    @api.depends("environment")
-    def _compute_urls(self):
+    def _inverse_client_secret(self):
+        for backend in self.filtered("client_secret"):
+            try:
+                ciphertext = self._secret_box().encrypt(backend.client_secret)
+            except SecretBoxError as error:
+                raise UserError(str(error)) from None
+            backend.sudo().write({"client_secret_encrypted": ciphertext, "has_client_secret": True})
+            backend.message_post(body=self.env._("The client secret was changed."))
+
+    def _compute_encryption_ready(self):
+        ready = bool(configured_keys(config))
         for backend in self:
-            backend.base_url, backend.token_url = environment_urls(backend.environment)
+            backend.encryption_ready = ready
 
     @api.depends("stream_ids.failure_count")
     def _compute_failing_stream_count(self):
@@ -273,12 +276,8 @@ class AvidxchangeBackend(models.Model):
                     StreamState(
                         name=kinds[stream.kind],
                         interval_minutes=stream.interval,
-                        last_run_at=stream.last_run_at,
-                        last_success_at=stream.last_success_at,
-                        failure_count=stream.failure_count,
-                        failing_since=stream.failing_since,
-                        last_error=stream.last_error,
                         polls=stream.kind in inbound,
+                        **{name: stream[name] for name in STREAM_ROW_FIELDS},
                     )
                     for stream in streams
                 ],
@@ -476,46 +475,10 @@ class AvidxchangeBackend(models.Model):
         }
 
     def action_activate(self):
+        """Check, set up and activate (the step ``avidxchange.activation``)."""
         self._check_admin_access()
-        for backend in self:
-            backend = backend.with_company(backend.company_id)
-            missing = backend._missing_settings()
-            if missing:
-                raise UserError(self.env._("Before activating, fill in: %s.", ", ".join(missing)))
-            backend._grant_integration_user_companies()
-            backend._check_sync_user()
-            ok, message = backend._check_connection()
-            if not ok:
-                raise UserError(message)
-            backend._ensure_clearing_account()
-            backend._ensure_method_mappings()
-            if not backend.bill_date_from:
-                # Not every open bill in history: those from today on.
-                backend.bill_date_from = fields.Date.context_today(backend)
-        self.state = "active"
-        return self._notify_activation()
-
-    def _notify_activation(self):
-        """Say what activation starts: how many open bills now go, and how
-        many older ones stay (``bill_date_from`` moves earlier to send them)."""
-        InvoiceLink = self.env["avidxchange.invoice.link"]
-        messages = []
-        for backend in self:
-            Move = backend._in_scope("account.move")
-            going = Move.search_count(InvoiceLink._scope_domain(backend))
-            older = Move.search_count(InvoiceLink._scope_domain(backend, dated=False)) - going
-            messages.append(
-                self.env._(
-                    "%(name)s is active: %(going)s open bills dated from %(date)s go to "
-                    "AvidXchange with the next bill sync; %(older)s older ones stay in Odoo "
-                    "(set Bills Dated From earlier to send them).",
-                    name=backend.name,
-                    going=going,
-                    date=backend.bill_date_from.strftime("%x"),
-                    older=older,
-                )
-            )
-        return notification(self.env._("AvidXchange connection"), "\n".join(messages))
+        Activation = self.env["avidxchange.activation"]
+        return Activation.create({"backend_ids": [Command.set(self.ids)]}).action_activate()
 
     def action_deactivate(self):
         self._check_admin_access()
@@ -588,6 +551,26 @@ class AvidxchangeBackend(models.Model):
             self.env._("AvidXchange connection"), self.env._("The sync goes on as before.")
         )
 
+    def action_reencrypt_secrets(self):
+        """Re-encrypt every stored secret with the first configured key, after a
+        key rotation. Records are checked first, so nothing is half-rotated.
+        A server-wide operation: the server administrator's."""
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(self.env._("Only the server administrator can re-encrypt secrets."))
+        box = self._secret_box()
+        backends = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("client_secret_encrypted", "!=", False)])
+        )
+        try:
+            rotated = {b: box.rotate(b.client_secret_encrypted) for b in backends}
+        except SecretBoxError as error:
+            raise UserError(str(error)) from None
+        for backend, ciphertext in rotated.items():
+            backend.client_secret_encrypted = ciphertext
+        return True
+
     def action_open_exchange_logs(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -622,7 +605,75 @@ class AvidxchangeBackend(models.Model):
         action["context"] = {}
         return action
 
-    # === BUSINESS METHODS === #
+    # === BUSINESS METHODS - CLIENT AND CREDENTIALS === #
+
+    def _get_client(self):
+        """A client for one cycle, recording every exchange in the audit
+        trail (say what they are about with ``client.recording``).
+
+        Raises UserError when the connection is not configured enough to try.
+        """
+        self.ensure_one()
+        self._check_hosts()  # the server administrator's list may have changed
+        backend = self.sudo()
+        if not (backend.client_id and backend.client_secret_encrypted):
+            raise UserError(self.env._("Enter the client id and secret first."))
+        if not backend.avidxchange_company_id:
+            raise UserError(self.env._("Enter the AvidXchange company id first."))
+        return self._make_client(
+            {**self._saved_credentials(), "client_secret": self._decrypted_secret()}
+        )
+
+    def _make_client(self, credentials):
+        """The client of this connection for ``credentials`` (the saved ones,
+        or new ones being tested): every client is made here, never in a
+        copy of the database that has not been reconnected."""
+        self._check_database_identity()
+        backend = self.sudo()
+        Log = self.env["avidxchange.exchange.log"]
+        # A dry run (wizard/avidxchange_dry_run.py) keeps the writes instead of sending them.
+        planned = self.env.cr.cache.get(DRY_RUN_PLAN)
+        return AvidXchangeClient(
+            credentials["base_url"],
+            credentials["client_id"],
+            credentials["client_secret"],
+            credentials["avidxchange_company_id"],
+            token_url=credentials["token_url"],
+            connect_timeout=backend.connect_timeout,
+            read_timeout=backend.read_timeout,
+            max_attempts=backend.max_attempts,
+            page_size=backend.page_size,
+            recorder=Log._recorder(self),
+            planned=planned,
+        )
+
+    def _saved_credentials(self):
+        """The saved credentials but the secret (``_decrypted_secret``)."""
+        self.ensure_one()
+        backend = self.sudo()
+        return {
+            "environment": backend.environment,
+            "base_url": backend.base_url,
+            "token_url": backend.token_url,
+            "client_id": backend.client_id,
+            "avidxchange_company_id": backend.avidxchange_company_id,
+        }
+
+    def _decrypted_secret(self):
+        """The client secret, for the client of one cycle; UserError when no
+        configured key opens it."""
+        self.ensure_one()
+        try:
+            return self._secret_box().decrypt(self.sudo().client_secret_encrypted)
+        except SecretBoxError as error:
+            raise UserError(str(error)) from None
+
+    def _check_hosts(self, error=UserError):
+        """Raise ``error`` unless both URLs may receive the credentials."""
+        for url in (self.base_url, self.token_url):
+            refusal = url_refusal(self.env, url, production=self.environment == "production")
+            if refusal:
+                raise error(refusal)
 
     def _avidxchange_replay(self):
         """The audit trail's replay of a connection test: test again."""
@@ -719,6 +770,28 @@ class AvidxchangeBackend(models.Model):
                     )
                 )
 
+    def _secret_destination(self, values=None):
+        """Where the saved secret goes, or would with ``values`` (a dict of
+        credentials, as ``_saved_credentials`` gives)."""
+        source = self.sudo() if values is None else values
+        return tuple(source[field] for field in sorted(WHERE_THE_SECRET_GOES))
+
+    def _forget_secret(self):
+        self.sudo().write(
+            {
+                "client_secret_encrypted": False,
+                "has_client_secret": False,
+                "connection_status": "unknown",
+            }
+        )
+        for backend in self:
+            backend.message_post(
+                body=self.env._(
+                    "The client secret was forgotten: the environment, URLs or client id "
+                    "changed. Enter the secret again."
+                )
+            )
+
     def _explain(self, error):
         """``error`` in words an AP clerk can act on (see ``clerk_message``)."""
         return clerk_message(
@@ -727,6 +800,8 @@ class AvidxchangeBackend(models.Model):
             base_url=self.base_url,
             company=self.sudo().avidxchange_company_id,
         )
+
+    # === BUSINESS METHODS - USERS AND COMPANY SCOPE === #
 
     def _check_admin_access(self):
         """Who may act on these connections (test, activate, send, replay):
@@ -737,6 +812,12 @@ class AvidxchangeBackend(models.Model):
                 self.env._("Only AvidXchange administrators can act on the connection.")
             )
         self.check_access("write")  # the company's record rule, for the current companies
+
+    @api.model
+    def _default_responsible(self):
+        """Whoever makes the connection, when that is a person: a script or a
+        cron runs as OdooBot, and an activity for OdooBot is read by nobody."""
+        return self.env.user if _is_a_person(self.env.user) else False
 
     def _sync_user(self):
         """The user the scheduled sync of this connection runs as."""
@@ -750,45 +831,31 @@ class AvidxchangeBackend(models.Model):
             if backend.company_id not in dedicated.sudo().company_ids:
                 dedicated.sudo().company_ids += backend.company_id
 
-    def _check_sync_user(self):
-        user = self._sync_user()
-        if not user or self.company_id not in user.sudo().company_ids:
-            raise UserError(
-                self.env._(
-                    "The sync runs as %(user)s, who may not work in %(company)s: add the "
-                    "company to the user's allowed companies, or choose another user.",
-                    user=user.name or "?",
-                    company=self.company_id.name,
-                )
-            )
-
     def _scope_companies(self):
         """The companies whose vendors and bills this connection sends: its
         company and its branches, but for a branch with a connection of its
-        own (and that branch's branches)."""
+        own (and that branch's branches): see ``tools/company_scope.py``."""
         self.ensure_one()
         Company = self.env["res.company"].sudo()
         companies = Company.search([("id", "child_of", self.company_id.id)])
-        elsewhere = (
-            self.sudo()
-            .with_context(active_test=False)
-            .search([("company_id", "in", (companies - self.company_id).ids)])
-            .company_id
+        connected = self._everywhere().search([("company_id", "in", companies.ids)])
+        paths = {company.id: company.parent_path for company in companies}
+        return Company.browse(
+            scope_company_ids(self.company_id.id, paths, connected.company_id.ids)
         )
-        if elsewhere:
-            companies -= Company.search([("id", "child_of", elsewhere.ids)])
-        return companies
 
     @api.model
     def _covering(self, company):
         """The connection that sends ``company``'s bills: its own, else the
         nearest parent company's (see ``_scope_companies``)."""
-        connections = (
-            self.sudo()
-            .with_context(active_test=False)
-            .search([("company_id", "in", company.sudo().parent_ids.ids)])
-        )
-        return connections.sorted(lambda b: len(b.company_id.parent_ids))[-1:]
+        company = company.sudo()
+        connections = self._everywhere().search([("company_id", "in", company.parent_ids.ids)])
+        covering = covering_company_id(company.parent_path, connections.company_id.ids)
+        return connections.filtered(lambda backend: backend.company_id.id == covering)
+
+    def _everywhere(self):
+        """Every connection, active or not, whoever reads."""
+        return self.sudo().with_context(active_test=False)
 
     def _in_scope(self, model, companies=None):
         """``model`` as this connection's sync reads it: in its company, its
@@ -799,6 +866,8 @@ class AvidxchangeBackend(models.Model):
         if user_companies is not None:
             companies &= user_companies
         return self.env[model].with_context(allowed_company_ids=(self.company_id | companies).ids)
+
+    # === BUSINESS METHODS - DATABASE IDENTITY === #
 
     def _external_id(self, record_id):
         """The id AvidXchange knows one of this connection's records by (see
@@ -900,177 +969,18 @@ class AvidxchangeBackend(models.Model):
         streams.write({"failure_count": 0, "last_error": False})
         self.env["avidxchange.attention"]._resolve(self, feedback)
 
-    def _request_rescan(self):
-        """The scope grew: the vendor and bill streams look at every record
-        again on their next run (see ``avidxchange.stream._take_rescan``)."""
-        for backend in self.sudo():
-            backend.rescan_count += 1
-
-    def _forget_secret(self):
-        self.sudo().write(
-            {
-                "client_secret_encrypted": False,
-                "has_client_secret": False,
-                "connection_status": "unknown",
-            }
-        )
-        for backend in self:
-            backend.message_post(
-                body=self.env._(
-                    "The client secret was forgotten: the environment, URLs or client id "
-                    "changed. Enter the secret again."
-                )
-            )
-
-    def _secret_destination(self, values=None):
-        """Where the saved secret goes, or would with ``values`` (a dict of
-        credentials, as ``_saved_credentials`` gives)."""
-        source = self.sudo() if values is None else values
-        return tuple(source[field] for field in sorted(WHERE_THE_SECRET_GOES))
-
-    def _check_hosts(self, error=UserError):
-        """Raise ``error`` unless both URLs may receive the credentials."""
-        for url in (self.base_url, self.token_url):
-            refusal = url_refusal(self.env, url, production=self.environment == "production")
-            if refusal:
-                raise error(refusal)
+    # === BUSINESS METHODS - STREAMS === #
 
     def _stream(self, kind):
         """This connection's stream of ``kind`` (see avidxchange.stream.handler)."""
         self.ensure_one()
         return self.stream_ids.filtered(lambda stream: stream.kind == kind)
 
-    def _ensure_clearing_account(self):
-        """Propose the account AvidXchange payments wait in (see
-        ``clearing_account_id``) when none is set: a reconcilable current
-        asset, numbered after the company's outstanding payments account."""
-        self.ensure_one()
-        if self.clearing_account_id:
-            return
-        Account = self.env["account.account"].with_company(self.company_id)
-        outstanding = (
-            self.env["account.payment"]
-            .with_company(self.company_id)
-            .new({"company_id": self.company_id.id})
-            ._get_outstanding_account("outbound")
-        )
-        # an AvidXchange administrator need not be an accounting one: proposed for them
-        self.clearing_account_id = Account.sudo().create(
-            {
-                "name": self.env._("AvidXchange Clearing"),
-                "code": Account._search_new_account_code(outstanding.code),
-                "account_type": "asset_current",
-                "reconcile": True,
-            }
-        )
-        self.message_post(
-            body=self.env._(
-                "Payments made through AvidXchange now wait in account %s until the bank "
-                "statement shows them (Accounting tab: choose another if you prefer).",
-                self.clearing_account_id.display_name,
-            )
-        )
-
-    def _ensure_method_mappings(self):
-        """Propose a payment method of the payment journal for each
-        AvidXchange method not mapped yet ("AvidXchange ACH"...), so that the
-        Odoo payments say how AvidXchange paid, not "Manual Payment"."""
-        self.ensure_one()
-        journal = self.journal_id
-        mapped = set(self.payment_method_mapping_ids.mapped("avidxchange_method"))
-        missing = [code for code in const.PAYMENT_METHODS if code not in mapped]
-        manual = self.env.ref("account.account_payment_method_manual_out", raise_if_not_found=False)
-        if not journal or not missing or not manual:
-            return
-        Line = self.env["account.payment.method.line"].sudo()
-        lines = Line.create(
-            [
-                {
-                    "name": self.env._("AvidXchange %s", const.PAYMENT_METHODS[code]),
-                    "payment_method_id": manual.id,
-                    "journal_id": journal.id,
-                }
-                for code in missing
-            ]
-        )
-        self.payment_method_mapping_ids = [
-            Command.create({"avidxchange_method": code, "payment_method_line_id": line.id})
-            for code, line in zip(missing, lines, strict=True)
-        ]
-
-    @api.model
-    def _default_responsible(self):
-        """Whoever makes the connection, when that is a person: a script or a
-        cron runs as OdooBot, and an activity for OdooBot is read by nobody."""
-        return self.env.user if _is_a_person(self.env.user) else False
-
-    def _missing_settings(self):
-        self.ensure_one()
-        backend = self.sudo()
-        missing = []
-        if not backend.client_id:
-            missing.append(self.env._("Client ID"))
-        if not backend.has_client_secret:
-            missing.append(self.env._("Client Secret"))
-        if not backend.avidxchange_company_id:
-            missing.append(self.env._("AvidXchange Company ID"))
-        if not backend.journal_id:
-            missing.append(self.env._("Payment Journal"))
-        if not backend.responsible_user_id:
-            missing.append(self.env._("Responsible (who is told when something fails)"))
-        return missing
-
-    def _saved_credentials(self):
-        """The saved credentials but the secret (``_decrypted_secret``)."""
-        self.ensure_one()
-        backend = self.sudo()
-        return {
-            "environment": backend.environment,
-            "base_url": backend.base_url,
-            "token_url": backend.token_url,
-            "client_id": backend.client_id,
-            "avidxchange_company_id": backend.avidxchange_company_id,
-        }
-
-    def _get_client(self):
-        """A client for one cycle, recording every exchange in the audit
-        trail (say what they are about with ``client.recording``).
-
-        Raises UserError when the connection is not configured enough to try.
-        """
-        self.ensure_one()
-        self._check_hosts()  # the server administrator's list may have changed
-        backend = self.sudo()
-        if not (backend.client_id and backend.client_secret_encrypted):
-            raise UserError(self.env._("Enter the client id and secret first."))
-        if not backend.avidxchange_company_id:
-            raise UserError(self.env._("Enter the AvidXchange company id first."))
-        return self._make_client(
-            {**self._saved_credentials(), "client_secret": self._decrypted_secret()}
-        )
-
-    def _make_client(self, credentials):
-        """The client of this connection for ``credentials`` (the saved ones,
-        or new ones being tested): every client is made here, never in a
-        copy of the database that has not been reconnected."""
-        self._check_database_identity()
-        backend = self.sudo()
-        Log = self.env["avidxchange.exchange.log"]
-        # A dry run (wizard/avidxchange_dry_run.py) keeps the writes instead of sending them.
-        planned = self.env.cr.cache.get(DRY_RUN_PLAN)
-        return AvidXchangeClient(
-            credentials["base_url"],
-            credentials["client_id"],
-            credentials["client_secret"],
-            credentials["avidxchange_company_id"],
-            token_url=credentials["token_url"],
-            connect_timeout=backend.connect_timeout,
-            read_timeout=backend.read_timeout,
-            max_attempts=backend.max_attempts,
-            page_size=backend.page_size,
-            recorder=Log._recorder(self),
-            planned=planned,
-        )
+    def _request_rescan(self):
+        """The scope grew: the vendor and bill streams look at every record
+        again on their next run (see ``avidxchange.stream._take_rescan``)."""
+        for backend in self.sudo():
+            backend.rescan_count += 1
 
 
 def _is_a_person(user):

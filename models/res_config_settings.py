@@ -1,36 +1,30 @@
 from odoo import fields, models
 
 
+def _shown(field_type, name):
+    """A field of the company connection's (``avidxchange_backend_id``), as it stands there."""
+    return field_type(related=f"avidxchange_backend_id.{name}")
+
+
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     avidxchange_backend_id = fields.Many2one(
-        "avidxchange.backend", compute="_compute_avidxchange_backend_id"
+        "avidxchange.backend",
+        string="AvidXchange Connection",
+        compute="_compute_avidxchange_backend_id",
     )
-    avidxchange_state = fields.Selection(related="avidxchange_backend_id.state")
-    avidxchange_connection_status = fields.Selection(
-        related="avidxchange_backend_id.connection_status"
-    )
-    avidxchange_connection_message = fields.Char(
-        related="avidxchange_backend_id.connection_message"
-    )
-    avidxchange_connection_checked_at = fields.Datetime(
-        related="avidxchange_backend_id.connection_checked_at"
-    )
-    avidxchange_sync_health = fields.Selection(related="avidxchange_backend_id.sync_health")
-    avidxchange_sync_health_message = fields.Char(
-        related="avidxchange_backend_id.sync_health_message"
-    )
-    avidxchange_bill_waiting_count = fields.Integer(
-        related="avidxchange_backend_id.bill_waiting_count"
-    )
-    avidxchange_bill_rejected_count = fields.Integer(
-        related="avidxchange_backend_id.bill_rejected_count"
-    )
-    avidxchange_bill_error_count = fields.Integer(related="avidxchange_backend_id.bill_error_count")
-    avidxchange_payment_attention_count = fields.Integer(
-        related="avidxchange_backend_id.payment_attention_count"
-    )
+    # The company connection's own fields, shown in its block.
+    avidxchange_state = _shown(fields.Selection, "state")
+    avidxchange_connection_status = _shown(fields.Selection, "connection_status")
+    avidxchange_connection_message = _shown(fields.Char, "connection_message")
+    avidxchange_connection_checked_at = _shown(fields.Datetime, "connection_checked_at")
+    avidxchange_sync_health = _shown(fields.Selection, "sync_health")
+    avidxchange_sync_health_message = _shown(fields.Char, "sync_health_message")
+    avidxchange_bill_waiting_count = _shown(fields.Integer, "bill_waiting_count")
+    avidxchange_bill_rejected_count = _shown(fields.Integer, "bill_rejected_count")
+    avidxchange_bill_error_count = _shown(fields.Integer, "bill_error_count")
+    avidxchange_payment_attention_count = _shown(fields.Integer, "payment_attention_count")
 
     def _compute_avidxchange_backend_id(self):
         Backend = self.env["avidxchange.backend"]

@@ -8,6 +8,7 @@ from . import test_bill_image
 from . import test_bill_scope
 from . import test_bill_status
 from . import test_client
+from . import test_company_scope
 from . import test_credentials_change
 from . import test_credit_memos
 from . import test_database_copy

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet
 
 from odoo import Command
-from odoo.tests import BaseCase
+from odoo.tests import BaseCase, new_test_user
 from odoo.tests.common import _super_send
 from odoo.tools import SQL, config
 
@@ -54,6 +54,18 @@ class SimulatorMixin:
 
 class SimulatorCase(SimulatorMixin, BaseCase):
     """For plain-Python code (the client): no database involved."""
+
+
+def company_user(env, login, groups):
+    """An internal user of ``env``'s company only, in ``groups`` (comma-separated) too."""
+    company = env.company
+    return new_test_user(
+        env,
+        login=login,
+        groups=f"base.group_user,{groups}",
+        company_id=company.id,
+        company_ids=company.ids,
+    )
 
 
 def fernet_keys(primary=None, old=()):

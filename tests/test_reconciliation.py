@@ -2,9 +2,9 @@
 by category, each with what to do; "0 differences" when they agree. It reads
 AvidXchange and changes nothing on either side."""
 
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
-from .common import PaymentCase
+from .common import PaymentCase, company_user
 
 API = "/avidconnect/v1"
 
@@ -155,13 +155,10 @@ class TestOperationsTour(PaymentCase, HttpCase):
             self.run_stream(kind)
         self.assertEqual(rejected.avidxchange_sync_status, "rejected")
         self.simulator.set_invoice_status(rejected.avidxchange_invoice_id, "Approved")  # unread
-        lead = new_test_user(
+        lead = company_user(
             self.env,
-            login="avx_tour_lead",
-            groups="base.group_user,account.group_account_invoice,"
-            "account_avidxchange.group_avidxchange_user",
-            company_id=self.env.company.id,
-            company_ids=self.env.company.ids,
+            "avx_tour_lead",
+            "account.group_account_invoice,account_avidxchange.group_avidxchange_user",
         )
         self.assertTrue(lead)
         self.start_tour(

@@ -23,6 +23,16 @@ STALE_INTERVALS = 3
 STALE_AFTER_MIN = datetime.timedelta(hours=1)
 
 
+# What StreamState takes from a stream's row as it stands there.
+STREAM_ROW_FIELDS = (
+    "last_run_at",
+    "last_success_at",
+    "failure_count",
+    "failing_since",
+    "last_error",
+)
+
+
 @dataclasses.dataclass
 class StreamState:
     """What health needs of one stream's row."""

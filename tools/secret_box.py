@@ -4,7 +4,7 @@ The key lives in the Odoo server configuration (``odoo.conf``), so a database
 dump, a copied database or a stolen backup holds only ciphertext. Keys are
 Fernet keys (``Fernet.generate_key()``). To rotate, put the new key in
 ``avidxchange_fernet_key``, move the old one to ``avidxchange_fernet_old_keys``
-(comma-separated), restart, and re-encrypt (the backend's *Re-encrypt secrets*
+(comma-separated), restart, and re-encrypt (the connection's *Re-encrypt secrets*
 action); then drop the old key.
 """
 

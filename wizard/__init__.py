@@ -4,3 +4,4 @@ from . import avidxchange_payment_release
 from . import account_payment_register
 from . import avidxchange_reconciliation
 from . import avidxchange_dry_run
+from . import avidxchange_activation

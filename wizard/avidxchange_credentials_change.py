@@ -1,12 +1,22 @@
 from odoo import api, fields, models
 
+from ..tools.actions import form_action
 from ..tools.hosts import environment_urls
 from ..tools.notify import notification
 from ..tools.secret_box import SecretBoxError
-from ..tools.states import ENVIRONMENTS
 
 # What the step may change, as the connection names it (the secret aside).
 CHANGEABLE = ("environment", "base_url", "token_url", "client_id", "avidxchange_company_id")
+# A credential proposed as the connection saved it, to be changed here (no
+# default: it would stand for the saved value).
+FROM_CONNECTION = {
+    "default": None,
+    "compute": "_compute_from_backend",
+    "store": True,
+    "readonly": False,
+    "precompute": True,
+    "required": True,
+}
 
 
 class AvidxchangeCredentialsChange(models.TransientModel):
@@ -27,59 +37,18 @@ class AvidxchangeCredentialsChange(models.TransientModel):
 
     _name = "avidxchange.credentials.change"
     _description = "Change AvidXchange Credentials"
+    _inherit = ["avidxchange.credentials.mixin"]
 
     backend_id = fields.Many2one(
         "avidxchange.backend", string="Connection", required=True, readonly=True, ondelete="cascade"
     )
-    environment = fields.Selection(
-        ENVIRONMENTS,
-        compute="_compute_from_backend",
-        store=True,
-        readonly=False,
-        precompute=True,
-        required=True,
-    )
-    base_url = fields.Char(
-        string="API Base URL",
-        compute="_compute_urls",
-        store=True,
-        readonly=False,
-        precompute=True,
-        required=True,
-    )
-    token_url = fields.Char(
-        string="Token URL",
-        compute="_compute_urls",
-        store=True,
-        readonly=False,
-        precompute=True,
-        required=True,
-    )
-    client_id = fields.Char(
-        string="Client ID",
-        compute="_compute_from_backend",
-        store=True,
-        readonly=False,
-        precompute=True,
-        required=True,
-    )
-    avidxchange_company_id = fields.Char(
-        string="AvidXchange Company ID",
-        compute="_compute_from_backend",
-        store=True,
-        readonly=False,
-        precompute=True,
-        required=True,
-    )
+    # The credentials (avidxchange.credentials.mixin), proposed as saved.
+    environment = fields.Selection(**FROM_CONNECTION)
+    client_id = fields.Char(**FROM_CONNECTION)
+    avidxchange_company_id = fields.Char(**FROM_CONNECTION)
     client_secret = fields.Char(
-        compute="_compute_client_secret",
-        inverse="_inverse_client_secret",
-        exportable=False,
         help="Leave empty to keep the saved secret: possible only for the environment, URLs "
-        "and client id it was saved for.",
-    )
-    client_secret_encrypted = fields.Char(
-        groups="base.group_system", readonly=True, exportable=False
+        "and client id it was saved for."
     )
     error_message = fields.Text(readonly=True)
 
@@ -104,13 +73,9 @@ class AvidxchangeCredentialsChange(models.TransientModel):
             else:
                 wizard.base_url, wizard.token_url = environment_urls(wizard.environment)
 
-    def _compute_client_secret(self):
-        # Write-only, as on the connection.
-        self.client_secret = False
-
     def _inverse_client_secret(self):
         for wizard in self:
-            box = wizard.backend_id._secret_box()
+            box = wizard._secret_box()
             ciphertext = box.encrypt(wizard.client_secret) if wizard.client_secret else False
             wizard.sudo().client_secret_encrypted = ciphertext
 
@@ -173,7 +138,7 @@ class AvidxchangeCredentialsChange(models.TransientModel):
         if not ciphertext:
             return False
         try:
-            return self.backend_id._secret_box().decrypt(ciphertext)
+            return self._secret_box().decrypt(ciphertext)
         except SecretBoxError:  # the server's key changed meanwhile: type it again
             return False
 
@@ -182,12 +147,6 @@ class AvidxchangeCredentialsChange(models.TransientModel):
         self.error_message = self.env._(
             "%s The saved credentials are unchanged: the sync goes on with them.", reason
         )
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Change Credentials"),
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-            "context": self.env.context,
-        }
+        return form_action(
+            self, "new", name=self.env._("Change Credentials"), context=self.env.context
+        )

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from ..models.avidxchange_backend import DRY_RUN_PLAN
+from ..tools.actions import form_action
 
 
 class _RollBack(Exception):
@@ -48,13 +49,7 @@ class AvidxchangeDryRun(models.TransientModel):
                 "failures": "\n".join(failures) or False,
             }
         )
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "current",
-        }
+        return form_action(self)
 
     def _plan(self, backend):
         """Run one batch of every stream in a savepoint that is rolled back;

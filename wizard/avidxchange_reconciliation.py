@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .. import const
+from ..tools.actions import form_action
 from ..tools.exceptions import AvidXchangeError
 from ..tools.reconciliation import (
     BILL_CHANGED,
@@ -109,13 +110,7 @@ class AvidxchangeReconciliation(models.TransientModel):
                 "payment_count": len(payments),
             }
         )
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "current",
-        }
+        return form_action(self)
 
     def action_print(self):
         self.ensure_one()
@@ -214,65 +209,49 @@ class AvidxchangeReconciliation(models.TransientModel):
     def _words(self, difference):
         """What differs, and what to do about it, for a person."""
         category, odoo, avx = difference.category, difference.odoo, difference.avidxchange
-        if category == BILL_UNKNOWN:
-            return {
-                "odoo_value": self.env._("Sent as %s", odoo),
-                "avidxchange_value": self.env._("Unknown"),
-                "what_to_do": self.env._("Send it again (AvidXchange takes it under the same id)."),
-            }
-        if category == STATUS_DIFFERS:
-            return {
-                "odoo_value": odoo or self.env._("None read yet"),
-                "avidxchange_value": avx,
-                "what_to_do": self.env._("Run the payment import: it reads the statuses."),
-            }
         if category == RESIDUAL_DIFFERS:
-            return {
-                "odoo_value": self.env._("%s left to pay", f"{odoo:.2f}"),
-                "avidxchange_value": self.env._("%s left to pay", f"{avx:.2f}"),
-                "what_to_do": self.env._(
-                    "Compare the bill's payments with AvidXchange's: a payment registered by "
-                    "hand, or one AvidXchange made and Odoo missed."
-                ),
-            }
-        if category == PAYMENT_NOT_LIVE:
-            return {
-                "odoo_value": self.env._("Registered"),
-                "avidxchange_value": self.env._("Void or unknown"),
-                "what_to_do": self.env._(
-                    "Run the payment import: it undoes what AvidXchange voided."
-                ),
-            }
-        if category == PAYMENT_MISSED:
-            return {
-                "odoo_value": self.env._("Not registered"),
-                "avidxchange_value": self.env._("Paid"),
-                "what_to_do": self.env._("Read it again: the payment import registers it."),
-            }
-        if category == PAYMENT_EDITED:
-            return {
-                "odoo_value": self.env._("%s", f"{odoo:.2f}")
+            odoo, avx = (
+                self.env._("%s left to pay", f"{odoo:.2f}"),
+                self.env._("%s left to pay", f"{avx:.2f}"),
+            )
+        elif category == PAYMENT_EDITED:
+            odoo = (
+                self.env._("%s", f"{odoo:.2f}")
                 if odoo is not None
-                else self.env._("Reset or cancelled"),
-                "avidxchange_value": f"{avx:.2f}" if avx is not None else "",
-                "what_to_do": self.env._(
-                    "The Odoo payment no longer says what AvidXchange paid: set it back, or void "
-                    "the payment in AvidXchange (the next import undoes it here)."
-                ),
-            }
-        if category == BILL_CHANGED:
-            return {
-                "odoo_value": self.env._("Changed since export"),
-                "avidxchange_value": self.env._("As sent"),
-                "what_to_do": self.env._("Change or void the invoice in AvidXchange to match."),
-            }
-        if category == REPORT_ATTENTION:
-            return {
-                "odoo_value": self.env._("Needs attention"),
-                "avidxchange_value": "",
-                "what_to_do": self.env._("Read why on the payment, fix it, then Retry."),
-            }
-        return {}
+                else self.env._("Reset or cancelled")
+            )
+            avx = f"{avx:.2f}" if avx is not None else ""
+        elif category == STATUS_DIFFERS:
+            odoo = odoo or self.env._("None read yet")
+        fixed = {
+            BILL_UNKNOWN: (self.env._("Sent as %s", odoo), self.env._("Unknown")),
+            PAYMENT_NOT_LIVE: (self.env._("Registered"), self.env._("Void or unknown")),
+            PAYMENT_MISSED: (self.env._("Not registered"), self.env._("Paid")),
+            BILL_CHANGED: (self.env._("Changed since export"), self.env._("As sent")),
+            REPORT_ATTENTION: (self.env._("Needs attention"), ""),
+        }
+        what_to_do = {
+            BILL_UNKNOWN: self.env._("Send it again (AvidXchange takes it under the same id)."),
+            STATUS_DIFFERS: self.env._("Run the payment import: it reads the statuses."),
+            RESIDUAL_DIFFERS: self.env._(
+                "Compare the bill's payments with AvidXchange's: a payment registered by "
+                "hand, or one AvidXchange made and Odoo missed."
+            ),
+            PAYMENT_NOT_LIVE: self.env._(
+                "Run the payment import: it undoes what AvidXchange voided."
+            ),
+            PAYMENT_MISSED: self.env._("Read it again: the payment import registers it."),
+            PAYMENT_EDITED: self.env._(
+                "The Odoo payment no longer says what AvidXchange paid: set it back, or void "
+                "the payment in AvidXchange (the next import undoes it here)."
+            ),
+            BILL_CHANGED: self.env._("Change or void the invoice in AvidXchange to match."),
+            REPORT_ATTENTION: self.env._("Read why on the payment, fix it, then Retry."),
+        }
+        if category not in what_to_do:
+            return {}
+        odoo, avx = fixed.get(category, (odoo, avx))
+        return {"odoo_value": odoo, "avidxchange_value": avx, "what_to_do": what_to_do[category]}
 
 
 class AvidxchangeReconciliationLine(models.TransientModel):
