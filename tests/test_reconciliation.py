@@ -2,9 +2,9 @@
 by category, each with what to do; "0 differences" when they agree. It reads
 AvidXchange and changes nothing on either side."""
 
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
-from .common import PaymentCase
+from .common import AP_CLERK_GROUPS, PaymentCase
 
 API = "/avidconnect/v1"
 
@@ -155,14 +155,7 @@ class TestOperationsTour(PaymentCase, HttpCase):
             self.run_stream(kind)
         self.assertEqual(rejected.avidxchange_sync_status, "rejected")
         self.simulator.set_invoice_status(rejected.avidxchange_invoice_id, "Approved")  # unread
-        lead = new_test_user(
-            self.env,
-            login="avx_tour_lead",
-            groups="base.group_user,account.group_account_invoice,"
-            "account_avidxchange.group_avidxchange_user",
-            company_id=self.env.company.id,
-            company_ids=self.env.company.ids,
-        )
+        lead = self.company_user("avx_tour_lead", *AP_CLERK_GROUPS)
         self.assertTrue(lead)
         self.start_tour(
             "/odoo/action-account_avidxchange.avidxchange_overview_action",

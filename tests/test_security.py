@@ -1,7 +1,7 @@
 """Who sees what: AvidXchange users and administrators, and company walls."""
 
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import AvidxchangeCase
 
@@ -11,20 +11,9 @@ class TestSecurity(AvidxchangeCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        company = cls.env.company
-        cls.ap_clerk = new_test_user(
-            cls.env,
-            login="avx_clerk",
-            groups="base.group_user,account_avidxchange.group_avidxchange_user",
-            company_id=company.id,
-            company_ids=[company.id],
-        )
-        cls.ap_admin = new_test_user(
-            cls.env,
-            login="avx_admin",
-            groups="base.group_user,account_avidxchange.group_avidxchange_manager",
-            company_id=company.id,
-            company_ids=[company.id],
+        cls.ap_clerk = cls.company_user("avx_clerk", "account_avidxchange.group_avidxchange_user")
+        cls.ap_admin = cls.company_user(
+            "avx_admin", "account_avidxchange.group_avidxchange_manager"
         )
         cls.backend.action_test_connection()  # leaves exchanges behind
         cls.other = cls.setup_other_company()
