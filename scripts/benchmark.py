@@ -34,37 +34,24 @@ and credentials come from the environment scripts/benchmark.sh sets.
 """
 
 import cProfile
-import json
 import os
 import time
 import tracemalloc
-import urllib.request
 
-from odoo import Command, fields
+import avx_shell
+from avx_shell import allow_simulator, bank_journal, bill_values, connection_values
 
 env = env  # noqa: F821, PLW0127 - provided by odoo-bin shell
 
 N = int(os.environ.get("AVX_BENCH_N", "200"))
-SIM_URL = os.environ["AVX_SIM_URL"]
 TRACE_MEMORY = os.environ.get("AVX_BENCH_TRACEMALLOC", "1") != "0"
 PROFILE = os.environ.get("AVX_BENCH_PROFILE")  # a file: cProfile of phase 3 goes there
 WIZARD = os.environ.get("AVX_BENCH_WIZARD", "1") != "0"  # 0: no phase 5 (memory runs)
 COUNT_SQL = hasattr(env.cr, "sql_log_count")
-# The simulator is on localhost: never through a proxy the environment may name.
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def sim(action, payload=None):
-    """Call the simulator's admin API: GET without payload, POST with one."""
-    data = None if payload is None else json.dumps(payload).encode()
-    request = urllib.request.Request(
-        f"{SIM_URL}/_sim/{action}",
-        data=data,
-        method="GET" if payload is None else "POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with _opener.open(request, timeout=30) as response:
-        return json.load(response)["result"]
+    return avx_shell.sim(action, payload, timeout=30)
 
 
 def sql_count():
@@ -121,24 +108,14 @@ class Phase:
 
 def setup():
     company = env.ref("base.main_company")
-    # The simulator is not on AvidXchange's hosts: the server administrator allows it.
-    env["ir.config_parameter"].set_param("account_avidxchange.allowed_hosts", "127.0.0.1")
+    allow_simulator(env)
     backend = (
         env["avidxchange.backend"]
         .with_company(company)
         .create(
-            {
-                "name": "AvidXchange (benchmark simulator)",
-                "environment": "sandbox",
-                "base_url": SIM_URL,
-                "token_url": SIM_URL + "/token",
-                "client_id": os.environ["AVX_SIM_CLIENT_ID"],
-                "client_secret": os.environ["AVX_SIM_CLIENT_SECRET"],
-                "avidxchange_company_id": os.environ["AVX_SIM_COMPANY_ID"],
-                "journal_id": env["account.journal"]
-                .search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
-                .id,
-            }
+            connection_values(
+                "AvidXchange (benchmark simulator)", journal_id=bank_journal(env, company).id
+            )
         )
     )
     us = env.ref("base.us")
@@ -168,29 +145,16 @@ def setup():
 
 def make_bills(company, vendors, prefix):
     """One posted bill per vendor, two lines, no taxes: the same for every phase."""
-    today = fields.Date.today()
     bills = (
         env["account.move"]
         .with_company(company)
         .create(
             [
-                {
-                    "move_type": "in_invoice",
-                    "partner_id": vendor.id,
-                    "ref": f"{prefix}-{i:05d}",
-                    "invoice_date": today,
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": f"Benchmark line {line}",
-                                "quantity": line,
-                                "price_unit": 100.0 + i + line / 4,
-                                "tax_ids": [Command.clear()],
-                            }
-                        )
-                        for line in (1, 2)
-                    ],
-                }
+                bill_values(
+                    vendor,
+                    f"{prefix}-{i:05d}",
+                    *((f"Benchmark line {line}", line, 100.0 + i + line / 4) for line in (1, 2)),
+                )
                 for i, vendor in enumerate(vendors)
             ]
         )
@@ -244,7 +208,7 @@ def yardstick(backend, vendors):
 
 
 def main():
-    print(f"AvidXchange sync benchmark: N={N}, simulator {SIM_URL}", flush=True)
+    print(f"AvidXchange sync benchmark: N={N}, simulator {avx_shell.SIM_URL}", flush=True)
     if not COUNT_SQL:
         print("(this Odoo's cursor has no sql_log_count: SQL queries are not counted)")
     if TRACE_MEMORY:

@@ -22,32 +22,15 @@ ensure_template
 
 scratch_db bench
 
-# The encryption key of the client secrets lives in the server configuration.
-key=$("$VENV/bin/python" -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")
-printf '[options]\navidxchange_fernet_key = %s\n' "$key" >"$WORK_DIR/odoo.conf"
-chmod 600 "$WORK_DIR/odoo.conf"
-
-say "database $DB: copying the template, installing $MODULE"
-copy_template "$DB"
-odoo_bin -c "$WORK_DIR/odoo.conf" -d "$DB" -i "$MODULE" --stop-after-init --no-http \
-    --log-level=error >"$WORK_DIR/install.log" 2>&1 \
-    || { tail -n 40 "$WORK_DIR/install.log" >&2; die "installing $MODULE in $DB failed"; }
-
-port=$("$VENV/bin/python" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+scratch_config
+scratch_install
 export AVX_BENCH_N=$N
-export AVX_SIM_URL=http://127.0.0.1:$port
-export AVX_SIM_CLIENT_ID=odoo-bench AVX_SIM_COMPANY_ID=AVX-BENCH
-AVX_SIM_CLIENT_SECRET=$("$VENV/bin/python" -c "import secrets; print(secrets.token_urlsafe(24))")
-export AVX_SIM_CLIENT_SECRET
-
 # No --auto-advance: the benchmark approves and pays through the admin API itself.
-start_simulator "$port" "$WORK_DIR/simulator.log"
+scratch_simulator bench
 
 say "running the benchmark (N=$N, simulator $AVX_SIM_URL)"
 rc=0
-"$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" shell \
-    -c "$WORK_DIR/odoo.conf" --data-dir="$AVX_CACHE/data" -d "$DB" --no-http \
-    --log-level=warn <"$REPO_DIR/scripts/benchmark.py" 2>"$WORK_DIR/shell.log" || rc=$?
+"${ODOO_SHELL[@]}" --log-level=warn <"$REPO_DIR/scripts/benchmark.py" 2>"$WORK_DIR/shell.log" || rc=$?
 # Odoo's warnings (a sync that stopped, a report skipped) matter to the figures;
 # the unknown-option notice about the encryption key is expected.
 grep -E ' (WARNING|ERROR|CRITICAL) |Traceback' "$WORK_DIR/shell.log" \

@@ -73,8 +73,10 @@ say "installing $MODULE in $DEMO_DB"
 step "${ODOO_BIN[@]}" -c "$DEMO_DIR/odoo.conf" -d "$DEMO_DB" "$mode" "$MODULE" --stop-after-init \
     --no-http --log-level=error
 say "adding sample vendors and bills, connecting to the simulator"
-# (odoo-bin takes no option but --addons-path before a command)
-step "$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" shell \
+# (odoo-bin takes no option but --addons-path before a command; demo_seed.py
+# imports its helpers from scripts/)
+step env PYTHONPATH="$REPO_DIR/scripts" "$VENV/bin/python" "$ODOO_SRC/odoo-bin" \
+    --addons-path="$ADDONS_PATH" shell \
     -c "$DEMO_DIR/odoo.conf" --data-dir="$AVX_CACHE/data" -d "$DEMO_DB" --no-http \
     --log-level=error <"$REPO_DIR/scripts/demo_seed.py" >"$DEMO_DIR/seed.log" 2>&1
 grep '^demo:' "$DEMO_DIR/seed.log" || die "seeding the demo failed: see $DEMO_DIR/seed.log"

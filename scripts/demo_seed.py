@@ -7,7 +7,7 @@ once. ``env`` is given by the Odoo shell; the simulator's address and
 credentials come from the environment scripts/demo.sh sets.
 """
 
-import os
+from avx_shell import allow_simulator, bank_journal, bill_values, connection_values
 
 from odoo import Command, fields
 
@@ -16,27 +16,14 @@ company = env.ref("base.main_company")
 Backend = env["avidxchange.backend"].with_company(company)
 
 backend = Backend.search([("company_id", "=", company.id)], limit=1)
-base_url = os.environ["AVX_SIM_URL"]
-# The simulator is not on AvidXchange's hosts: the server administrator allows it.
-env["ir.config_parameter"].set_param("account_avidxchange.allowed_hosts", "127.0.0.1,localhost")
-values = {
-    "name": "AvidXchange (local simulator)",
-    "environment": "sandbox",
-    "base_url": base_url,
-    "token_url": base_url + "/token",
-    "client_id": os.environ["AVX_SIM_CLIENT_ID"],
-    # this run's simulator's (a changed URL forgets the stored one anyway)
-    "client_secret": os.environ["AVX_SIM_CLIENT_SECRET"],
-    "avidxchange_company_id": os.environ["AVX_SIM_COMPANY_ID"],
-    # odoo-bin shell runs as OdooBot, whom nobody reads: alerts go to the admin
-    "responsible_user_id": env.ref("base.user_admin").id,
-}
+allow_simulator(env, "127.0.0.1,localhost")
+# this run's simulator's secret (a changed URL forgets the stored one anyway); odoo-bin
+# shell runs as OdooBot, whom nobody reads: alerts go to the admin
+values = connection_values(
+    "AvidXchange (local simulator)", responsible_user_id=env.ref("base.user_admin").id
+)
 if not backend:
-    values["journal_id"] = (
-        env["account.journal"]
-        .search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
-        .id
-    )
+    values["journal_id"] = bank_journal(env, company).id
     backend = Backend.create(values)
 else:
     # An active connection's credentials change only after a test (Change
@@ -89,22 +76,9 @@ if not Move.search_count([("partner_id", "in", vendors.ids), ("move_type", "=", 
         zip(vendors, (1250.0, 380.0, 96.5), strict=True), start=1
     ):
         bill = Move.create(
-            {
-                "move_type": "in_invoice",
-                "partner_id": vendor.id,
-                "ref": f"DEMO-{number:04d}",
-                "invoice_date": today,
-                "invoice_line_ids": [
-                    Command.create(
-                        {
-                            "name": "Demo purchase",
-                            "quantity": 1,
-                            "price_unit": amount,
-                            "tax_ids": [Command.clear()],
-                        }
-                    )
-                ],
-            }
+            bill_values(
+                vendor, f"DEMO-{number:04d}", ("Demo purchase", 1, amount), invoice_date=today
+            )
         )
         if number == 1:  # split between departments, with the vendor's PDF
             bill.invoice_line_ids.analytic_distribution = {

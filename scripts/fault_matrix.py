@@ -17,33 +17,18 @@ through ``odoo-bin shell``, in phases (``AVX_FAULT_PHASE``):
 Prints a line per check; exits non-zero on a defect.
 """
 
-import json
 import os
 import sys
 import time
-import urllib.request
 
-from odoo import Command, fields
+from avx_shell import activated_connection, bill_values, run_streams, sim
+
+from odoo import fields
 
 env = env  # noqa: F821, PLW0127 - provided by odoo-bin shell
 
 PHASE = os.environ["AVX_FAULT_PHASE"]
-SIM_URL = os.environ["AVX_SIM_URL"]
-KINDS = ("gl_code", "vendor", "purchase_order", "bill", "payment")
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 failures = []
-
-
-def sim(action, payload=None):
-    data = None if payload is None else json.dumps(payload).encode()
-    request = urllib.request.Request(
-        f"{SIM_URL}/_sim/{action}",
-        data=data,
-        method="GET" if payload is None else "POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with _opener.open(request, timeout=60) as response:
-        return json.load(response)["result"]
 
 
 def check(what, ok, detail=""):
@@ -59,39 +44,14 @@ def backend():
 
 
 def cycle(connection, batches=50):
-    """Every stream, batch after batch, committed after each, as the cron runs them."""
-    for kind in KINDS:
-        stream = connection._stream(kind)
-        for _batch in range(batches):
-            with env.cr.savepoint():
-                done, left = stream._run_batch()
-            env.cr.commit()
-            if not left or not done:
-                break
+    run_streams(env, connection, batches=batches)
 
 
 def setup():
     company = env.ref("base.main_company")
-    env["ir.config_parameter"].set_param("account_avidxchange.allowed_hosts", "127.0.0.1")
-    connection = env["avidxchange.backend"].create(
-        {
-            "name": "AvidXchange (fault matrix)",
-            "environment": "sandbox",
-            "base_url": SIM_URL,
-            "token_url": SIM_URL + "/token",
-            "client_id": os.environ["AVX_SIM_CLIENT_ID"],
-            "client_secret": os.environ["AVX_SIM_CLIENT_SECRET"],
-            "avidxchange_company_id": os.environ["AVX_SIM_COMPANY_ID"],
-            "responsible_user_id": env.ref("base.user_admin").id,
-            "read_timeout": 2,
-            "max_attempts": 2,
-            "journal_id": env["account.journal"]
-            .search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
-            .id,
-        }
+    connection = activated_connection(
+        env, company, "AvidXchange (fault matrix)", read_timeout=2, max_attempts=2
     )
-    connection.bill_date_from = fields.Date.today()
-    connection.action_activate()
     env["res.partner"].create(
         {"name": "Fault Vendor", "is_company": True, "avidxchange_enabled": True}
     )
@@ -102,25 +62,7 @@ def setup():
 def post_bills(prefix, count=3):
     vendor = env["res.partner"].search([("name", "=", "Fault Vendor")], limit=1)
     bills = env["account.move"].create(
-        [
-            {
-                "move_type": "in_invoice",
-                "partner_id": vendor.id,
-                "ref": f"{prefix}-{n}",
-                "invoice_date": fields.Date.today(),
-                "invoice_line_ids": [
-                    Command.create(
-                        {
-                            "name": "Part",
-                            "quantity": 1,
-                            "price_unit": 10.0 + n,
-                            "tax_ids": [Command.clear()],
-                        }
-                    )
-                ],
-            }
-            for n in range(count)
-        ]
+        [bill_values(vendor, f"{prefix}-{n}", ("Part", 1, 10.0 + n)) for n in range(count)]
     )
     bills.action_post()
     env.cr.commit()

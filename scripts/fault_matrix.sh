@@ -13,28 +13,13 @@ source "$(dirname "$0")/lib.sh"
 provision
 ensure_template
 scratch_db faults
-
-key=$("$VENV/bin/python" -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")
-printf '[options]\navidxchange_fernet_key = %s\n' "$key" >"$WORK_DIR/odoo.conf"
-chmod 600 "$WORK_DIR/odoo.conf"
-
-say "database $DB: copying the template, installing $MODULE"
-copy_template "$DB"
-odoo_bin -c "$WORK_DIR/odoo.conf" -d "$DB" -i "$MODULE" --stop-after-init --no-http \
-    --log-level=error >"$WORK_DIR/install.log" 2>&1 \
-    || { tail -n 40 "$WORK_DIR/install.log" >&2; die "installing $MODULE in $DB failed"; }
-
-port=$("$VENV/bin/python" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
-export AVX_SIM_URL=http://127.0.0.1:$port
-export AVX_SIM_CLIENT_ID=odoo-faults AVX_SIM_COMPANY_ID=AVX-FAULTS
-AVX_SIM_CLIENT_SECRET=$("$VENV/bin/python" -c "import secrets; print(secrets.token_urlsafe(24))")
-export AVX_SIM_CLIENT_SECRET
-start_simulator "$port" "$WORK_DIR/simulator.log"
+scratch_config
+scratch_install
+scratch_simulator faults
 
 shell() {  # shell PHASE: fault_matrix.py in odoo-bin shell, in the background; sets SHELL_PID
-    AVX_FAULT_PHASE=$1 "$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" shell \
-        -c "$WORK_DIR/odoo.conf" --data-dir="$AVX_CACHE/data" -d "$DB" --no-http \
-        --log-level=critical <"$REPO_DIR/scripts/fault_matrix.py" >"$WORK_DIR/$1.out" 2>"$WORK_DIR/$1.log" &
+    AVX_FAULT_PHASE=$1 "${ODOO_SHELL[@]}" --log-level=critical \
+        <"$REPO_DIR/scripts/fault_matrix.py" >"$WORK_DIR/$1.out" 2>"$WORK_DIR/$1.log" &
     SHELL_PID=$!
 }
 

@@ -12,82 +12,35 @@ reconciliation report must say 0 differences; the script prints the figures
 and exits non-zero otherwise. The same seed gives the same lifecycle.
 """
 
-import json
 import os
 import random
 import sys
 import time
-import urllib.request
 
-from odoo import Command, fields
+from avx_shell import activated_connection, bill_values, run_streams, sim
+
+from odoo import fields
 
 env = env  # noqa: F821, PLW0127 - provided by odoo-bin shell
 
 N = int(os.environ.get("AVX_LEDGER_N", "1000"))
 SEED = int(os.environ.get("AVX_LEDGER_SEED", "1"))
-SIM_URL = os.environ["AVX_SIM_URL"]
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 rng = random.Random(SEED)
 started = time.perf_counter()
 counts = {}
-
-
-def sim(action, payload=None):
-    data = None if payload is None else json.dumps(payload).encode()
-    request = urllib.request.Request(
-        f"{SIM_URL}/_sim/{action}",
-        data=data,
-        method="GET" if payload is None else "POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with _opener.open(request, timeout=60) as response:
-        return json.load(response)["result"]
 
 
 def count(what, n=1):
     counts[what] = counts.get(what, 0) + n
 
 
-def run_streams(backend, kinds=("gl_code", "vendor", "purchase_order", "bill", "payment")):
-    """Every stream, batch after batch, committed after each, as the cron runs them."""
-    for kind in kinds:
-        stream = backend._stream(kind)
-        for _batch in range(1000):
-            with env.cr.savepoint():
-                done, left = stream._run_batch()
-            env.cr.commit()
-            if not left or not done:
-                break
-
-
 def setup():
     company = env.ref("base.main_company")
-    env["ir.config_parameter"].set_param("account_avidxchange.allowed_hosts", "127.0.0.1")
     gain = env["account.account"].search(
         [("company_ids", "in", company.id), ("account_type", "=", "income")], limit=1
     )
     company.account_journal_early_pay_discount_gain_account_id = gain
-    backend = (
-        env["avidxchange.backend"]
-        .with_company(company)
-        .create(
-            {
-                "name": "AvidXchange (ledger check)",
-                "environment": "sandbox",
-                "base_url": SIM_URL,
-                "token_url": SIM_URL + "/token",
-                "client_id": os.environ["AVX_SIM_CLIENT_ID"],
-                "client_secret": os.environ["AVX_SIM_CLIENT_SECRET"],
-                "avidxchange_company_id": os.environ["AVX_SIM_COMPANY_ID"],
-                "responsible_user_id": env.ref("base.user_admin").id,
-                "journal_id": env["account.journal"]
-                .search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
-                .id,
-            }
-        )
-    )
-    backend.bill_date_from = fields.Date.today()
-    backend.action_activate()
+    backend = activated_connection(env, company, "AvidXchange (ledger check)")
     vendors = env["res.partner"].create(
         [
             {"name": f"Ledger Vendor {i:03d}", "is_company": True, "avidxchange_enabled": True}
@@ -96,22 +49,11 @@ def setup():
     )
     bills = env["account.move"].create(
         [
-            {
-                "move_type": "in_invoice",
-                "partner_id": rng.choice(vendors).id,
-                "ref": f"LEDGER-{SEED}-{i:05d}",
-                "invoice_date": fields.Date.today(),
-                "invoice_line_ids": [
-                    Command.create(
-                        {
-                            "name": "Goods",
-                            "quantity": 1,
-                            "price_unit": round(rng.uniform(20, 2000), 2),
-                            "tax_ids": [Command.clear()],
-                        }
-                    )
-                ],
-            }
+            bill_values(
+                rng.choice(vendors),
+                f"LEDGER-{SEED}-{i:05d}",
+                ("Goods", 1, round(rng.uniform(20, 2000), 2)),
+            )
             for i in range(N)
         ]
     )
@@ -211,20 +153,20 @@ def lifecycle(backend, bills):
         payments = payment_run(by_vendor, open_amounts)
         count("payments", len(payments))
         paid += payments
-        run_streams(backend, ("payment",))
+        run_streams(env, backend, ("payment",))
         clear_or_void(paid, open_amounts)
         fault()
-        run_streams(backend, ("payment",))
+        run_streams(env, backend, ("payment",))
     for _attempt in range(5):  # the last faults spent, the backlog drained
         sim("clear_faults", {})
-        run_streams(backend, ("payment",))
+        run_streams(env, backend, ("payment",))
 
 
 backend, bills = setup()
 t0 = time.perf_counter()
-run_streams(backend)
+run_streams(env, backend)
 sim("clear_faults", {})
-run_streams(backend)
+run_streams(env, backend)
 bills.invalidate_recordset()
 unsent = bills.filtered(lambda bill: bill.avidxchange_state != "synced")
 sent_in = time.perf_counter() - t0

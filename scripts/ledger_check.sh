@@ -19,30 +19,14 @@ SEED=${2:-1}
 provision
 ensure_template
 scratch_db ledger
-
-key=$("$VENV/bin/python" -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")
-printf '[options]\navidxchange_fernet_key = %s\n' "$key" >"$WORK_DIR/odoo.conf"
-chmod 600 "$WORK_DIR/odoo.conf"
-
-say "database $DB: copying the template, installing $MODULE"
-copy_template "$DB"
-odoo_bin -c "$WORK_DIR/odoo.conf" -d "$DB" -i "$MODULE" --stop-after-init --no-http \
-    --log-level=error >"$WORK_DIR/install.log" 2>&1 \
-    || { tail -n 40 "$WORK_DIR/install.log" >&2; die "installing $MODULE in $DB failed"; }
-
-port=$("$VENV/bin/python" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+scratch_config
+scratch_install
 export AVX_LEDGER_N=$N AVX_LEDGER_SEED=$SEED
-export AVX_SIM_URL=http://127.0.0.1:$port
-export AVX_SIM_CLIENT_ID=odoo-ledger AVX_SIM_COMPANY_ID=AVX-LEDGER
-AVX_SIM_CLIENT_SECRET=$("$VENV/bin/python" -c "import secrets; print(secrets.token_urlsafe(24))")
-export AVX_SIM_CLIENT_SECRET
-start_simulator "$port" "$WORK_DIR/simulator.log"
+scratch_simulator ledger
 
 say "running the lifecycle (N=$N, seed $SEED, simulator $AVX_SIM_URL)"
 rc=0
-"$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" shell \
-    -c "$WORK_DIR/odoo.conf" --data-dir="$AVX_CACHE/data" -d "$DB" --no-http \
-    --log-level=error <"$REPO_DIR/scripts/ledger_check.py" 2>"$WORK_DIR/shell.log" || rc=$?
+"${ODOO_SHELL[@]}" --log-level=error <"$REPO_DIR/scripts/ledger_check.py" 2>"$WORK_DIR/shell.log" || rc=$?
 if grep -qE 'Traceback' "$WORK_DIR/shell.log"; then
     tail -n 40 "$WORK_DIR/shell.log" >&2
     rc=${rc:-1}

@@ -251,3 +251,45 @@ start_simulator() {
     done
     die "the simulator did not start in 5 s: $(cat "$log")"
 }
+
+# --- a scratch database with the module, against the simulator ----------------------
+# For the scripts that run a Python script through `odoo-bin shell` (benchmark,
+# fault matrix, ledger check, upgrade check), after scratch_db.
+
+# scratch_config: $WORK_DIR/odoo.conf with a fresh encryption key of the client
+# secrets (it lives in the server configuration), and ODOO_SHELL: `odoo-bin shell`
+# on $DB with that configuration; the script comes on stdin. An array, as ODOO_BIN:
+# `"${ODOO_SHELL[@]}" ... &` puts Odoo's own PID in $!. The scripts import their
+# shared helpers from scripts/ (avx_shell.py).
+scratch_config() {
+    local key
+    key=$("$VENV/bin/python" -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")
+    printf '[options]\navidxchange_fernet_key = %s\n' "$key" >"$WORK_DIR/odoo.conf"
+    chmod 600 "$WORK_DIR/odoo.conf"
+    # (odoo-bin takes no option but --addons-path before a command)
+    ODOO_SHELL=(env "PYTHONPATH=$REPO_DIR/scripts" "$VENV/bin/python" "$ODOO_SRC/odoo-bin"
+        --addons-path="$ADDONS_PATH" shell -c "$WORK_DIR/odoo.conf" --data-dir="$AVX_CACHE/data"
+        -d "$DB" --no-http)
+}
+
+# scratch_install: $DB copied from the template, with $MODULE installed.
+scratch_install() {
+    say "database $DB: copying the template, installing $MODULE"
+    copy_template "$DB"
+    odoo_bin -c "$WORK_DIR/odoo.conf" -d "$DB" -i "$MODULE" --stop-after-init --no-http \
+        --log-level=error >"$WORK_DIR/install.log" 2>&1 \
+        || { tail -n 40 "$WORK_DIR/install.log" >&2; die "installing $MODULE in $DB failed"; }
+}
+
+# scratch_simulator NAME: the simulator on a free port, for client odoo-NAME of
+# company AVX-NAME with a freshly generated secret; exports AVX_SIM_URL and the
+# AVX_SIM_* credentials the Python scripts read.
+scratch_simulator() {
+    local port
+    port=$("$VENV/bin/python" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+    export AVX_SIM_URL=http://127.0.0.1:$port
+    export AVX_SIM_CLIENT_ID=odoo-$1 AVX_SIM_COMPANY_ID=AVX-${1^^}
+    AVX_SIM_CLIENT_SECRET=$("$VENV/bin/python" -c "import secrets; print(secrets.token_urlsafe(24))")
+    export AVX_SIM_CLIENT_SECRET
+    start_simulator "$port" "$WORK_DIR/simulator.log"
+}

@@ -26,16 +26,8 @@ scratch_db upgrade
 
 mkdir -p "$WORK_DIR/old/$MODULE"
 git -C "$REPO_DIR" archive "$OLD_REV" | tar -x -C "$WORK_DIR/old/$MODULE"
-key=$("$VENV/bin/python" -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")
-printf '[options]\navidxchange_fernet_key = %s\n' "$key" >"$WORK_DIR/odoo.conf"
-chmod 600 "$WORK_DIR/odoo.conf"
-
-port=$("$VENV/bin/python" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
-export AVX_SIM_URL=http://127.0.0.1:$port
-export AVX_SIM_CLIENT_ID=odoo-upgrade AVX_SIM_COMPANY_ID=AVX-UPGRADE
-AVX_SIM_CLIENT_SECRET=$("$VENV/bin/python" -c "import secrets; print(secrets.token_urlsafe(24))")
-export AVX_SIM_CLIENT_SECRET
-start_simulator "$port" "$WORK_DIR/simulator.log"
+scratch_config
+scratch_simulator upgrade
 
 # odoo [SUBCOMMAND] ADDONS_DIR ARGS...: Odoo with the module taken from ADDONS_DIR
 odoo() {

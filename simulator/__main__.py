@@ -41,21 +41,13 @@ def _say(text):
 
 
 def main(argv=None):
-    args = _parser().parse_args(argv)
+    options = vars(_parser().parse_args(argv))  # AvidSimulator's keyword arguments...
+    verbose = options.pop("verbose")  # ...but this one
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    simulator = AvidSimulator(
-        host=args.host,
-        port=args.port,
-        token_ttl=args.token_ttl,
-        auto_advance=args.auto_advance,
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-        company_id=args.company_id,
-        company_name=args.company_name,
-    )
+    simulator = AvidSimulator(**options)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -63,9 +55,9 @@ def main(argv=None):
     _say(f"AvidXchange simulator on {simulator.base_url}")
     _say(f"  token URL  {simulator.token_url}")
     _say(f"  API URL    {simulator.api_url}")
-    _say(f"  client id  {args.client_id}   company id  {args.company_id}")
-    if args.auto_advance:
-        _say(f"  auto-advance every {args.auto_advance:g} s")
+    _say(f"  client id  {options['client_id']}   company id  {options['company_id']}")
+    if options["auto_advance"]:
+        _say(f"  auto-advance every {options['auto_advance']:g} s")
     try:
         while not stop.wait(0.5):
             pass

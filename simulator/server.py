@@ -37,16 +37,18 @@ MALFORMED_BODY = b'{"Items": [{"PaymentId": "PAY-'
 APP_INVOICE_PATH = "/app/invoices/"
 
 # The shape of a path: its resource, ``ID`` where the record's id stands, then the name
-# of a sub-resource if any -> {HTTP method: (handler, allowed query params)}.
+# of a sub-resource if any -> {HTTP method: (handler, allowed query params)}. A handler
+# takes the company, the record's id (the resource itself on a path of one segment:
+# ``list`` serves every list) and the body.
 ID = "{id}"
 ROUTES = {
     ("ping",): {"GET": ("ping", ())},
-    ("vendors",): {"GET": ("list_vendors", PAGED_PARAMS)},
+    ("vendors",): {"GET": ("list", PAGED_PARAMS)},
     ("vendors", ID): {"GET": ("get_vendor", ()), "PUT": ("put_vendor", ())},
-    ("invoices",): {"GET": ("list_invoices", PAGED_PARAMS), "POST": ("post_invoice", ())},
+    ("invoices",): {"GET": ("list", PAGED_PARAMS), "POST": ("post_invoice", ())},
     ("invoices", ID): {"GET": ("get_invoice", ())},
     ("invoices", ID, "attachments"): {"POST": ("post_attachment", ())},
-    ("payments",): {"GET": ("list_payments", PAGED_PARAMS)},
+    ("payments",): {"GET": ("list", PAGED_PARAMS)},
     ("payments", ID): {"GET": ("get_payment", ())},
     ("payments", ID, "paymenthistory"): {"GET": ("get_payment_history", ())},
     ("payments", ID, "getclearedcheckimage"): {"GET": ("get_cleared_check_image", ())},
@@ -461,7 +463,7 @@ class _Handler(BaseHTTPRequestHandler):
         repeated = sorted(k for k, v in self._query.items() if len(v) > 1)
         if repeated:
             raise ApiError(400, f"Query parameter(s) given more than once: {', '.join(repeated)}")
-        arg = unquote(segments[1]) if len(segments) > 1 else None
+        arg = unquote(segments[1]) if len(segments) > 1 else segments[0]
         return getattr(self, f"_api_{name}"), arg
 
     def _param(self, name):
@@ -534,8 +536,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _api_ping(self, company_id, _arg, _body):
         return 200, self.sim._state.company_info(company_id)
 
-    def _api_list_vendors(self, company_id, _arg, _body):
-        return self._paged("vendors", company_id)
+    def _api_list(self, company_id, kind, _body):
+        return self._paged(kind, company_id)
 
     def _api_get_vendor(self, company_id, code, _body):
         return self._found(self.sim._state.get_record("vendors", company_id, code), "Vendor", code)
@@ -543,9 +545,6 @@ class _Handler(BaseHTTPRequestHandler):
     def _api_put_vendor(self, company_id, code, body):
         created, vendor = self.sim._state.put_vendor(company_id, code, body)
         return (201 if created else 200), vendor
-
-    def _api_list_invoices(self, company_id, _arg, _body):
-        return self._paged("invoices", company_id)
 
     def _api_get_invoice(self, company_id, invoice_id, _body):
         """The stored invoice plus ``InvoiceUrl``: the address is the web application's,
@@ -562,9 +561,6 @@ class _Handler(BaseHTTPRequestHandler):
     def _api_post_attachment(self, company_id, invoice_id, body):
         created, attachment = self.sim._state.add_attachment(company_id, invoice_id, body)
         return (201 if created else 200), attachment
-
-    def _api_list_payments(self, company_id, _arg, _body):
-        return self._paged("payments", company_id)
 
     def _api_get_payment(self, company_id, payment_id, _body):
         payment = self.sim._state.get_record("payments", company_id, payment_id)
@@ -749,30 +745,11 @@ class AvidSimulator:
     def set_invoice_status(self, invoice_id, status):
         return self._state.set_invoice_status(invoice_id, status)
 
-    def pay(
-        self,
-        allocations,
-        method="Check",
-        check_number=None,
-        trace_number=None,
-        payment_date=None,
-        status="Issued",
-        gl_postings=None,
-        currency=None,
-        company_id=None,
-    ):
-        """Pay invoices; ``allocations`` = ``[{"invoice_id", "amount", "discount"}]``."""
-        return self._state.pay(
-            allocations,
-            method=method,
-            check_number=check_number,
-            trace_number=trace_number,
-            payment_date=payment_date,
-            status=status,
-            gl_postings=gl_postings,
-            currency=currency,
-            company_id=company_id,
-        )
+    def pay(self, allocations, **options):
+        """Pay invoices; ``allocations`` = ``[{"invoice_id", "amount", "discount"}]``;
+        ``options``: those of ``SimState.pay`` (method, check or trace number, date,
+        status, GL postings, currency, company)."""
+        return self._state.pay(allocations, **options)
 
     def pay_run(self, payments):
         """Pay several times at once, every payment stamped in the same whole

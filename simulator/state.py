@@ -31,15 +31,19 @@ from .validation import (
     vendor_content,
 )
 
-INVOICE_STATUSES = (
-    "Received",
-    "PendingApproval",
-    "Approved",
-    "Rejected",
-    "Scheduled",
-    "Paid",
-    "Void",
-)
+# The simulator's own copy of the contract (it never imports the module's const.py):
+# each invoice status, and whether an invoice in it may still be paid.
+INVOICE_STATUS_PAYABLE = {
+    "Received": True,
+    "PendingApproval": True,
+    "Approved": True,
+    "Rejected": False,
+    "Scheduled": True,
+    "Paid": False,
+    "Void": False,
+}
+INVOICE_STATUSES = tuple(INVOICE_STATUS_PAYABLE)
+PAYABLE_STATUSES = tuple(status for status, payable in INVOICE_STATUS_PAYABLE.items() if payable)
 # Ids are this project's choice; only "Issued" = 3 appears in the contract's example.
 PAYMENT_STATUSES = {"Pending": 1, "Issued": 3, "Cleared": 4, "Void": 5, "Error": 6}
 PAYMENT_METHODS = {"Check": 1, "ACH": 2, "VirtualCard": 3, "AvidPayNetwork": 4}
@@ -63,7 +67,6 @@ DEFAULT_GL_GROUP = "Accounting Codes"
 DEFAULT_GL_CODE = "101200"
 MONEY_TOLERANCE = 0.005
 
-PAYABLE_STATUSES = ("Received", "PendingApproval", "Approved", "Scheduled")
 NEW_PAYMENT_STATUSES = ("Pending", "Issued", "Cleared")
 INACTIVE_PAYMENT_STATUSES = ("Void", "Error")
 
@@ -275,6 +278,14 @@ class SimState:
                 return company, record
         raise KeyError(f"Unknown {kind[:-1]} {record_id}")
 
+    def _public_or_none(self, kind, record_id):
+        """What the API shows of the record of ``kind`` with this id, None if unknown."""
+        with self.lock:
+            try:
+                return _public(self._find(kind, record_id)[1])
+            except KeyError:
+                return None
+
     def company_info(self, company_id):
         with self.lock:
             company = self._company(company_id)
@@ -398,11 +409,7 @@ class SimState:
         }
 
     def get_invoice(self, invoice_id):
-        with self.lock:
-            try:
-                return _public(self._find("invoices", invoice_id)[1])
-            except KeyError:
-                return None
+        return self._public_or_none("invoices", invoice_id)
 
     def add_attachment(self, company_id, invoice_id, body):
         """Keep a file sent for an invoice; returns ``(created, {"Id": ...})``.
@@ -802,11 +809,7 @@ class SimState:
             return _public(payment)
 
     def get_payment(self, payment_id):
-        with self.lock:
-            try:
-                return _public(self._find("payments", payment_id)[1])
-            except KeyError:
-                return None
+        return self._public_or_none("payments", payment_id)
 
     # --- auto-advance -------------------------------------------------------------------
 

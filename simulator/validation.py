@@ -191,16 +191,17 @@ class Fields:
         return money(value)
 
     def day(self, field, required=False):
-        value = self.text(field, required)
-        parsed = parse_date(value)
-        if value is not None and parsed is None:
-            self.fail(field, "must be a date as YYYY-MM-DD")
-        return parsed
+        """``YYYY-MM-DD``, normalised."""
+        return parse_date(self._text_as(field, required, parse_date, "a date as YYYY-MM-DD"))
 
     def currency(self, field, required=False):
+        return self._text_as(field, required, CURRENCY_RE.match, "an ISO 4217 code such as USD")
+
+    def _text_as(self, field, required, valid, expected):
+        """A text that ``valid`` accepts, else a 422 saying it must be ``expected``."""
         value = self.text(field, required)
-        if value is not None and not CURRENCY_RE.match(value):
-            self.fail(field, "must be an ISO 4217 code such as USD")
+        if value is not None and not valid(value):
+            self.fail(field, f"must be {expected}")
         return value
 
     def child(self, field, required=False):
@@ -227,6 +228,12 @@ class Fields:
             if k not in known and k not in owned and v is not None
         }
 
+    def keep_rest(self, values, known=None, owned=()):
+        """``values`` read from these fields, Nones dropped, then the fields the
+        contract does not name, kept as sent (``known``: the names read, by default
+        those of ``values``; ``owned``: the server's own, never taken as sent)."""
+        return {**drop_none(values), **self.rest(set(values) if known is None else known, owned)}
+
 
 def vendor_content(code, body):
     """The vendor to store for ``PUT /vendors/{code}``."""
@@ -243,12 +250,9 @@ def vendor_content(code, body):
     if address is not None:
         # The contract's own example sends "Line2": "", so empty lines are accepted here.
         values = {name: address.text(name, allow_empty=True) for name in ADDRESS_FIELDS}
-        values.update(address.rest(ADDRESS_FIELDS))
-        content["Address"] = drop_none(values)
+        content["Address"] = address.keep_rest(values)
     known = {"ExternalVendorCode", "Name", "Active", "Address", *VENDOR_TEXT_FIELDS}
-    content = drop_none(content)
-    content.update(fields.rest(known, RECORD_OWNED))
-    return content
+    return fields.keep_rest(content, known, RECORD_OWNED)
 
 
 def enterprise_code_content(item):
@@ -291,13 +295,9 @@ def purchase_order_content(code, body, known_vendors):
             "Amount": line.amount("Amount"),
             "QuantityReceived": line.number("QuantityReceived"),
         }
-        values.update(line.rest(values.keys()))
-        lines.append(drop_none(values))
-    known = {*content, "Lines"}
+        lines.append(line.keep_rest(values))
     content["Lines"] = lines
-    content = drop_none(content)
-    content.update(fields.rest(known, RECORD_OWNED))
-    return content
+    return fields.keep_rest(content, owned=RECORD_OWNED)
 
 
 def invoice_external_id(body):
@@ -352,19 +352,15 @@ def invoice_content(body, known_vendors):
             "Description": line.text("Description"),
             "EnterpriseCodes": codes,
         }
-        values.update(line.rest(values.keys()))
-        distributions.append(drop_none(values))
+        distributions.append(line.keep_rest(values))
     total = money(sum(d["Amount"] for d in distributions))
     if abs(total - content["GrossAmount"]) > DISTRIBUTION_TOLERANCE + 1e-9:
         fields.fail(
             "Distributions",
             f"amounts add up to {total:.2f}, not GrossAmount {content['GrossAmount']:.2f}",
         )
-    known = {*content, "Distributions"}
     content["Distributions"] = distributions
-    content = drop_none(content)
-    content.update(fields.rest(known, INVOICE_OWNED))
-    return content
+    return fields.keep_rest(content, owned=INVOICE_OWNED)
 
 
 def attachment_content(body):

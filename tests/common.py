@@ -20,30 +20,19 @@ from odoo.tools import SQL, config
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 from .. import const
-from ..simulator import AvidSimulator
+from ..simulator.tests import common as simulator_common
+from ..simulator.tests.common import CLIENT_ID, CLIENT_SECRET, COMPANY_ID
 from ..tools.secret_box import KEY_ENVIRONMENT_VARIABLE, KEY_OPTION, OLD_KEYS_OPTION
 
-CLIENT_ID = "odoo-test-client"
-CLIENT_SECRET = "s3cr3t-Never-Log-Me-7f9c2a"
-COMPANY_ID = "AVX-COMPANY-1"
 STREAM_LOGGER = "odoo.addons.account_avidxchange.models.avidxchange_stream"
 LINK_LOGGER = "odoo.addons.account_avidxchange.models.avidxchange_link_mixin"
+# An accounts payable clerk or lead: bills in Odoo, and an AvidXchange User.
+AP_CLERK_GROUPS = ("account.group_account_invoice", "account_avidxchange.group_avidxchange_user")
 
 
-class SimulatorMixin:
-    """Starts one simulator per test class and resets it before every test."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.simulator = AvidSimulator(
-            client_id=CLIENT_ID, client_secret=CLIENT_SECRET, company_id=COMPANY_ID
-        ).start()
-        cls.addClassCleanup(cls.simulator.stop)
-
-    def setUp(self):
-        super().setUp()
-        self.simulator.reset()
+class SimulatorMixin(simulator_common.SimulatorMixin):
+    """Starts one simulator per test class and resets it before every test; its
+    requests pass Odoo's patching of ``requests``."""
 
     @classmethod
     def _request_handler(cls, session, request, /, **kwargs):
@@ -54,18 +43,6 @@ class SimulatorMixin:
 
 class SimulatorCase(SimulatorMixin, BaseCase):
     """For plain-Python code (the client): no database involved."""
-
-
-def company_user(env, login, groups):
-    """An internal user of ``env``'s company only, in ``groups`` (comma-separated) too."""
-    company = env.company
-    return new_test_user(
-        env,
-        login=login,
-        groups=f"base.group_user,{groups}",
-        company_id=company.id,
-        company_ids=company.ids,
-    )
 
 
 def fernet_keys(primary=None, old=()):
@@ -114,6 +91,17 @@ class AvidxchangeCase(SimulatorMixin, AccountTestInvoicingCommon):
         """One batch of a stream, as a cron run makes it: ``(done, waiting)``."""
         return self.stream(kind, backend)._run_batch(batch_size)
 
+    @classmethod
+    def company_user(cls, login, *groups):
+        """An internal user of this company only, in ``groups`` (XML ids) besides."""
+        return new_test_user(
+            cls.env,
+            login=login,
+            groups=",".join(("base.group_user", *groups)),
+            company_id=cls.env.company.id,
+            company_ids=cls.env.company.ids,
+        )
+
     def ap_clerk(self, login):
         """An internal user of this company who is an AvidXchange User, nothing more."""
         return self.env["res.users"].create(
@@ -147,6 +135,16 @@ class AvidxchangeCase(SimulatorMixin, AccountTestInvoicingCommon):
                     "res_id": self.backend.id,
                 }
             )
+        )
+
+    def refuse_bills(self, n, detail):
+        """AvidXchange refuses the next ``n`` bills sent: a 422, an unknown GL code."""
+        self.simulator.fail_next(
+            n,
+            status=422,
+            path="/invoices",
+            method="POST",
+            body={"exception": {"reason": "Unknown GL code", "detail": detail}},
         )
 
     def exchanges(self, **filters):
@@ -220,6 +218,14 @@ class PaymentCase(AvidxchangeCase):
         self.assertEqual(bill.avidxchange_state, "synced")
         self.simulator.approve_invoice(bill.avidxchange_invoice_id)
         return bill
+
+    def imported_payment(self, amount, **bill_values):
+        """A bill of ``amount`` exported, paid in full in AvidXchange, and the payment
+        stream run once: ``(bill, report)``."""
+        bill = self.exported_bill(amount, **bill_values)
+        report = self.pay((bill, amount))
+        self.run_stream("payment")
+        return bill, report
 
     def pay(self, *allocations, **options):
         """Pay ``(bill, amount[, discount])`` allocations in the simulator."""

@@ -4,7 +4,7 @@ for the connection's responsible user, done when the record recovers."""
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from .common import PaymentCase
+from .common import AP_CLERK_GROUPS, PaymentCase
 
 ACTIVITY = "account_avidxchange.mail_activity_type_avidxchange"
 
@@ -14,14 +14,7 @@ class TestAttention(PaymentCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.ap_lead = new_test_user(
-            cls.env,
-            login="avx_ap_lead",
-            groups="base.group_user,account.group_account_invoice,"
-            "account_avidxchange.group_avidxchange_user",
-            company_id=cls.env.company.id,
-            company_ids=cls.env.company.ids,
-        )
+        cls.ap_lead = cls.company_user("avx_ap_lead", *AP_CLERK_GROUPS)
         cls.backend.responsible_user_id = cls.ap_lead
 
     def open_activities(self, record):
@@ -35,13 +28,7 @@ class TestAttention(PaymentCase):
 
     def test_a_refused_bill_gets_one_activity_until_it_goes(self):
         bill = self.bill(self.acme, 80.0)
-        self.simulator.fail_next(
-            2,
-            status=422,
-            path="/invoices",
-            method="POST",
-            body={"exception": {"reason": "Unknown GL code", "detail": "600000"}},
-        )
+        self.refuse_bills(2, "600000")
         self.run_stream("bill")
         [activity] = self.open_activities(bill)
         self.assertEqual(activity.user_id, self.ap_lead)

@@ -2,7 +2,7 @@
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import AvidxchangeCase
+from .common import AP_CLERK_GROUPS, AvidxchangeCase
 
 STATUS_OF = {
     "PendingApproval": "pending_approval",
@@ -23,14 +23,7 @@ class BillStatusCase(AvidxchangeCase):
 
     @classmethod
     def clerk(cls, login):
-        return new_test_user(
-            cls.env,
-            login=login,
-            groups="base.group_user,account.group_account_invoice,"
-            "account_avidxchange.group_avidxchange_user",
-            company_id=cls.env.company.id,
-            company_ids=cls.env.company.ids,
-        )
+        return cls.company_user(login, *AP_CLERK_GROUPS)
 
 
 @tagged("post_install", "-at_install")
@@ -154,13 +147,7 @@ class TestClerkTour(BillStatusCase, HttpCase):
 
     def test_clerk_tour(self):
         bill = self.bill(self.acme, 70.0, ref="TOUR-1")
-        self.simulator.fail_next(
-            1,
-            status=422,
-            path="/invoices",
-            method="POST",
-            body={"exception": {"reason": "Unknown GL code", "detail": "600000 is locked"}},
-        )
+        self.refuse_bills(1, "600000 is locked")
         self.run_stream("bill")
         self.assertEqual(bill.avidxchange_sync_status, "error")
         self.clerk("avx_tour_clerk")

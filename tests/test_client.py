@@ -9,6 +9,7 @@ import logging
 import math
 import time
 
+from ..simulator.tests.common import invoice as simulator_invoice
 from ..tools.avidxchange_client import AvidXchangeClient
 from ..tools.exceptions import (
     AuthenticationError,
@@ -27,14 +28,11 @@ def vendor(code="ODOO-1-42", name="Acme Steel"):
 
 
 def invoice(external_id="ODOO-1-1001", vendor_code="ODOO-1-42", amount=1250.0):
+    """The simulator tests' invoice, as the client sends a bill."""
     return {
+        **simulator_invoice("0042", amount, vendor_code),
         "ExternalInvoiceId": external_id,
-        "Number": "INV-0042",
-        "InvoiceDate": "2026-11-20",
         "InvoiceDueDate": "2026-12-20",
-        "GrossAmount": amount,
-        "Currency": "USD",
-        "BuyerVendor": {"VendorExternalSystemID": vendor_code},
         "Distributions": [{"Amount": amount, "Description": "Steel plate"}],
     }
 
@@ -49,29 +47,29 @@ class ClientCase(SimulatorCase):
         self.addCleanup(client.close)
         return client
 
+    def tokens_for_two_sends(self, between=None, codes=("ODOO-1-1", "ODOO-1-1")):
+        """Two vendors sent by one client, ``between(client)`` done in between: the
+        tokens it fetched."""
+        client = self.client()
+        first, second = codes
+        client.put_vendor(first, vendor(first))
+        if between:
+            between(client)
+        client.put_vendor(second, vendor(second))
+        return self.simulator.count("POST", TOKEN)
+
 
 class TestClientTokens(ClientCase):
     def test_token_reused_within_its_lifetime(self):
-        client = self.client()
-        client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
-        client.put_vendor("ODOO-1-2", vendor("ODOO-1-2"))
-        self.assertEqual(self.simulator.count("POST", TOKEN), 1)
+        self.assertEqual(self.tokens_for_two_sends(codes=("ODOO-1-1", "ODOO-1-2")), 1)
         self.assertEqual(self.simulator.count("PUT", API + "/vendors/*"), 2)
 
     def test_new_cycle_fetches_a_new_token(self):
-        client = self.client()
-        client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
-        client.start_cycle()
-        client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
-        self.assertEqual(self.simulator.count("POST", TOKEN), 2)
+        self.assertEqual(self.tokens_for_two_sends(lambda client: client.start_cycle()), 2)
 
     def test_token_renewed_when_less_than_a_minute_remains(self):
         self.simulator.set_token_ttl(61)  # valid, but inside the 60 s margin after 1 s
-        client = self.client()
-        client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
-        time.sleep(1.1)
-        client.put_vendor("ODOO-1-1", vendor("ODOO-1-1"))
-        self.assertEqual(self.simulator.count("POST", TOKEN), 2)
+        self.assertEqual(self.tokens_for_two_sends(lambda _client: time.sleep(1.1)), 2)
         self.assertEqual(self.simulator.count("PUT", API + "/vendors/ODOO-1-1"), 2)
 
     def test_expired_token_answered_401_gets_one_renewal_and_one_retry(self):
@@ -380,20 +378,17 @@ class TestClientData(ClientCase):
         self.api.put_purchase_order("P00017", order)
         self.assertEqual(len(self.simulator.purchase_orders(COMPANY_ID)), 1)
 
+    def page_of_one(self, item, next_path, **paging):
+        """Page 1 of ``item`` alone, its ``next`` link to ``next_path``, ``paging`` besides."""
+        link = {"Rel": "next", "Href": self.simulator.api_url + next_path}
+        return {
+            "Items": [item],
+            "Paging": {"PageNumber": 1, "PageSize": 1, **paging, "Links": [link]},
+        }
+
     def test_paging_stops_at_the_last_page_whatever_the_links_say(self):
         item = {"PaymentId": "PAY-1", "LastModifiedDate": "2026-11-24T10:00:00Z"}
-        endless = {
-            "Items": [item],
-            "Paging": {
-                "PageNumber": 1,
-                "PageSize": 1,
-                "Pages": 1,
-                "TotalItems": 1,
-                "Links": [
-                    {"Rel": "next", "Href": self.simulator.api_url + "/payments?pageNumber=2"}
-                ],
-            },
-        }
+        endless = self.page_of_one(item, "/payments?pageNumber=2", Pages=1, TotalItems=1)
         self.simulator.answer_next(50, body=endless, path="/payments")
         since = datetime.datetime(2026, 11, 24, 9)
         items = list(self.api.iter_payments(since, since + datetime.timedelta(days=1)))
@@ -404,14 +399,7 @@ class TestClientData(ClientCase):
         """A server that ignores the page asked for (no ``Pages``, always a
         next link) is stopped at its first repeated page, not 1,000 later."""
         item = {"PaymentId": "PAY-1", "LastModifiedDate": "2026-11-24T10:00:00Z"}
-        same = {
-            "Items": [item],
-            "Paging": {
-                "PageNumber": 1,
-                "PageSize": 1,
-                "Links": [{"Rel": "next", "Href": self.simulator.api_url + "/payments"}],
-            },
-        }
+        same = self.page_of_one(item, "/payments")
         self.simulator.answer_next(50, body=same, path="/payments")
         since = datetime.datetime(2026, 11, 24, 9)
         with self.assertRaisesRegex(InvalidResponseError, "the same page"):

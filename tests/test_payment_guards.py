@@ -6,7 +6,7 @@ it in AvidXchange undoes it here, through the next payment import."""
 import logging
 
 from odoo.exceptions import RedirectWarning, UserError, ValidationError
-from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, tagged
 from odoo.tests.common import JsonRpcException
 
 from .common import EnterpriseMode, PaymentCase
@@ -19,15 +19,8 @@ class TestPaymentGuards(PaymentCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        company = cls.env.company
         # an accountant (Accounting: Administrator) who is nothing in AvidXchange
-        cls.accountant = new_test_user(
-            cls.env,
-            login="avx_payment_accountant",
-            groups="base.group_user,account.group_account_manager",
-            company_id=company.id,
-            company_ids=[company.id],
-        )
+        cls.accountant = cls.company_user("avx_payment_accountant", "account.group_account_manager")
         cls.cash_journal = cls.company_data["default_journal_cash"]
         cls.eur = cls.env.ref("base.EUR")
 
@@ -355,13 +348,7 @@ class TestPaymentGuardsOverRpc(PaymentCase, HttpCase):
         )
 
     def test_refused_over_rpc_until_released(self):
-        accountant = new_test_user(
-            self.env,
-            login="avx_rpc_accountant",
-            groups="base.group_user,account.group_account_manager",
-            company_id=self.env.company.id,
-            company_ids=self.env.company.ids,
-        )
+        accountant = self.company_user("avx_rpc_accountant", "account.group_account_manager")
         bill = self.exported_bill(90.0)
         report = self.pay((bill, 90.0))
         self.run_stream("payment")

@@ -109,9 +109,7 @@ class TestPaymentImport(PaymentCase):
         self.assertEqual(abs(write_off.balance), 5.0)
 
     def test_the_same_report_twice_posts_once(self):
-        bill = self.exported_bill(80.0)
-        report = self.pay((bill, 80.0))
-        self.run_stream("payment")
+        bill, report = self.imported_payment(80.0)
         self.simulator.report_again(report["PaymentId"])
         self.stream("payment").mark = False  # read the whole history again too
         self.run_stream("payment")
@@ -119,9 +117,7 @@ class TestPaymentImport(PaymentCase):
         self.assertEqual(len(bill.matched_payment_ids), 1)
 
     def test_cleared_after_issued_posts_nothing_new(self):
-        bill = self.exported_bill(80.0)
-        report = self.pay((bill, 80.0))
-        self.run_stream("payment")
+        _bill, report = self.imported_payment(80.0)
         self.simulator.clear_payment(report["PaymentId"])
         self.run_stream("payment")
         payment = self.imported(report)

@@ -2,7 +2,7 @@
 and a cleared check's image on the Odoo payment."""
 
 from odoo.exceptions import UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import PaymentCase
 
@@ -37,13 +37,7 @@ class TestPaymentProof(PaymentCase):
     def test_the_status_history_is_a_timeline_for_a_clerk(self):
         _bill, report = self.cleared_check()
         self.run_stream("payment")
-        clerk = new_test_user(
-            self.env,
-            login="avx_proof_clerk",
-            groups="base.group_user,account_avidxchange.group_avidxchange_user",
-            company_id=self.env.company.id,
-            company_ids=self.env.company.ids,
-        )
+        clerk = self.company_user("avx_proof_clerk", "account_avidxchange.group_avidxchange_user")
         payment = self.imported(report).with_user(clerk)
         action = payment.action_fetch_proof()
         self.assertEqual(action["params"]["type"], "success")

@@ -6,6 +6,25 @@ from odoo.tests import tagged
 
 from .common import PaymentCase
 
+# What a payment that needs attention says, by the PaymentId of a hostile report.
+HOSTILE_REPORT_WORDS = {
+    "NEGATIVE": "Amount is negative (-50.00)",
+    "OVERPAID": "Discount is negative",
+    "NAN": "not a finite number",
+    "TEXT": "not a number: '12abc'",
+    "STRINGSTATUS": "is not an object with a Description",
+    "UNKNOWN": "status 'Teleported', which this connector does not know",
+    "NOINVOICE": "names no invoice",
+    "HUGE": "out of range",
+    "ENORMOUS": "out of range",
+    "YEARONE": "is not a UTC timestamp",
+    "NUL": "cannot be stored",
+    "SURROGATE": "cannot be stored",
+    "ZERO": "pays nothing",
+    "ZEROLINE": "Invoice line 1 pays nothing",
+    "TWOBILLS": "names two different bills",
+}
+
 
 @tagged("post_install", "-at_install")
 class TestPaymentValidation(PaymentCase):
@@ -14,6 +33,12 @@ class TestPaymentValidation(PaymentCase):
         self.assertEqual(payment.state, "error", payment_id)
         self.assertFalse(payment.odoo_payment_ids, payment_id)
         return payment.error_message
+
+    def assert_attention(self, payment_ids):
+        """Each of ``payment_ids`` needs attention and says why (HOSTILE_REPORT_WORDS)."""
+        for payment_id in payment_ids:
+            with self.subTest(payment_id=payment_id):
+                self.assertIn(HOSTILE_REPORT_WORDS[payment_id], self.attention(payment_id))
 
     def attention_of(self, report):
         """The words of a payment that needs attention (posted or not)."""
@@ -70,17 +95,7 @@ class TestPaymentValidation(PaymentCase):
         self.assertEqual(self.imported(good).state, "posted")
         self.assertEqual(good_bill.amount_residual, 0.0)
         self.assertEqual(bill.amount_residual, 100.0)
-        expected = {
-            "NEGATIVE": "Amount is negative (-50.00)",
-            "OVERPAID": "Discount is negative",
-            "NAN": "not a finite number",
-            "TEXT": "not a number: '12abc'",
-            "STRINGSTATUS": "is not an object with a Description",
-            "UNKNOWN": "status 'Teleported', which this connector does not know",
-            "NOINVOICE": "names no invoice",
-        }
-        for payment_id, words in expected.items():
-            self.assertIn(words, self.attention(payment_id))
+        self.assert_attention(hostile)
         nameless = self.exchanges(
             operation="payment", state="failed", res_model="avidxchange.stream"
         )
@@ -120,18 +135,7 @@ class TestPaymentValidation(PaymentCase):
         self.assert_stream_healthy()
         self.assertEqual(self.imported(good).state, "posted")
         self.assertEqual((first.amount_residual, second.amount_residual), (100.0, 50.0))
-        expected = {
-            "HUGE": "out of range",
-            "ENORMOUS": "out of range",
-            "YEARONE": "is not a UTC timestamp",
-            "NUL": "cannot be stored",
-            "SURROGATE": "cannot be stored",
-            "ZERO": "pays nothing",
-            "ZEROLINE": "Invoice line 1 pays nothing",
-            "TWOBILLS": "names two different bills",
-        }
-        for payment_id, words in expected.items():
-            self.assertIn(words, self.attention(payment_id))
+        self.assert_attention(hostile)
 
     def test_a_posted_payment_is_never_registered_twice(self):
         bill = self.exported_bill(1000.0)
@@ -162,9 +166,7 @@ class TestPaymentValidation(PaymentCase):
         self.assertEqual(bill.amount_residual, 0.0)
 
     def test_a_payment_reissued_under_its_id_after_a_void_is_registered_again(self):
-        bill = self.exported_bill(100.0)
-        report = self.pay((bill, 100.0))
-        self.run_stream("payment")
+        bill, report = self.imported_payment(100.0)
         self.simulator.void_payment(report["PaymentId"])
         self.run_stream("payment")
         self.assertEqual(bill.amount_residual, 100.0)

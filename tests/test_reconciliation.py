@@ -4,7 +4,7 @@ AvidXchange and changes nothing on either side."""
 
 from odoo.tests import HttpCase, tagged
 
-from .common import PaymentCase, company_user
+from .common import AP_CLERK_GROUPS, PaymentCase
 
 API = "/avidconnect/v1"
 
@@ -155,11 +155,7 @@ class TestOperationsTour(PaymentCase, HttpCase):
             self.run_stream(kind)
         self.assertEqual(rejected.avidxchange_sync_status, "rejected")
         self.simulator.set_invoice_status(rejected.avidxchange_invoice_id, "Approved")  # unread
-        lead = company_user(
-            self.env,
-            "avx_tour_lead",
-            "account.group_account_invoice,account_avidxchange.group_avidxchange_user",
-        )
+        lead = self.company_user("avx_tour_lead", *AP_CLERK_GROUPS)
         self.assertTrue(lead)
         self.start_tour(
             "/odoo/action-account_avidxchange.avidxchange_overview_action",

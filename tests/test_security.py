@@ -3,7 +3,7 @@
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from .common import AvidxchangeCase, company_user
+from .common import AvidxchangeCase
 
 
 @tagged("post_install", "-at_install")
@@ -11,11 +11,9 @@ class TestSecurity(AvidxchangeCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.ap_clerk = company_user(
-            cls.env, "avx_clerk", "account_avidxchange.group_avidxchange_user"
-        )
-        cls.ap_admin = company_user(
-            cls.env, "avx_admin", "account_avidxchange.group_avidxchange_manager"
+        cls.ap_clerk = cls.company_user("avx_clerk", "account_avidxchange.group_avidxchange_user")
+        cls.ap_admin = cls.company_user(
+            "avx_admin", "account_avidxchange.group_avidxchange_manager"
         )
         cls.backend.action_test_connection()  # leaves exchanges behind
         cls.other = cls.setup_other_company()

@@ -5,22 +5,15 @@ if it does not, they pass or fail for the wrong reason. These tests pin down wha
 client tests do not reach: tokens and routing, the validation of bodies and query
 parameters, paging and modification windows, the invoice and payment lifecycle that
 tests drive by hand (credit memos included), the sub-resources (attachments, payment
-history, cleared check images), per-company isolation, auto-advance, the ``/_sim``
-admin API and the ``python -m simulator`` command. They bypass the client on purpose, so that a bug
-in one cannot hide a bug in the other.
+history, cleared check images) and per-company isolation. They bypass the client on
+purpose, so that a bug in one cannot hide a bug in the other. The simulator's own tools
+(the ``/_sim`` admin API, faults, auto-advance, ``python -m simulator``) are tested
+without Odoo in ``simulator/tests``.
 """
 
 import base64
 import io
 import json
-import pathlib
-import queue
-import signal
-import socket
-import subprocess
-import sys
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
@@ -28,11 +21,10 @@ import requests
 
 from odoo.tools.pdf import PdfReader
 
-from ..simulator import AvidSimulator
+from ..simulator.tests.common import ApiMixin, detail, get_token, invoice, vendor
 from ..simulator.validation import MAX_ATTACHMENT_BYTES
-from .common import CLIENT_ID, CLIENT_SECRET, COMPANY_ID, SimulatorCase
+from .common import CLIENT_SECRET, COMPANY_ID, SimulatorCase
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the simulator's LastModifiedDate
 OTHER_CLIENT, OTHER_SECRET, OTHER_COMPANY = "other-client", "other-secret", "AVX-COMPANY-2"
 DEFAULT_GL_POSTING = {"GroupName": "Accounting Codes", "EnterpriseCodeValue": "101200"}
@@ -46,28 +38,6 @@ def parse_timestamp(text):
     return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
 
 
-def get_token(base_url, client_id=CLIENT_ID, secret=CLIENT_SECRET, grant="client_credentials"):
-    return requests.post(
-        base_url + "/token", auth=(client_id, secret), data={"grant_type": grant}, timeout=10
-    )
-
-
-def vendor(code="V-1", name="Acme"):
-    return {"ExternalVendorCode": code, "Name": name, "Address": {"Line1": "1 Main"}}
-
-
-def invoice(number, amount=100.0, vendor_code="V-1"):
-    return {
-        "ExternalInvoiceId": f"EXT-{number}",
-        "Number": f"INV-{number}",
-        "InvoiceDate": "2026-11-20",
-        "GrossAmount": amount,
-        "Currency": "USD",
-        "BuyerVendor": {"VendorExternalSystemID": vendor_code},
-        "Distributions": [{"Amount": amount, "Description": "Goods"}],
-    }
-
-
 def credit_memo(number, amount=30.0, vendor_code="V-1"):
     return {
         **invoice(number, amount, vendor_code),
@@ -77,56 +47,16 @@ def credit_memo(number, amount=30.0, vendor_code="V-1"):
     }
 
 
-def detail(answer):
-    return answer.json()["exception"]["detail"]
-
-
-class ApiSession(requests.Session):
-    """A session on the data API: a fresh token and the company header; paths are
-    relative to the API prefix (absolute URLs, such as paging links, pass as they are)."""
-
-    def __init__(self, simulator, client_id=CLIENT_ID, secret=CLIENT_SECRET, company=COMPANY_ID):
-        super().__init__()
-        self.api_url = simulator.api_url
-        answer = get_token(simulator.base_url, client_id, secret)
-        answer.raise_for_status()
-        self.token = answer.json()["access_token"]
-        self.headers.update(
-            {
-                "Authorization": f"Bearer {self.token}",
-                "X-Avid-Company-Id": company,
-                "Accept": "application/json",
-            }
-        )
-
-    def request(self, method, url, *args, **kwargs):
-        kwargs.setdefault("timeout", 10)
-        if url.startswith("/"):
-            url = self.api_url + url
-        return super().request(method, url, *args, **kwargs)
-
-
-class ApiCase(SimulatorCase):
+class ApiCase(ApiMixin, SimulatorCase):
     """``self.api`` is a session for the default client; the request log starts empty."""
 
-    def setUp(self):
-        super().setUp()
-        self.api = self.session()
-        self.simulator.clear_requests()
-
-    def session(self, **options):
-        session = ApiSession(self.simulator, **options)
-        self.addCleanup(session.close)
-        return session
-
-    def add_vendor(self, code="V-1", api=None):
-        answer = (api or self.api).put(f"/vendors/{code}", json=vendor(code))
-        self.assertEqual(answer.status_code, 201, answer.text)
-
-    def add_invoice(self, number, amount=100.0, api=None):
-        answer = (api or self.api).post("/invoices", json=invoice(number, amount))
-        self.assertEqual(answer.status_code, 201, answer.text)
-        return answer.json()["Id"]
+    def assert_refused(self, method, path, cases):
+        """Each ``(body, expected)`` of ``cases`` sent to ``path`` is a 422 saying ``expected``."""
+        for body, expected in cases:
+            with self.subTest(expected=expected, body=body):
+                answer = self.api.request(method, path, json=body)
+                self.assertEqual(answer.status_code, 422)
+                self.assertIn(expected, detail(answer))
 
 
 class TestSimulatorAuth(ApiCase):
@@ -281,11 +211,7 @@ class TestSimulatorValidation(ApiCase):
             ({**vendor(), "Website": False}, "Website: must not be false"),
             (vendor("V-2"), "'V-2' does not match the path 'V-1'"),
         ]
-        for body, expected in cases:
-            with self.subTest(expected=expected):
-                answer = self.api.put("/vendors/V-1", json=body)
-                self.assertEqual(answer.status_code, 422)
-                self.assertIn(expected, detail(answer))
+        self.assert_refused("PUT", "/vendors/V-1", cases)
         self.assertEqual(self.simulator.vendors(), [])
 
     def test_invoice_is_received(self):
@@ -319,11 +245,7 @@ class TestSimulatorValidation(ApiCase):
             (text_line, "Distributions[0].Amount: must be a JSON number"),
             ({**invoice(6), "Distributions": []}, "Distributions: must not be empty"),
         ]
-        for body, expected in cases:
-            with self.subTest(expected=expected):
-                answer = self.api.post("/invoices", json=body)
-                self.assertEqual(answer.status_code, 422)
-                self.assertIn(expected, detail(answer))
+        self.assert_refused("POST", "/invoices", cases)
         self.assertEqual(self.simulator.invoices(), [])
 
     def test_distributions_may_differ_by_one_cent(self):
@@ -539,11 +461,7 @@ class TestSimulatorAttachments(ApiCase):
             ({**attachment(), "Content": "é"}, "Content: must be base64"),
             ([attachment()], "body: must be a JSON object"),
         ]
-        for body, expected in cases:
-            with self.subTest(expected=expected, body=body):
-                answer = self.api.post(self.path, json=body)
-                self.assertEqual(answer.status_code, 422)
-                self.assertIn(expected, detail(answer))
+        self.assert_refused("POST", self.path, cases)
         self.assertEqual(self.simulator.attachments(self.invoice_id), [])
 
     def test_more_than_ten_megabytes_is_413(self):
@@ -789,11 +707,7 @@ class TestSimulatorCreditMemos(ApiCase):
             (negative, "GrossAmount: a credit memo is sent with positive amounts"),
             (credit_memo(2, 0.0), "GrossAmount: a credit memo is sent with positive amounts"),
         ]
-        for body, expected in cases:
-            with self.subTest(expected=expected):
-                answer = self.api.post("/invoices", json=body)
-                self.assertEqual(answer.status_code, 422)
-                self.assertIn(expected, detail(answer))
+        self.assert_refused("POST", "/invoices", cases)
         self.assertEqual(len(self.simulator.invoices()), 2)
 
     def test_a_payment_consumes_the_credit(self):
@@ -1046,121 +960,6 @@ class TestSimulatorCheckImages(ApiCase):
         self.assertEqual(requests.get(self.simulator.api_url + path, timeout=10).status_code, 401)
 
 
-class TestSimulatorFaults(ApiCase):
-    """Fault matching and the shape of faulty answers (the client tests cover reactions)."""
-
-    def test_throttling_answer(self):
-        self.simulator.fail_next(status=429, retry_after=1.5, path="/payments")
-        self.assertEqual(self.api.get("/ping").status_code, 200)  # other paths pass
-        throttled = self.api.get("/payments")
-        self.assertEqual(throttled.status_code, 429)
-        self.assertEqual(throttled.headers["Retry-After"], "2")  # whole seconds, rounded up
-        self.assertEqual(throttled.json()["code"], "900800")
-        self.assertEqual(self.api.get("/payments").status_code, 200)  # used up
-        faults = [entry["fault"] for entry in self.simulator.requests("GET", "/payments")]
-        self.assertEqual(faults, ["fail", None])
-
-    def test_count_and_method_filter(self):
-        self.simulator.fail_next(n=2, status=503, method="POST")
-        self.assertEqual(self.api.get("/ping").status_code, 200)
-        statuses = [self.api.post("/invoices", json={}).status_code for _ in range(3)]
-        self.assertEqual(statuses, [503, 503, 422])
-        self.assertEqual(self.simulator.pending_faults(), [])
-
-    def test_token_requests_take_faults_too(self):
-        self.simulator.fail_next(status=502, body="Bad gateway", path="/token")
-        answer = get_token(self.simulator.base_url)
-        self.assertEqual((answer.status_code, answer.text), (502, "Bad gateway"))
-        self.assertEqual(answer.headers["Content-Type"], "text/plain")
-        self.assertEqual(get_token(self.simulator.base_url).status_code, 200)
-
-    def test_fault_status_must_be_an_error(self):
-        with self.assertRaisesRegex(ValueError, "HTTP error status"):
-            self.simulator.fail_next(status=200)
-
-    def test_count_by_exact_path_or_prefix(self):
-        self.add_vendor()
-        self.simulator.pay([{"invoice_id": self.add_invoice(1)}])
-        self.api.get("/payments")
-        self.api.get("/payments/PAY-1")
-        self.api.get("/payments", params={"pageSize": 1})
-        self.assertEqual(self.simulator.count("GET", "/payments"), 2)  # query not in the path
-        self.assertEqual(self.simulator.count("GET", "/payments*"), 3)
-        self.assertEqual(self.simulator.count(path="/avidconnect/v1/*"), 5)
-        self.assertEqual(self.simulator.count("POST"), 1)
-
-
-class TestSimulatorAdmin(ApiCase):
-    """``/_sim/<action>``: the control methods over HTTP, for tools that cannot import them."""
-
-    def admin_post(self, action, body=None):
-        url = f"{self.simulator.base_url}/_sim/{action}"
-        if isinstance(body, bytes):
-            return requests.post(url, data=body, timeout=10)
-        return requests.post(url, json=body, timeout=10)
-
-    def admin_get(self, action, **params):
-        url = f"{self.simulator.base_url}/_sim/{action}"
-        return requests.get(url, params=params, timeout=10)
-
-    def test_actions_take_json_keyword_arguments(self):
-        self.add_vendor()
-        invoice_id = self.add_invoice(1, 100.0)
-        approved = self.admin_post("approve_invoice", {"invoice_id": invoice_id})
-        self.assertEqual(approved.status_code, 200)
-        self.assertEqual(approved.json()["result"]["Status"], "Approved")
-        allocations = [{"invoice_id": invoice_id, "amount": 60.0}]
-        paid = self.admin_post("pay", {"allocations": allocations, "method": "ACH"})
-        self.assertEqual(paid.status_code, 200)
-        self.assertEqual(paid.json()["result"]["PaymentMethod"]["Description"], "ACH")
-        self.assertEqual(self.simulator.get_invoice(invoice_id)["Balance"], 40.0)
-
-    def test_read_only_actions_answer_get(self):
-        self.api.get("/ping")
-        self.api.get("/payments")
-        logged = self.admin_get("requests", path="/payments*")
-        self.assertEqual(logged.status_code, 200)
-        self.assertEqual([e["path"] for e in logged.json()["result"]], ["/avidconnect/v1/payments"])
-        self.assertEqual(self.admin_get("count", method="GET").json(), {"result": 2})
-        self.assertEqual(self.admin_get("get_invoice", invoice_id="INV-9").json(), {"result": None})
-        self.assertEqual(self.simulator.count(), 2)  # admin calls are not logged
-
-    def test_reset(self):
-        self.add_vendor()
-        self.simulator.fail_next(status=503, path="/vendors")
-        answer = requests.post(f"{self.simulator.base_url}/_sim/reset", timeout=10)  # no body
-        self.assertEqual((answer.status_code, answer.json()), (200, {"result": None}))
-        self.assertEqual(self.simulator.vendors(), [])
-        self.assertEqual(self.simulator.pending_faults(), [])
-        self.assertEqual(self.simulator.count(), 0)
-        self.assertEqual(self.api.get("/vendors/V-1").status_code, 404)  # the token lives on
-
-    def test_errors(self):
-        cases = [
-            ("nothing", None, 404, "Unknown simulator action 'nothing'"),
-            ("_state", None, 404, "Unknown simulator action '_state'"),
-            ("approve_invoice", {"invoice_id": "INV-404"}, 404, "Unknown invoice INV-404"),
-            ("approve_invoice", {"invoice": "INV-1"}, 400, "unexpected keyword argument"),
-            ("fail_next", {"status": 200}, 400, "HTTP error status"),
-            ("reset", b"[1]", 400, "must be a JSON object"),
-            ("reset", b"{", 400, "Malformed JSON body"),
-        ]
-        for action, body, status, expected in cases:
-            with self.subTest(action=action, body=body):
-                answer = self.admin_post(action, body)
-                self.assertEqual(answer.status_code, status)
-                self.assertIn(expected, detail(answer))
-        self.assertEqual(self.admin_get("reset").status_code, 405)  # changes state: POST only
-        put = requests.put(f"{self.simulator.base_url}/_sim/requests", timeout=10)
-        self.assertEqual(put.status_code, 405)
-
-    def test_admin_calls_do_not_consume_faults(self):
-        self.simulator.fail_next(status=503)
-        pending = self.admin_get("pending_faults")
-        self.assertEqual(len(pending.json()["result"]), 1)
-        self.assertEqual(self.api.get("/ping").status_code, 503)
-
-
 class TestSimulatorCompanies(ApiCase):
     """Two clients for two companies: each sees its own records only."""
 
@@ -1221,104 +1020,3 @@ class TestSimulatorCompanies(ApiCase):
         with self.assertRaisesRegex(ValueError, "must belong to one company"):
             self.simulator.pay(allocations)
         self.assertEqual(self.simulator.payments(), [])
-
-
-class TestSimulatorAutoAdvance(ApiCase):
-    """Received invoices get approved, then paid, by a step or by the background thread."""
-
-    def test_each_step_moves_invoices_one_status_on(self):
-        self.add_vendor()
-        first, second = self.add_invoice(1, 100.0), self.add_invoice(2, 50.0)
-        self.assertEqual(self.simulator.advance(), {"approved": [first, second], "paid": []})
-        self.assertEqual(self.simulator.advance(), {"approved": [], "paid": ["PAY-1", "PAY-2"]})
-        self.assertEqual(self.simulator.advance(), {"approved": [], "paid": []})
-        methods = [p["PaymentMethod"]["Description"] for p in self.simulator.payments()]
-        self.assertEqual(methods, ["Check", "ACH"])
-        self.assertEqual(self.simulator.get_invoice(second)["Status"], "Paid")
-
-    def test_young_invoices_wait(self):
-        self.add_vendor()
-        self.add_invoice(1)
-        self.assertEqual(self.simulator.advance(min_age=60), {"approved": [], "paid": []})
-
-    def test_background_thread_approves_then_pays(self):
-        simulator = AvidSimulator(
-            auto_advance=0.2,
-            client_id=CLIENT_ID,
-            client_secret=CLIENT_SECRET,
-            company_id=COMPANY_ID,
-        ).start()
-        self.addCleanup(simulator.stop)
-        api = ApiSession(simulator)
-        self.addCleanup(api.close)
-        self.add_vendor(api=api)
-        invoice_id = self.add_invoice(1, 100.0, api=api)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and simulator.get_invoice(invoice_id)["Status"] != "Paid":
-            time.sleep(0.05)
-        found = api.get(f"/invoices/{invoice_id}").json()
-        self.assertEqual((found["Status"], found["Balance"]), ("Paid", 0.0))
-        payments = simulator.payments()
-        self.assertEqual(len(payments), 1)
-        self.assertEqual(payments[0]["Invoices"][0]["Id"], invoice_id)
-        self.assertEqual((payments[0]["Amount"], payments[0]["CheckNumber"]), (100.0, "100001"))
-
-
-class TestSimulatorCommandLine(SimulatorCase):
-    """``python -m simulator`` serves in the foreground and stops cleanly on SIGTERM."""
-
-    def start(self, *args):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "simulator", *args],
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        lines = queue.Queue()
-
-        def pump():
-            for line in process.stdout:
-                lines.put(line)
-            lines.put(None)  # end of output
-
-        reader = threading.Thread(target=pump, daemon=True)
-        reader.start()
-
-        def reap():
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=10)
-            reader.join(timeout=10)
-            process.stdout.close()
-
-        self.addCleanup(reap)
-        return process, lines
-
-    @staticmethod
-    def next_line(lines, timeout=10):
-        try:
-            return lines.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def test_serves_until_sigterm(self):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        base_url = f"http://127.0.0.1:{port}"
-        process, lines = self.start("--port", str(port), "--client-secret", "cli-secret")
-        self.assertEqual(self.next_line(lines), f"AvidXchange simulator on {base_url}\n")
-        answer = get_token(base_url, client_id="odoo-demo", secret="cli-secret")
-        self.assertEqual(answer.status_code, 200)
-        self.assertEqual(answer.json()["token_type"], "Bearer")
-        process.send_signal(signal.SIGTERM)
-        self.assertEqual(process.wait(timeout=10), 0)
-        rest = list(iter(lambda: self.next_line(lines), None))
-        expected = [
-            f"  token URL  {base_url}/token\n",
-            f"  API URL    {base_url}/avidconnect/v1\n",
-            "  client id  odoo-demo   company id  AVX-DEMO\n",
-            "AvidXchange simulator stopped\n",
-        ]
-        self.assertEqual(rest, expected)
