@@ -21,23 +21,32 @@ class AccountMove(models.Model):
     # one connection, so a bill has one link at most.
     avidxchange_state = fields.Selection(
         LINK_STATES,
-        string="AvidXchange Export",
+        string="AvidXchange Export Status",
         compute="_compute_avidxchange_state",
         store=True,
         index="btree_not_null",
     )
     avidxchange_status = fields.Selection(
         INVOICE_STATUSES,
-        string="AvidXchange Status",
+        string="AvidXchange Approval Status",
         compute="_compute_avidxchange_state",
         store=True,
     )
+    # The link's own values, read as the user (who may not see the link).
     avidxchange_invoice_id = fields.Char(
-        string="AvidXchange Invoice ID", compute="_compute_avidxchange_link"
+        string="AvidXchange Invoice ID",
+        related="avidxchange_link_ids.avidxchange_id",
+        compute_sudo=False,
     )
-    avidxchange_error = fields.Text(string="AvidXchange Error", compute="_compute_avidxchange_link")
+    avidxchange_error = fields.Text(
+        string="AvidXchange Error",
+        related="avidxchange_link_ids.error_message",
+        compute_sudo=False,
+    )
     avidxchange_rejection_reason = fields.Text(
-        string="Rejection Reason", compute="_compute_avidxchange_link"
+        string="Rejection Reason",
+        related="avidxchange_link_ids.rejection_reason",
+        compute_sudo=False,
     )
     avidxchange_exchange_count = fields.Integer(compute="_compute_avidxchange_exchange_count")
     avidxchange_reason = fields.Char(
@@ -64,7 +73,9 @@ class AccountMove(models.Model):
         "amount, date or vendor, or the bill is no longer posted.",
     )
     avidxchange_changes = fields.Char(
-        string="Changed Since Export", compute="_compute_avidxchange_link"
+        string="Changed Since Export",
+        related="avidxchange_link_ids.changes",
+        compute_sudo=False,
     )
 
     @api.depends(
@@ -97,20 +108,6 @@ class AccountMove(models.Model):
         if link.state == "pending":
             return "waiting"
         return BILL_STATUS_OF_INVOICE.get(link.avidxchange_status, "sent")
-
-    @api.depends(
-        "avidxchange_link_ids.avidxchange_id",
-        "avidxchange_link_ids.error_message",
-        "avidxchange_link_ids.changes",
-        "avidxchange_link_ids.rejection_reason",
-    )
-    def _compute_avidxchange_link(self):
-        for move in self:
-            link = move.avidxchange_link_ids[:1]
-            move.avidxchange_rejection_reason = link.rejection_reason
-            move.avidxchange_invoice_id = link.avidxchange_id
-            move.avidxchange_error = link.error_message
-            move.avidxchange_changes = link.changes
 
     @api.depends("state", "payment_state", "invoice_date", "partner_id", "avidxchange_link_ids")
     @api.depends_context("company")

@@ -1,10 +1,13 @@
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.fields import Domain
 from odoo.tools import format_amount, format_date
 
 from .. import const
+from ..tools import bill_payload
 from ..tools.exceptions import (
     AuthenticationError,
     AvidXchangeError,
@@ -14,10 +17,11 @@ from ..tools.exceptions import (
 )
 from ..tools.locks import create_unless_taken, lock_available
 from ..tools.notify import notification
-from ..tools.payload import add_up_to, compact, money
-from ..tools.payment_report import read_money
 from ..tools.redaction import storable
 from ..tools.states import INVOICE_STATUSES
+
+# What goes to AvidXchange: vendor bills, and credit notes as credit memos.
+BILL_TYPES = tuple(const.INVOICE_TYPES)
 
 
 class AvidxchangeInvoiceLink(models.Model):
@@ -35,6 +39,7 @@ class AvidxchangeInvoiceLink(models.Model):
     _order = "id desc"
     _rec_name = "move_id"
     _avidxchange_record_field = "move_id"
+    _avidxchange_external_id_field = "external_invoice_id"
 
     move_id = fields.Many2one(
         "account.move", string="Bill", required=True, ondelete="cascade", index=True
@@ -45,7 +50,7 @@ class AvidxchangeInvoiceLink(models.Model):
     )
     avidxchange_id = fields.Char(string="AvidXchange ID", readonly=True, copy=False, index=True)
     avidxchange_status = fields.Selection(
-        INVOICE_STATUSES, string="AvidXchange Status", readonly=True, copy=False
+        INVOICE_STATUSES, string="Approval Status", readonly=True, copy=False
     )
     # What AvidXchange was sent, to tell what changed since (see ``changes``).
     exported_amount = fields.Float(string="Amount Sent", readonly=True, copy=False)
@@ -155,16 +160,6 @@ class AvidxchangeInvoiceLink(models.Model):
                     )
                 )
             link.changes = "; ".join(changes) or False
-
-    # === CRUD METHODS === #
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if not vals.get("external_invoice_id"):
-                backend = self.env["avidxchange.backend"].browse(vals["backend_id"])
-                vals["external_invoice_id"] = backend._external_id(vals["move_id"])
-        return super().create(vals_list)
 
     # === BUSINESS METHODS === #
 
@@ -280,18 +275,18 @@ class AvidxchangeInvoiceLink(models.Model):
         AvidXchange, or cancel or credit the bill in Odoo); that is done when
         the invoice is approved again or voided, or the bill cancelled."""
         reports = {
-            invoice["Id"]: invoice
+            invoice[const.ANSWER_ID_KEY]: invoice
             for invoice in invoices
             if isinstance(invoice, dict)
-            and isinstance(invoice.get("Id"), str)
-            and invoice.get("Status") in const.INVOICE_STATUSES
+            and isinstance(invoice.get(const.ANSWER_ID_KEY), str)
+            and invoice.get(const.ANSWER_STATUS_KEY) in const.INVOICE_STATUSES
         }
         links = self.sudo().search(
             [("backend_id", "=", backend.id), ("avidxchange_id", "in", list(reports))]
         )
         for link in links:
             report = reports[link.avidxchange_id]
-            status, reason = report["Status"], False
+            status, reason = report[const.ANSWER_STATUS_KEY], False
             if status in const.INVOICE_STATUSES_RELEASED:
                 reason = storable(
                     report.get(const.REJECTION_REASON_KEY), const.REJECTION_REASON_MAX_CHARS
@@ -334,7 +329,7 @@ class AvidxchangeInvoiceLink(models.Model):
             body = self.env._("AvidXchange status: %s.", label)
         bill._message_log(body=body)
 
-    def _export(self, client):
+    def _avidxchange_send_with(self, client):
         """Submit each bill (its GL codes, vendor and purchase orders first);
         mark it exported or in error. Returns the bills left waiting: those
         whose vendor or GL codes another stream is sending right now.
@@ -388,12 +383,12 @@ class AvidxchangeInvoiceLink(models.Model):
                 order_links.filtered(lambda o, orders=orders: o.order_id in orders)._export_changed(
                     client
                 )
-                payload = link._prepare_payload(vendor_code)
+                payload = link._avidxchange_payload(vendor_code)
                 submitted = True
                 with client.recording("bill_export", move):
                     answer, known = client.submit_invoice(payload)
                     if known:
-                        link._check_same_bill(client, answer["Id"], payload)
+                        link._check_same_bill(client, answer[const.ANSWER_ID_KEY], payload)
             except (AuthenticationError, RetryableError, AccessError) as error:
                 # Sent, and no answer: AvidXchange may have it (see _holds).
                 link.write(
@@ -414,10 +409,10 @@ class AvidxchangeInvoiceLink(models.Model):
                 link._mark_error(error)
                 link.maybe_received = False  # refused: AvidXchange has not got it
                 continue
-            status = answer.get("Status")
+            status = answer.get(const.ANSWER_STATUS_KEY)
             link._mark_synced(
                 payload,
-                avidxchange_id=answer["Id"],
+                avidxchange_id=answer[const.ANSWER_ID_KEY],
                 avidxchange_status=status if status in const.INVOICE_STATUSES else False,
                 exported_amount=move.amount_total,
                 exported_date=move.invoice_date,
@@ -427,10 +422,13 @@ class AvidxchangeInvoiceLink(models.Model):
             )
             move._message_log(
                 body=self.env._(
-                    "AvidXchange already had this bill: linked to its invoice %s.", answer["Id"]
+                    "AvidXchange already had this bill: linked to its invoice %s.",
+                    answer[const.ANSWER_ID_KEY],
                 )
                 if known
-                else self.env._("Submitted to AvidXchange as invoice %s.", answer["Id"])
+                else self.env._(
+                    "Submitted to AvidXchange as invoice %s.", answer[const.ANSWER_ID_KEY]
+                )
             )
             link._send_image(client)
         return waiting
@@ -518,39 +516,29 @@ class AvidxchangeInvoiceLink(models.Model):
                 )
             ) from None
         self._keep_invoice_url(theirs)
-        amount = read_money(theirs.get("GrossAmount"))
-        vendor = theirs.get("BuyerVendor")
-        vendor = vendor.get("VendorExternalSystemID") if isinstance(vendor, dict) else None
-        ours_vendor = payload["BuyerVendor"]["VendorExternalSystemID"]
-        same = (
-            theirs.get("ExternalInvoiceId") == payload["ExternalInvoiceId"]
-            and amount is not None
-            and abs(amount - payload["GrossAmount"]) < 0.005
-            and vendor == ours_vendor
-            and theirs.get("Currency", payload["Currency"]) == payload["Currency"]
-        )
-        if not same:
-            raise UserError(
-                self.env._(
-                    "AvidXchange already has an invoice under this bill's id %(external_id)s, "
-                    "and it is another bill: AvidXchange's invoice %(id)s is %(their_amount)s "
-                    "from vendor %(their_vendor)s; this bill is %(our_amount)s from vendor "
-                    "%(our_vendor)s. It was not adopted. Is another database sending to the "
-                    "same AvidXchange company?",
-                    external_id=payload["ExternalInvoiceId"],
-                    id=invoice_id,
-                    their_amount=f"{'?' if amount is None else amount} "
-                    f"{theirs.get('Currency') if isinstance(theirs.get('Currency'), str) else ''}",
-                    their_vendor=vendor or "?",
-                    our_amount=f"{payload['GrossAmount']} {payload['Currency']}",
-                    our_vendor=ours_vendor,
-                )
+        if bill_payload.is_invoice_sent(theirs, payload):
+            return
+        amount, vendor, currency = bill_payload.held_invoice(theirs)
+        raise UserError(
+            self.env._(
+                "AvidXchange already has an invoice under this bill's id %(external_id)s, "
+                "and it is another bill: AvidXchange's invoice %(id)s is %(their_amount)s "
+                "from vendor %(their_vendor)s; this bill is %(our_amount)s from vendor "
+                "%(our_vendor)s. It was not adopted. Is another database sending to the "
+                "same AvidXchange company?",
+                external_id=payload["ExternalInvoiceId"],
+                id=invoice_id,
+                their_amount=f"{'?' if amount is None else amount} {currency or ''}",
+                their_vendor=vendor or "?",
+                our_amount=f"{payload['GrossAmount']} {payload['Currency']}",
+                our_vendor=payload[const.INVOICE_VENDOR_KEY][const.INVOICE_VENDOR_CODE_KEY],
             )
+        )
 
     def _keep_invoice_url(self, invoice):
         """Keep AvidXchange's ``InvoiceUrl``, an address the bill's form
         opens: only a web address (http or https, a host), never a script."""
-        url = invoice.get("InvoiceUrl")
+        url = invoice.get(const.INVOICE_URL_KEY)
         if not isinstance(url, str) or len(url) > 2048:
             return False
         parts = urlsplit(url.strip())
@@ -599,9 +587,9 @@ class AvidxchangeInvoiceLink(models.Model):
     def _ensure_vendor(self, vendor_link, client):
         """AvidXchange refuses a bill of an unknown vendor: export it first."""
         self.ensure_one()
-        vendor_link._queue()
+        vendor_link._avidxchange_queue()
         if vendor_link.state == "pending":
-            vendor_link._export(client)
+            vendor_link._avidxchange_send_with(client)
         if vendor_link.state != "synced":
             raise UserError(
                 self.env._("The vendor could not be exported: %s", vendor_link.error_message or "-")
@@ -611,57 +599,118 @@ class AvidxchangeInvoiceLink(models.Model):
     # === PRIVATE HELPERS === #
 
     @api.model
-    def _scope_domain(self, backend, dated=True, companies=None):
-        """The bills ``backend`` exports: posted, open, dated from the
-        connection's start date (unless not ``dated``), of vendors in its
-        scope, in its ``companies`` (``_scope_companies`` when not given)."""
+    def _scope_rules(self, backend, companies=None, dated=True):
+        """The bill scope of ``backend``, one rule a row: ``ScopeRule(code,
+        domain, reason, sendable)``. The bills it sends are those every
+        rule's domain holds for (``_scope_domain``); a bill left out is told
+        the reason of the first rule it fails (``_scope_refusal``); a bill is
+        never sent without the ``sendable`` rules, even one AvidXchange may
+        have (``_check_sendable``). A rule whose domain is a boolean is one of
+        the connection, in no domain. ``companies``: ``_scope_companies()``
+        when not given; not ``dated``: from any date."""
         if companies is None:
-            companies = backend._scope_companies()
-        domain = [
-            ("company_id", "in", companies.ids),
-            ("move_type", "in", ("in_invoice", "in_refund")),  # credit notes as credit memos
-            ("state", "=", "posted"),
-            # Partly paid in Odoo: AvidXchange would pay its full total.
-            ("payment_state", "=", "not_paid"),
+            companies = backend._scope_companies() if backend else backend.company_id
+        start = dated and backend.bill_date_from
+        rules = [
+            ScopeRule(
+                "other_company",
+                [("company_id", "in", companies.ids)],
+                self.env._("The bill's company is not one this AvidXchange connection sends."),
+            ),
+            ScopeRule(
+                "not_a_bill",
+                [("move_type", "in", BILL_TYPES)],  # credit notes as credit memos
+                self.env._("Only vendor bills and credit notes go to AvidXchange."),
+                sendable=True,
+            ),
+            ScopeRule(
+                "draft",
+                [("state", "=", "posted")],
+                self.env._("Only posted bills go to AvidXchange."),
+                sendable=True,
+            ),
+            ScopeRule(
+                "no_connection",
+                bool(backend),
+                self.env._("No AvidXchange connection for this company."),
+            ),
+            ScopeRule(
+                "inactive",
+                backend.state == "active",
+                self.env._("The AvidXchange connection is not active."),
+            ),
+            ScopeRule(
+                "paid",
+                [("payment_state", "not in", ("paid", "in_payment", "reversed"))],
+                self.env._("Paid in Odoo: there is nothing for AvidXchange to pay."),
+                sendable=True,
+            ),
+            ScopeRule(
+                "partly_paid",
+                # AvidXchange would pay its full total.
+                [("payment_state", "=", "not_paid")],
+                self.env._(
+                    "Partly paid in Odoo: AvidXchange would pay its full amount. Register the "
+                    "rest in Odoo, or undo the payment to send the bill."
+                ),
+                sendable=True,
+            ),
         ]
-        if dated and backend.bill_date_from:
-            domain.append(("invoice_date", ">=", backend.bill_date_from))
+        if start:
+            rules.append(
+                ScopeRule(
+                    "dated_before",
+                    [("invoice_date", ">=", start)],
+                    self.env._(
+                        "Dated before %s, when the connection started sending bills.",
+                        start.strftime("%x"),
+                    ),
+                )
+            )
         if backend.vendor_scope == "marked":
-            domain.append(("partner_id.commercial_partner_id.avidxchange_enabled", "=", True))
-        return domain
+            rules.append(
+                ScopeRule(
+                    "vendor_unmarked",
+                    [("partner_id.commercial_partner_id.avidxchange_enabled", "=", True)],
+                    self.env._(
+                        'The vendor is not marked "Pay via AvidXchange": mark it to send its bills.'
+                    ),
+                )
+            )
+        return rules
+
+    @api.model
+    def _scope_domain(self, backend, dated=True, companies=None):
+        """The bills ``backend`` sends (see ``_scope_rules``)."""
+        return Domain.AND(
+            rule.domain
+            for rule in self._scope_rules(backend, companies, dated)
+            if not isinstance(rule.domain, bool)
+        )
 
     @api.model
     def _scope_refusal(self, move):
         """Why ``move``, a vendor bill without a link, does not go to
-        AvidXchange: ``(code, sentence an AP clerk acts on)``. Says in
-        words what ``_scope_domain`` decides. ``"waiting"`` when it goes with
-        the next run of the bill stream."""
-        if move.state != "posted":
-            return "draft", self.env._("Only posted bills go to AvidXchange.")
+        AvidXchange: ``(code, sentence an AP clerk acts on)``, the first rule
+        of ``_scope_rules`` it fails. ``"waiting"`` when it goes with the next
+        run of the bill stream."""
         backend = self.env["avidxchange.backend"]._covering(move.company_id)
-        if not backend:
-            return "no_connection", self.env._("No AvidXchange connection for this company.")
-        if backend.state != "active":
-            return "inactive", self.env._("The AvidXchange connection is not active.")
-        if move.payment_state in ("paid", "in_payment", "reversed"):
-            return "paid", self.env._("Paid in Odoo: there is nothing for AvidXchange to pay.")
-        if move.payment_state != "not_paid":
-            return "partly_paid", self.env._(
-                "Partly paid in Odoo: AvidXchange would pay its full amount. Register the rest "
-                "in Odoo, or undo the payment to send the bill."
-            )
-        start = backend.bill_date_from
-        if start and (not move.invoice_date or move.invoice_date < start):
-            return "dated_before", self.env._(
-                "Dated before %s, when the connection started sending bills.",
-                start.strftime("%x"),
-            )
-        vendor = move.partner_id.commercial_partner_id.with_company(backend.company_id)
-        if backend.vendor_scope == "marked" and not vendor.avidxchange_enabled:
-            return "vendor_unmarked", self.env._(
-                'The vendor is not marked "Pay via AvidXchange": mark it to send its bills.'
-            )
+        failed = _first_failed(
+            move.with_company(backend.company_id),
+            self._scope_rules(backend, companies=move.company_id),
+        )
+        if failed:
+            return failed.code, failed.reason
         return "waiting", self.env._("Goes to AvidXchange with the next bill sync.")
+
+    def _check_sendable(self):
+        """Refuse to build the payload of a bill AvidXchange must not get,
+        whatever its connection's scope (a bill it may have included)."""
+        self.ensure_one()
+        rules = self._scope_rules(self.backend_id, companies=self.move_id.company_id)
+        failed = _first_failed(self.move_id, [rule for rule in rules if rule.sendable])
+        if failed:
+            raise UserError(failed.reason)
 
     def _avidxchange_to_resend(self):
         return self.filtered(lambda link: link.state != "synced")
@@ -679,101 +728,73 @@ class AvidxchangeInvoiceLink(models.Model):
             )
         )
 
-    def _prepare_payload(self, vendor_code):
+    def _avidxchange_payload(self, vendor_code):
         """The bill (or credit note, as a credit memo) as the contract's
-        ``POST /invoices`` body.
+        ``POST /invoices`` body (see ``tools/bill_payload.py``).
 
         Each invoice line is a distribution coded with its account and its
-        analytic accounts (split by its analytic distribution, see
-        ``_distributions``); taxes are distributions of their own, coded with
-        the tax account. Amounts are in the bill's currency and add up to its
-        total.
+        analytic accounts (split by its analytic distribution); taxes are
+        distributions of their own, coded with the tax account. Amounts are
+        in the bill's currency and add up to its total.
         """
         self.ensure_one()
         move = self.move_id
-        if move.state != "posted" or move.move_type not in ("in_invoice", "in_refund"):
-            raise UserError(self.env._("Only posted vendor bills and credit notes are exported."))
+        self._check_sendable()
         if not move.invoice_date:
             raise UserError(self.env._("The bill has no bill date."))
-        if move.payment_state != "not_paid":
-            raise UserError(
-                self.env._(
-                    "Paid or partly paid in Odoo since it was posted: AvidXchange would pay its "
-                    "full amount. It is not sent."
-                )
-            )
-        currency = move.currency_id
         distributions = []
         for line in move.invoice_line_ids.filtered(lambda line: line.display_type == "product"):
-            distributions += self._distributions(line.price_subtotal, line.name, line)
+            distributions += self._line_distributions(line, line.price_subtotal)
         # A credit memo's amounts are positive too: its tax lines are credits.
         sign = -1 if move.move_type == "in_refund" else 1
         for line in move.line_ids.filtered(lambda line: line.display_type == "tax"):
-            distributions += self._distributions(sign * line.amount_currency, line.name, line)
-        distributions = [d for d in distributions if d["Amount"]]
-        total = money(move.amount_total, currency)
-        if distributions:
-            # Rounding each line may leave a cent; the largest line absorbs it.
-            amounts = add_up_to([d["Amount"] for d in distributions], total, currency)
-            for distribution, amount in zip(distributions, amounts, strict=True):
-                distribution["Amount"] = amount
-        return compact(
-            {
-                "ExternalInvoiceId": self.external_invoice_id,
-                "InvoiceType": const.INVOICE_TYPES[move.move_type],
-                "Number": move.ref or move.name,
-                "InvoiceDate": fields.Date.to_string(move.invoice_date),
-                "InvoiceDueDate": fields.Date.to_string(move.invoice_date_due),
-                "GrossAmount": total,
-                "Currency": currency.name,
-                "PONumber": move.invoice_origin,
-                "Memo": move.payment_reference,
-                "BuyerVendor": {"VendorExternalSystemID": vendor_code},
-                "Distributions": distributions,
-            }
+            distributions += self._line_distributions(line, sign * line.amount_currency)
+        return bill_payload.invoice_payload(
+            external_id=self.external_invoice_id,
+            move_type=move.move_type,
+            number=move.ref or move.name,
+            invoice_date=move.invoice_date,
+            due_date=move.invoice_date_due,
+            total=move.amount_total,
+            currency=move.currency_id,
+            vendor_code=vendor_code,
+            distributions=distributions,
+            po_number=move.invoice_origin,
+            memo=move.payment_reference,
         )
 
-    def _distributions(self, amount, description, line):
-        """One invoice line as distributions: coded with its account, and
-        split by its analytic distribution, one distribution per combination
-        of analytic accounts (plans are independent: 60/40 by department and
-        100 to one location make 60 and 40 at that location), the share of
-        the line no plan covers coded with the account alone. Cents are
-        reconciled to the line."""
+    def _line_distributions(self, line, amount):
+        """``line`` (for ``amount``) as distributions: its GL account's code
+        and the codes of its analytic distribution's accounts."""
         AccountLink = self.env["avidxchange.account.link"]
-        currency = line.currency_id
-        account_code = (
+        account_codes = (
             [AccountLink._code_of_account(line.account_id)] if line.account_id.code else []
         )
-        shares = [(100.0, [])]
-        for entries in _analytic_shares(line).values():
-            rest = 100.0 - sum(share for share, _codes in entries)
-            options = entries + ([(rest, [])] if rest > 0.0001 else [])
-            shares = [
-                (share * option / 100.0, codes + option_codes)
-                for share, codes in shares
-                for option, option_codes in options
-            ]
-        shares = [(share, codes) for share, codes in shares if share > 0.0001]
-        spread = sum(share for share, _codes in shares)
-        if spread > 100.0001:  # more than the whole line: in proportion
-            shares = [(share * 100.0 / spread, codes) for share, codes in shares]
-        total = money(amount, currency)
-        amounts = add_up_to(
-            [money(total * share / 100.0, currency) for share, _codes in shares], total, currency
+        return bill_payload.line_distributions(
+            amount,
+            line.name,
+            account_codes,
+            bill_payload.analytic_shares(_analytic_rows(line)),
+            line.currency_id,
         )
-        text = (description or "").strip()[:250] or None
-        return [
-            compact(
-                {
-                    "Amount": part,
-                    "Description": text,
-                    "EnterpriseCodes": account_code
-                    + [AccountLink._code_of_analytic(account) for account in accounts],
-                }
-            )
-            for part, (_share, accounts) in zip(amounts, shares, strict=True)
-        ]
+
+
+class ScopeRule(NamedTuple):
+    """One rule of the bill scope (see ``_scope_rules``)."""
+
+    code: str
+    domain: list | bool
+    reason: str
+    sendable: bool = False
+
+
+def _first_failed(move, rules):
+    """The first of ``rules`` that ``move`` fails, or None."""
+    for rule in rules:
+        holds = rule.domain if isinstance(rule.domain, bool) else move.filtered_domain(rule.domain)
+        if not holds:
+            return rule
+    return None
 
 
 def _analytic_accounts(lines):
@@ -788,23 +809,19 @@ def _analytic_accounts(lines):
     return lines.env["account.analytic.account"].sudo().browse(ids).exists()
 
 
-def _analytic_shares(line):
-    """``{plans: [(percentage, analytic accounts)]}`` of ``line``'s analytic
-    distribution, grouped by the plans its keys cover: each group's
-    percentages add up to 100 at most."""
+def _analytic_rows(line):
+    """``line``'s analytic distribution as ``(percentage, root plans, codes)``
+    rows, for ``bill_payload.analytic_shares``."""
     Analytic = line.env["account.analytic.account"].sudo()  # names are codes, not secrets
-    groups = {}
+    AccountLink = line.env["avidxchange.account.link"]
+    rows = []
     for key, share in (line.analytic_distribution or {}).items():
         accounts = Analytic.browse(int(i) for i in key.split(",") if i.isdigit()).exists()
-        if accounts and share:
-            plans = frozenset(accounts.root_plan_id.ids)
-            groups.setdefault(plans, []).append((float(share), accounts))
-    covered = [plan for plans in groups for plan in plans]
-    if len(covered) != len(set(covered)):
-        # Rows that share a plan (Odoo's rows: "Sales + Project X" 60%, "Ops"
-        # 40%) are not independent: each row is a distribution of its own.
-        groups = {frozenset(): [entry for entries in groups.values() for entry in entries]}
-    return {
-        plans: [(share, list(accounts)) for share, accounts in entries]
-        for plans, entries in groups.items()
-    }
+        rows.append(
+            (
+                share,
+                accounts.root_plan_id.ids,
+                [AccountLink._code_of_analytic(account) for account in accounts],
+            )
+        )
+    return rows
