@@ -11,12 +11,18 @@ from ..tools.states import (
 )
 
 
+def _link_value(field_class, name, string):
+    """The bill's link's ``name``, read as the user (who may not see links)."""
+    return field_class(string, related=f"avidxchange_link_ids.{name}", compute_sudo=False)
+
+
 class AccountMove(models.Model):
     _inherit = "account.move"
 
     avidxchange_link_ids = fields.One2many(
         "avidxchange.invoice.link", "move_id", string="AvidXchange Links"
     )
+    avidxchange_exchange_count = fields.Integer(compute="_compute_avidxchange_exchange_count")
     # Stored, so bill lists filter and group on them natively. A company has
     # one connection, so a bill has one link at most.
     avidxchange_state = fields.Selection(
@@ -32,38 +38,14 @@ class AccountMove(models.Model):
         compute="_compute_avidxchange_state",
         store=True,
     )
-    # The link's own values, read as the user (who may not see the link).
-    avidxchange_invoice_id = fields.Char(
-        string="AvidXchange Invoice ID",
-        related="avidxchange_link_ids.avidxchange_id",
-        compute_sudo=False,
-    )
-    avidxchange_error = fields.Text(
-        string="AvidXchange Error",
-        related="avidxchange_link_ids.error_message",
-        compute_sudo=False,
-    )
-    avidxchange_rejection_reason = fields.Text(
-        string="Rejection Reason",
-        related="avidxchange_link_ids.rejection_reason",
-        compute_sudo=False,
-    )
-    avidxchange_exchange_count = fields.Integer(compute="_compute_avidxchange_exchange_count")
-    avidxchange_reason = fields.Char(
-        string="AvidXchange Scope",
-        compute="_compute_avidxchange_reason",
-        help="Whether this vendor bill goes to AvidXchange, and if not, why and what would "
-        "send it.",
-    )
-    avidxchange_vendor_unmarked = fields.Boolean(compute="_compute_avidxchange_reason")
     avidxchange_sync_status = fields.Selection(
         BILL_SYNC_STATUSES,
         string="AvidXchange",
+        help="Where the bill is with AvidXchange, export and approval together. Not in "
+        "scope: the bill's AvidXchange tab says why.",
         compute="_compute_avidxchange_state",
         store=True,
         index="btree_not_null",
-        help="Where the bill is with AvidXchange, export and approval together. Not in "
-        "scope: the bill's AvidXchange tab says why.",
     )
     avidxchange_changed = fields.Boolean(
         string="Changed Since AvidXchange Export",
@@ -72,11 +54,19 @@ class AccountMove(models.Model):
         help="Released from AvidXchange's hold and changed since: AvidXchange has another "
         "amount, date or vendor, or the bill is no longer posted.",
     )
-    avidxchange_changes = fields.Char(
-        string="Changed Since Export",
-        related="avidxchange_link_ids.changes",
-        compute_sudo=False,
+    avidxchange_changes = _link_value(fields.Char, "changes", "Changed Since Export")
+    avidxchange_invoice_id = _link_value(fields.Char, "avidxchange_id", "AvidXchange Invoice ID")
+    avidxchange_error = _link_value(fields.Text, "error_message", "AvidXchange Error")
+    avidxchange_rejection_reason = _link_value(fields.Text, "rejection_reason", "Rejection Reason")
+    avidxchange_reason = fields.Char(
+        string="AvidXchange Scope",
+        compute="_compute_avidxchange_reason",
+        help="Whether this vendor bill goes to AvidXchange, and if not, why and what would "
+        "send it.",
     )
+    avidxchange_vendor_unmarked = fields.Boolean(compute="_compute_avidxchange_reason")
+
+    # === COMPUTE METHODS === #
 
     @api.depends(
         "move_type",

@@ -22,6 +22,8 @@ from ..tools.states import INVOICE_STATUSES
 
 # What goes to AvidXchange: vendor bills, and credit notes as credit memos.
 BILL_TYPES = tuple(const.INVOICE_TYPES)
+# What the exchanges with AvidXchange write, and only they: never copied.
+ANSWERED = {"readonly": True, "copy": False}
 
 
 class AvidxchangeInvoiceLink(models.Model):
@@ -34,9 +36,8 @@ class AvidxchangeInvoiceLink(models.Model):
     """
 
     _name = "avidxchange.invoice.link"
-    _inherit = ["avidxchange.link.mixin"]
     _description = "AvidXchange Bill Link"
-    _order = "id desc"
+    _inherit = ["avidxchange.link.mixin"]
     _rec_name = "move_id"
     _avidxchange_record_field = "move_id"
     _avidxchange_external_id_field = "external_invoice_id"
@@ -45,55 +46,41 @@ class AvidxchangeInvoiceLink(models.Model):
         "account.move", string="Bill", required=True, ondelete="cascade", index=True
     )
     partner_id = fields.Many2one(related="move_id.partner_id", string="Vendor")
-    external_invoice_id = fields.Char(
-        string="External Invoice ID", required=True, readonly=True, copy=False
-    )
-    avidxchange_id = fields.Char(string="AvidXchange ID", readonly=True, copy=False, index=True)
-    avidxchange_status = fields.Selection(
-        INVOICE_STATUSES, string="Approval Status", readonly=True, copy=False
-    )
+    external_invoice_id = fields.Char(string="External Invoice ID", required=True, **ANSWERED)
+    avidxchange_id = fields.Char(string="AvidXchange ID", index=True, **ANSWERED)
+    avidxchange_status = fields.Selection(INVOICE_STATUSES, string="Approval Status", **ANSWERED)
     # What AvidXchange was sent, to tell what changed since (see ``changes``).
-    exported_amount = fields.Float(string="Amount Sent", readonly=True, copy=False)
-    exported_date = fields.Date(string="Bill Date Sent", readonly=True, copy=False)
-    exported_partner_id = fields.Many2one(
-        "res.partner", string="Vendor Sent", readonly=True, copy=False
-    )
+    exported_amount = fields.Float(string="Amount Sent", **ANSWERED)
+    exported_date = fields.Date(string="Bill Date Sent", **ANSWERED)
+    exported_partner_id = fields.Many2one("res.partner", string="Vendor Sent", **ANSWERED)
     maybe_received = fields.Boolean(
         string="AvidXchange May Have It",
-        readonly=True,
-        copy=False,
         help="Submitted, and the answer was lost or could not be read: AvidXchange may "
         "have the bill, so it is held, never dropped, until an answer says.",
+        **ANSWERED,
     )
     unconfirmed_attempts = fields.Integer(
-        readonly=True,
-        copy=False,
         help="Submissions in a row whose answer could not be read (see _note_unconfirmed).",
+        **ANSWERED,
     )
     image_avidxchange_id = fields.Char(
         string="Image Sent",
-        readonly=True,
-        copy=False,
         help="AvidXchange's id of the bill's image (its main attachment), sent once.",
+        **ANSWERED,
     )
-    image_error = fields.Char(string="Image Not Sent", readonly=True, copy=False)
+    image_error = fields.Char(string="Image Not Sent", **ANSWERED)
     rejection_reason = fields.Text(
-        readonly=True,
-        copy=False,
         help="Why AvidXchange's approver rejected (or voided) the invoice, in their words.",
+        **ANSWERED,
     )
     invoice_url = fields.Char(
-        string="AvidXchange URL",
-        readonly=True,
-        copy=False,
-        help="The invoice in AvidXchange's web application.",
+        string="AvidXchange URL", help="The invoice in AvidXchange's web application.", **ANSWERED
     )
     released = fields.Boolean(
         string="Released from Hold",
-        readonly=True,
-        copy=False,
         help="An AvidXchange administrator released the bill, with a reason logged on it: "
         "Odoo may reset, cancel or pay it although AvidXchange still holds it.",
+        **ANSWERED,
     )
     changes = fields.Char(
         string="Changed Since Export",

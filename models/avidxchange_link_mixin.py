@@ -41,20 +41,12 @@ class AvidxchangeLinkMixin(models.AbstractModel):
     """
 
     _name = "avidxchange.link.mixin"
+    _inherit = ["avidxchange.connection.mixin"]
     _description = "AvidXchange Link"
-    _check_company_auto = True
+    _order = "id desc"
     _avidxchange_record_field = None
     _avidxchange_external_id_field = None
 
-    # indexed with ``state`` below (the crons count the waiting links every minute)
-    backend_id = fields.Many2one(
-        "avidxchange.backend",
-        string="Connection",
-        required=True,
-        ondelete="cascade",
-        check_company=True,
-    )
-    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     state = fields.Selection(LINK_STATES, default="pending", required=True, index=True)
     error_message = fields.Text(readonly=True)
     payload_hash = fields.Char(readonly=True, copy=False)

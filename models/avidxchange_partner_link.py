@@ -18,7 +18,6 @@ class AvidxchangePartnerLink(models.Model):
     _name = "avidxchange.partner.link"
     _inherit = ["avidxchange.link.mixin"]
     _description = "AvidXchange Vendor Link"
-    _order = "id desc"
     _rec_name = "partner_id"
     _avidxchange_record_field = "partner_id"
     _avidxchange_external_id_field = "external_code"

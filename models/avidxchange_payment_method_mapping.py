@@ -12,13 +12,9 @@ class AvidxchangePaymentMethodMapping(models.Model):
 
     _name = "avidxchange.payment.method.mapping"
     _description = "AvidXchange Payment Method"
-    _check_company_auto = True
+    _inherit = ["avidxchange.connection.mixin"]
     _order = "avidxchange_method"
 
-    backend_id = fields.Many2one(
-        "avidxchange.backend", required=True, ondelete="cascade", index=True
-    )
-    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     avidxchange_method = fields.Selection(
         list(const.PAYMENT_METHODS.items()),
         string="AvidXchange Method",

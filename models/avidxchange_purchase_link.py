@@ -17,9 +17,8 @@ class AvidxchangePurchaseLink(models.Model):
     """
 
     _name = "avidxchange.purchase.link"
-    _inherit = ["avidxchange.link.mixin"]
     _description = "AvidXchange Purchase Order Link"
-    _order = "id desc"
+    _inherit = ["avidxchange.link.mixin"]
     _rec_name = "order_id"
     _avidxchange_record_field = "order_id"
 
