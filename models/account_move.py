@@ -203,20 +203,22 @@ class AccountMove(models.Model):
         twice, or a wrong amount. Like ``account_edi`` with sent documents.
         An AvidXchange administrator is offered the release, with a reason."""
         held = self._avidxchange_held()
-        if not held:
-            return
-        message = self.env._(
+        if held:
+            refuse(
+                self.env,
+                held._avidxchange_hold_message(operation),
+                held._avidxchange_release_action(),
+                self.env._("Or release it from the hold, with a reason."),
+            )
+
+    def _avidxchange_hold_message(self, operation):
+        """Why ``operation`` is refused on these bills, which AvidXchange holds."""
+        return self.env._(
             "AvidXchange holds %(bills)s: it was sent there and AvidXchange pays it. "
             "%(operation)s in Odoo alone would make the two disagree, and the vendor could be "
             "paid twice. Reject or void it in AvidXchange first (the next sync frees it here).",
-            bills=", ".join(held.mapped("display_name")),
+            bills=", ".join(self.mapped("display_name")),
             operation=operation,
-        )
-        refuse(
-            self.env,
-            message,
-            held._avidxchange_release_action(),
-            self.env._("Or release it from the hold, with a reason."),
         )
 
     def _avidxchange_release_action(self):

@@ -53,14 +53,27 @@ class AvidxchangeInvoiceLink(models.Model):
     exported_amount = fields.Float(string="Amount Sent", **ANSWERED)
     exported_date = fields.Date(string="Bill Date Sent", **ANSWERED)
     exported_partner_id = fields.Many2one("res.partner", string="Vendor Sent", **ANSWERED)
+    changes = fields.Char(
+        string="Changed Since Export",
+        help="What differs between the bill in Odoo and what AvidXchange was sent.",
+        compute="_compute_changes",
+        store=True,
+    )
     maybe_received = fields.Boolean(
-        string="AvidXchange May Have It",
         help="Submitted, and the answer was lost or could not be read: AvidXchange may "
         "have the bill, so it is held, never dropped, until an answer says.",
+        string="AvidXchange May Have It",
         **ANSWERED,
     )
     unconfirmed_attempts = fields.Integer(
         help="Submissions in a row whose answer could not be read (see _note_unconfirmed).",
+        **ANSWERED,
+    )
+    invoice_url = fields.Char(
+        string="AvidXchange URL", help="The invoice in AvidXchange's web application.", **ANSWERED
+    )
+    rejection_reason = fields.Text(
+        help="Why AvidXchange's approver rejected (or voided) the invoice, in their words.",
         **ANSWERED,
     )
     image_avidxchange_id = fields.Char(
@@ -68,26 +81,13 @@ class AvidxchangeInvoiceLink(models.Model):
         help="AvidXchange's id of the bill's image (its main attachment), sent once.",
         **ANSWERED,
     )
-    image_error = fields.Char(string="Image Not Sent", **ANSWERED)
-    rejection_reason = fields.Text(
-        help="Why AvidXchange's approver rejected (or voided) the invoice, in their words.",
-        **ANSWERED,
-    )
-    invoice_url = fields.Char(
-        string="AvidXchange URL", help="The invoice in AvidXchange's web application.", **ANSWERED
-    )
     released = fields.Boolean(
         string="Released from Hold",
         help="An AvidXchange administrator released the bill, with a reason logged on it: "
         "Odoo may reset, cancel or pay it although AvidXchange still holds it.",
         **ANSWERED,
     )
-    changes = fields.Char(
-        string="Changed Since Export",
-        compute="_compute_changes",
-        store=True,
-        help="What differs between the bill in Odoo and what AvidXchange was sent.",
-    )
+    image_error = fields.Char(string="Image Not Sent", **ANSWERED)
 
     _backend_move_uniq = models.Constraint(
         "UNIQUE(backend_id, move_id)", "A bill is linked once per connection."
@@ -148,7 +148,32 @@ class AvidxchangeInvoiceLink(models.Model):
                 )
             link.changes = "; ".join(changes) or False
 
-    # === BUSINESS METHODS === #
+    # === ACTION METHODS === #
+
+    def action_open_in_avidxchange(self):
+        """The invoice in AvidXchange's web application (asked for once), for
+        AvidXchange users: its address is read with the connection's client."""
+        self.ensure_one()
+        self.check_access("read")  # AvidXchange users only
+        link = self.sudo()
+        if not link.invoice_url and link.avidxchange_id:
+            backend = link.backend_id
+            try:
+                with backend._get_client() as client, client.recording("bill_export", self.move_id):
+                    found = link._keep_invoice_url(client.get_invoice(link.avidxchange_id))
+            except (AvidXchangeError, UserError) as error:
+                raise UserError(backend._explain(error)) from None
+            if not found:
+                raise UserError(
+                    self.env._(
+                        "AvidXchange gave no usable address for invoice %s.", link.avidxchange_id
+                    )
+                )
+        if not link.invoice_url:
+            raise UserError(self.env._("This bill is not in AvidXchange."))
+        return {"type": "ir.actions.act_url", "url": link.invoice_url, "target": "new"}
+
+    # === BUSINESS METHODS: THE BILL STREAM === #
 
     @api.model
     def _avidxchange_stream_batch(self, stream, batch_size):
@@ -251,70 +276,10 @@ class AvidxchangeInvoiceLink(models.Model):
         kind = "danger" if failed else "warning" if outside or inactive else "success"
         return notification(self.env._("Send to AvidXchange"), "\n".join(lines), kind)
 
-    @api.model
-    def _refresh_statuses(self, backend, invoices):
-        """Bring the approval status of exported bills up to date (Approved,
-        Rejected, Scheduled, Paid...) from AvidXchange's invoice list, so AP
-        sees it on the bill.
+    def _avidxchange_to_resend(self):
+        return self.filtered(lambda link: link.state != "synced")
 
-        A rejection keeps the approver's reason, says it on the bill, and asks
-        the responsible person to act on it (correct and resubmit in
-        AvidXchange, or cancel or credit the bill in Odoo); that is done when
-        the invoice is approved again or voided, or the bill cancelled."""
-        reports = {
-            invoice[const.ANSWER_ID_KEY]: invoice
-            for invoice in invoices
-            if isinstance(invoice, dict)
-            and isinstance(invoice.get(const.ANSWER_ID_KEY), str)
-            and invoice.get(const.ANSWER_STATUS_KEY) in const.INVOICE_STATUSES
-        }
-        links = self.sudo().search(
-            [("backend_id", "=", backend.id), ("avidxchange_id", "in", list(reports))]
-        )
-        for link in links:
-            report = reports[link.avidxchange_id]
-            status, reason = report[const.ANSWER_STATUS_KEY], False
-            if status in const.INVOICE_STATUSES_RELEASED:
-                reason = storable(
-                    report.get(const.REJECTION_REASON_KEY), const.REJECTION_REASON_MAX_CHARS
-                )
-            if (link.avidxchange_status, link.rejection_reason) != (status, reason or False):
-                link._set_status(status, reason or False)
-
-    def _set_status(self, status, reason):
-        """AvidXchange says the invoice is now in ``status``, for ``reason``
-        when it was rejected or voided."""
-        self.ensure_one()
-        previous = self.avidxchange_status
-        self.write({"avidxchange_status": status, "rejection_reason": reason})
-        if previous == status:
-            return  # the reason alone changed
-        label = dict(self._fields["avidxchange_status"]._description_selection(self.env))[status]
-        bill = self.move_id
-        Attention = self.env["avidxchange.attention"]
-        if status == const.INVOICE_STATUS_REJECTED:
-            Attention._ask(
-                bill,
-                self.backend_id,
-                self.env._("Rejected in AvidXchange"),
-                self.env._(
-                    "AvidXchange's approver rejected %(bill)s: %(reason)s. Correct it in "
-                    "AvidXchange and resubmit it there; or, if it should not be paid, cancel the "
-                    "bill in Odoo (or credit it with a credit note).",
-                    bill=bill.display_name,
-                    reason=reason or self.env._("AvidXchange gave no reason"),
-                ),
-            )
-        elif previous == const.INVOICE_STATUS_REJECTED:
-            Attention._resolve(bill, self.env._("AvidXchange: %s.", label))
-        # said last, so that the bill's newest message is where it is now
-        if reason:
-            body = self.env._(
-                "AvidXchange status: %(status)s. Reason: %(reason)s", status=label, reason=reason
-            )
-        else:
-            body = self.env._("AvidXchange status: %s.", label)
-        bill._message_log(body=body)
+    # === BUSINESS METHODS: SENDING A BILL === #
 
     def _avidxchange_send_with(self, client):
         """Submit each bill (its GL codes, vendor and purchase orders first);
@@ -420,6 +385,32 @@ class AvidxchangeInvoiceLink(models.Model):
             link._send_image(client)
         return waiting
 
+    def _export_gl_codes(self, client):
+        """The codes these bills use, their GL accounts and analytic accounts
+        as enterprise codes, first. Returns the accounts and the analytic
+        accounts the GL code stream holds right now.
+
+        A refused code is no reason to hold the bills back: AvidXchange then
+        refuses a bill whose code it lacks, with a reason on that bill.
+        """
+        lines = self.move_id.line_ids.filtered(lambda line: line.display_type in ("product", "tax"))
+        AccountLink = self.env["avidxchange.account.link"]
+        return AccountLink._export_accounts(
+            self.backend_id, [lines.account_id, _analytic_accounts(lines)], client
+        )
+
+    def _ensure_vendor(self, vendor_link, client):
+        """AvidXchange refuses a bill of an unknown vendor: export it first."""
+        self.ensure_one()
+        vendor_link._avidxchange_queue()
+        if vendor_link.state == "pending":
+            vendor_link._avidxchange_send_with(client)
+        if vendor_link.state != "synced":
+            raise UserError(
+                self.env._("The vendor could not be exported: %s", vendor_link.error_message or "-")
+            )
+        return vendor_link.external_code
+
     def _send_image(self, client):
         """The bill's image (its main attachment: the vendor's PDF or a scan)
         for AvidXchange's approvers, once. AvidXchange has the bill already:
@@ -488,6 +479,8 @@ class AvidxchangeInvoiceLink(models.Model):
             )
         )
 
+    # === BUSINESS METHODS: 409, AVIDXCHANGE HAS IT ALREADY === #
+
     def _check_same_bill(self, client, invoice_id, payload):
         """AvidXchange answered 409: it has an invoice under this bill's
         ``ExternalInvoiceId``. Adopt it only when it is this bill (same id,
@@ -534,56 +527,74 @@ class AvidxchangeInvoiceLink(models.Model):
         self.invoice_url = parts.geturl()
         return True
 
-    def action_open_in_avidxchange(self):
-        """The invoice in AvidXchange's web application (asked for once), for
-        AvidXchange users: its address is read with the connection's client."""
-        self.ensure_one()
-        self.check_access("read")  # AvidXchange users only
-        link = self.sudo()
-        if not link.invoice_url and link.avidxchange_id:
-            backend = link.backend_id
-            try:
-                with backend._get_client() as client, client.recording("bill_export", self.move_id):
-                    found = link._keep_invoice_url(client.get_invoice(link.avidxchange_id))
-            except (AvidXchangeError, UserError) as error:
-                raise UserError(backend._explain(error)) from None
-            if not found:
-                raise UserError(
-                    self.env._(
-                        "AvidXchange gave no usable address for invoice %s.", link.avidxchange_id
-                    )
-                )
-        if not link.invoice_url:
-            raise UserError(self.env._("This bill is not in AvidXchange."))
-        return {"type": "ir.actions.act_url", "url": link.invoice_url, "target": "new"}
+    # === BUSINESS METHODS: APPROVAL STATUS, READ BY THE PAYMENT IMPORT === #
 
-    def _export_gl_codes(self, client):
-        """The codes these bills use, their GL accounts and analytic accounts
-        as enterprise codes, first. Returns the accounts and the analytic
-        accounts the GL code stream holds right now.
+    @api.model
+    def _refresh_statuses(self, backend, invoices):
+        """Bring the approval status of exported bills up to date (Approved,
+        Rejected, Scheduled, Paid...) from AvidXchange's invoice list, so AP
+        sees it on the bill.
 
-        A refused code is no reason to hold the bills back: AvidXchange then
-        refuses a bill whose code it lacks, with a reason on that bill.
-        """
-        lines = self.move_id.line_ids.filtered(lambda line: line.display_type in ("product", "tax"))
-        AccountLink = self.env["avidxchange.account.link"]
-        return AccountLink._export_accounts(
-            self.backend_id, [lines.account_id, _analytic_accounts(lines)], client
+        A rejection keeps the approver's reason, says it on the bill, and asks
+        the responsible person to act on it (correct and resubmit in
+        AvidXchange, or cancel or credit the bill in Odoo); that is done when
+        the invoice is approved again or voided, or the bill cancelled."""
+        reports = {
+            invoice[const.ANSWER_ID_KEY]: invoice
+            for invoice in invoices
+            if isinstance(invoice, dict)
+            and isinstance(invoice.get(const.ANSWER_ID_KEY), str)
+            and invoice.get(const.ANSWER_STATUS_KEY) in const.INVOICE_STATUSES
+        }
+        links = self.sudo().search(
+            [("backend_id", "=", backend.id), ("avidxchange_id", "in", list(reports))]
         )
+        for link in links:
+            report = reports[link.avidxchange_id]
+            status, reason = report[const.ANSWER_STATUS_KEY], False
+            if status in const.INVOICE_STATUSES_RELEASED:
+                reason = storable(
+                    report.get(const.REJECTION_REASON_KEY), const.REJECTION_REASON_MAX_CHARS
+                )
+            if (link.avidxchange_status, link.rejection_reason) != (status, reason or False):
+                link._set_status(status, reason or False)
 
-    def _ensure_vendor(self, vendor_link, client):
-        """AvidXchange refuses a bill of an unknown vendor: export it first."""
+    def _set_status(self, status, reason):
+        """AvidXchange says the invoice is now in ``status``, for ``reason``
+        when it was rejected or voided."""
         self.ensure_one()
-        vendor_link._avidxchange_queue()
-        if vendor_link.state == "pending":
-            vendor_link._avidxchange_send_with(client)
-        if vendor_link.state != "synced":
-            raise UserError(
-                self.env._("The vendor could not be exported: %s", vendor_link.error_message or "-")
+        previous = self.avidxchange_status
+        self.write({"avidxchange_status": status, "rejection_reason": reason})
+        if previous == status:
+            return  # the reason alone changed
+        label = dict(self._fields["avidxchange_status"]._description_selection(self.env))[status]
+        bill = self.move_id
+        Attention = self.env["avidxchange.attention"]
+        if status == const.INVOICE_STATUS_REJECTED:
+            Attention._ask(
+                bill,
+                self.backend_id,
+                self.env._("Rejected in AvidXchange"),
+                self.env._(
+                    "AvidXchange's approver rejected %(bill)s: %(reason)s. Correct it in "
+                    "AvidXchange and resubmit it there; or, if it should not be paid, cancel the "
+                    "bill in Odoo (or credit it with a credit note).",
+                    bill=bill.display_name,
+                    reason=reason or self.env._("AvidXchange gave no reason"),
+                ),
             )
-        return vendor_link.external_code
+        elif previous == const.INVOICE_STATUS_REJECTED:
+            Attention._resolve(bill, self.env._("AvidXchange: %s.", label))
+        # said last, so that the bill's newest message is where it is now
+        if reason:
+            body = self.env._(
+                "AvidXchange status: %(status)s. Reason: %(reason)s", status=label, reason=reason
+            )
+        else:
+            body = self.env._("AvidXchange status: %s.", label)
+        bill._message_log(body=body)
 
-    # === PRIVATE HELPERS === #
+    # === SCOPE AND HOLDS === #
 
     @api.model
     def _scope_rules(self, backend, companies=None, dated=True):
@@ -699,9 +710,6 @@ class AvidxchangeInvoiceLink(models.Model):
         if failed:
             raise UserError(failed.reason)
 
-    def _avidxchange_to_resend(self):
-        return self.filtered(lambda link: link.state != "synced")
-
     def _holds(self):
         """The links whose bill AvidXchange holds: sent (or sent without an
         answer we could read), neither rejected nor void there, and not
@@ -714,6 +722,8 @@ class AvidxchangeInvoiceLink(models.Model):
                 and not link.released
             )
         )
+
+    # === THE PAYLOAD (BUILT BY tools/bill_payload.py) === #
 
     def _avidxchange_payload(self, vendor_code):
         """The bill (or credit note, as a credit memo) as the contract's

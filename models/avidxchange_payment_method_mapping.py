@@ -23,9 +23,9 @@ class AvidxchangePaymentMethodMapping(models.Model):
     payment_method_line_id = fields.Many2one(
         "account.payment.method.line",
         string="Odoo Payment Method",
+        domain="[('payment_type', '=', 'outbound')]",
         required=True,
         check_company=True,
-        domain="[('payment_type', '=', 'outbound')]",
     )
 
     _method_uniq = models.Constraint(
