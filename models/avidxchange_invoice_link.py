@@ -33,6 +33,11 @@ class AvidxchangeInvoiceLink(models.Model):
     both sides: if a crash loses the answer of a submission, the next cycle
     submits again, AvidXchange answers 409 with the invoice it already has,
     and the link adopts it; no bill is ever entered twice.
+
+    Read in sections: the bill stream (what goes, when), sending a bill, the
+    409 recovery, the approval status the payment import refreshes
+    (``_refresh_statuses``), the scope and the holds, and the payload, built
+    from plain values by ``tools/bill_payload.py``.
     """
 
     _name = "avidxchange.invoice.link"

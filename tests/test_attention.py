@@ -7,6 +7,7 @@ from odoo.tests import new_test_user, tagged
 from .common import PaymentCase
 
 ACTIVITY = "account_avidxchange.mail_activity_type_avidxchange"
+UNKNOWN_GL = {"exception": {"reason": "Unknown GL code", "detail": "600000"}}
 
 
 @tagged("post_install", "-at_install")
@@ -16,7 +17,7 @@ class TestAttention(PaymentCase):
         super().setUpClass()
         cls.ap_lead = new_test_user(
             cls.env,
-            login="avx_ap_lead",
+            "avx_ap_lead",
             groups="base.group_user,account.group_account_invoice,"
             "account_avidxchange.group_avidxchange_user",
             company_id=cls.env.company.id,
@@ -35,13 +36,7 @@ class TestAttention(PaymentCase):
 
     def test_a_refused_bill_gets_one_activity_until_it_goes(self):
         bill = self.bill(self.acme, 80.0)
-        self.simulator.fail_next(
-            2,
-            status=422,
-            path="/invoices",
-            method="POST",
-            body={"exception": {"reason": "Unknown GL code", "detail": "600000"}},
-        )
+        self.simulator.fail_next(2, status=422, path="/invoices", method="POST", body=UNKNOWN_GL)
         self.run_stream("bill")
         [activity] = self.open_activities(bill)
         self.assertEqual(activity.user_id, self.ap_lead)
