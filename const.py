@@ -214,3 +214,20 @@ REDACTED = "********"
 # A dry run answers the writes it keeps with ids like these (never sent, never
 # stored: the dry run rolls back).
 DRY_RUN_ID_PREFIX = "DRY-RUN-"
+
+# === ANSWER KEYS OF THE OUTGOING LINKS === #
+# (appended by the links refactor, issue 18: the lead merges this block)
+
+# What AvidXchange answers about a record it took (a vendor, an invoice).
+ANSWER_ID_KEY = "Id"
+ANSWER_STATUS_KEY = "Status"
+# An invoice as AvidXchange holds it (a 409's invoice is compared on these).
+INVOICE_URL_KEY = "InvoiceUrl"
+INVOICE_EXTERNAL_ID_KEY = "ExternalInvoiceId"
+INVOICE_AMOUNT_KEY = "GrossAmount"
+INVOICE_CURRENCY_KEY = "Currency"
+INVOICE_VENDOR_KEY = "BuyerVendor"
+INVOICE_VENDOR_CODE_KEY = "VendorExternalSystemID"
+# A purchase order AvidXchange still matches invoices against, or no longer.
+PURCHASE_ORDER_OPEN = "Open"
+PURCHASE_ORDER_CLOSED = "Closed"

@@ -3,6 +3,7 @@ from . import avidxchange_credentials_mixin
 from . import avidxchange_backend
 from . import avidxchange_stream
 from . import avidxchange_stream_handler
+from . import avidxchange_connection_mixin
 from . import avidxchange_link_mixin
 from . import avidxchange_exchange_log
 from . import avidxchange_gl_mapping

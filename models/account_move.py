@@ -11,50 +11,41 @@ from ..tools.states import (
 )
 
 
+def _link_value(field_class, name, string):
+    """The bill's link's ``name``, read as the user (who may not see links)."""
+    return field_class(string, related=f"avidxchange_link_ids.{name}", compute_sudo=False)
+
+
 class AccountMove(models.Model):
     _inherit = "account.move"
 
     avidxchange_link_ids = fields.One2many(
         "avidxchange.invoice.link", "move_id", string="AvidXchange Links"
     )
+    avidxchange_exchange_count = fields.Integer(compute="_compute_avidxchange_exchange_count")
     # Stored, so bill lists filter and group on them natively. A company has
     # one connection, so a bill has one link at most.
     avidxchange_state = fields.Selection(
         LINK_STATES,
-        string="AvidXchange Export",
+        string="AvidXchange Export Status",
         compute="_compute_avidxchange_state",
         store=True,
         index="btree_not_null",
     )
     avidxchange_status = fields.Selection(
         INVOICE_STATUSES,
-        string="AvidXchange Status",
+        string="AvidXchange Approval Status",
         compute="_compute_avidxchange_state",
         store=True,
     )
-    avidxchange_invoice_id = fields.Char(
-        string="AvidXchange Invoice ID", compute="_compute_avidxchange_link"
-    )
-    avidxchange_error = fields.Text(string="AvidXchange Error", compute="_compute_avidxchange_link")
-    avidxchange_rejection_reason = fields.Text(
-        string="Rejection Reason", compute="_compute_avidxchange_link"
-    )
-    avidxchange_exchange_count = fields.Integer(compute="_compute_avidxchange_exchange_count")
-    avidxchange_reason = fields.Char(
-        string="AvidXchange Scope",
-        compute="_compute_avidxchange_reason",
-        help="Whether this vendor bill goes to AvidXchange, and if not, why and what would "
-        "send it.",
-    )
-    avidxchange_vendor_unmarked = fields.Boolean(compute="_compute_avidxchange_reason")
     avidxchange_sync_status = fields.Selection(
         BILL_SYNC_STATUSES,
         string="AvidXchange",
+        help="Where the bill is with AvidXchange, export and approval together. Not in "
+        "scope: the bill's AvidXchange tab says why.",
         compute="_compute_avidxchange_state",
         store=True,
         index="btree_not_null",
-        help="Where the bill is with AvidXchange, export and approval together. Not in "
-        "scope: the bill's AvidXchange tab says why.",
     )
     avidxchange_changed = fields.Boolean(
         string="Changed Since AvidXchange Export",
@@ -63,9 +54,19 @@ class AccountMove(models.Model):
         help="Released from AvidXchange's hold and changed since: AvidXchange has another "
         "amount, date or vendor, or the bill is no longer posted.",
     )
-    avidxchange_changes = fields.Char(
-        string="Changed Since Export", compute="_compute_avidxchange_link"
+    avidxchange_changes = _link_value(fields.Char, "changes", "Changed Since Export")
+    avidxchange_invoice_id = _link_value(fields.Char, "avidxchange_id", "AvidXchange Invoice ID")
+    avidxchange_error = _link_value(fields.Text, "error_message", "AvidXchange Error")
+    avidxchange_rejection_reason = _link_value(fields.Text, "rejection_reason", "Rejection Reason")
+    avidxchange_reason = fields.Char(
+        string="AvidXchange Scope",
+        compute="_compute_avidxchange_reason",
+        help="Whether this vendor bill goes to AvidXchange, and if not, why and what would "
+        "send it.",
     )
+    avidxchange_vendor_unmarked = fields.Boolean(compute="_compute_avidxchange_reason")
+
+    # === COMPUTE METHODS === #
 
     @api.depends(
         "move_type",
@@ -97,20 +98,6 @@ class AccountMove(models.Model):
         if link.state == "pending":
             return "waiting"
         return BILL_STATUS_OF_INVOICE.get(link.avidxchange_status, "sent")
-
-    @api.depends(
-        "avidxchange_link_ids.avidxchange_id",
-        "avidxchange_link_ids.error_message",
-        "avidxchange_link_ids.changes",
-        "avidxchange_link_ids.rejection_reason",
-    )
-    def _compute_avidxchange_link(self):
-        for move in self:
-            link = move.avidxchange_link_ids[:1]
-            move.avidxchange_rejection_reason = link.rejection_reason
-            move.avidxchange_invoice_id = link.avidxchange_id
-            move.avidxchange_error = link.error_message
-            move.avidxchange_changes = link.changes
 
     @api.depends("state", "payment_state", "invoice_date", "partner_id", "avidxchange_link_ids")
     @api.depends_context("company")
@@ -216,20 +203,22 @@ class AccountMove(models.Model):
         twice, or a wrong amount. Like ``account_edi`` with sent documents.
         An AvidXchange administrator is offered the release, with a reason."""
         held = self._avidxchange_held()
-        if not held:
-            return
-        message = self.env._(
+        if held:
+            refuse(
+                self.env,
+                held._avidxchange_hold_message(operation),
+                held._avidxchange_release_action(),
+                self.env._("Or release it from the hold, with a reason."),
+            )
+
+    def _avidxchange_hold_message(self, operation):
+        """Why ``operation`` is refused on these bills, which AvidXchange holds."""
+        return self.env._(
             "AvidXchange holds %(bills)s: it was sent there and AvidXchange pays it. "
             "%(operation)s in Odoo alone would make the two disagree, and the vendor could be "
             "paid twice. Reject or void it in AvidXchange first (the next sync frees it here).",
-            bills=", ".join(held.mapped("display_name")),
+            bills=", ".join(self.mapped("display_name")),
             operation=operation,
-        )
-        refuse(
-            self.env,
-            message,
-            held._avidxchange_release_action(),
-            self.env._("Or release it from the hold, with a reason."),
         )
 
     def _avidxchange_release_action(self):

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools.translate import LazyTranslate
 
 from .. import const
@@ -10,7 +11,7 @@ _lt = LazyTranslate(__name__)
 
 
 class AvidxchangeAccountLink(models.Model):
-    """A GL account (an enterprise code of the group ``Accounting Codes``)
+    """A GL account (an enterprise code of ``const.GL_ACCOUNT_CODE_GROUP``)
     or an analytic account (a code of its plan's group) as AvidXchange knows
     it, and the GL code stream, which sends both.
 
@@ -96,18 +97,18 @@ class AvidxchangeAccountLink(models.Model):
         locked = lock_available(existing)
         created = create_unless_taken(self.sudo(), missing)
         links = (locked | created).with_company(backend.company_id)
-        links._queue()
-        links.filtered(lambda link: link.state == "pending")._export(client)
+        links._avidxchange_queue()
+        links.filtered(lambda link: link.state == "pending")._avidxchange_send_with(client)
         return [records - links[field[records._name]] for records in accounts]
 
-    def _export(self, client):
+    def _avidxchange_send_with(self, client):
         """Send these codes in one batch; each succeeds or fails on its own,
         and a batch AvidXchange refuses whole marks them all in error (they
         go again when they change, or when the failed exchange is replayed)."""
         to_send = self.filtered(lambda link: link._code()["EnterpriseCodeValue"])
         if not to_send:
             return
-        payloads = [link._prepare_payload() for link in to_send]
+        payloads = [link._avidxchange_payload() for link in to_send]
         # a batch concerns many accounts: its exchange belongs to the stream
         try:
             with client.recording("gl_code", self.backend_id._stream("gl_code")):
@@ -116,22 +117,18 @@ class AvidxchangeAccountLink(models.Model):
             for link, payload in zip(to_send, payloads, strict=True):
                 link._mark_error(error, payload_hash=fingerprint(payload))
             return
-        now = fields.Datetime.now()
         for link, payload, result in zip(to_send, payloads, results, strict=True):
-            link.write(
-                {
-                    "group_name": payload["GroupName"],
-                    "code": payload["CodeValue"],
-                    "state": "synced" if result.successful else "error",
-                    "error_message": False if result.successful else "; ".join(result.errors),
-                    "payload_hash": fingerprint(payload),
-                    "last_export_at": now,
-                }
-            )
+            link.write({"group_name": payload["GroupName"], "code": payload["CodeValue"]})
+            if result.successful:
+                link._mark_synced(payload)
+            else:
+                link._mark_error(
+                    UserError("; ".join(result.errors)), payload_hash=fingerprint(payload)
+                )
 
     # === PRIVATE HELPERS === #
 
-    def _prepare_payload(self):
+    def _avidxchange_payload(self):
         self.ensure_one()
         # Analytic plans are read with sudo: the sync's user needs no analytic
         # rights for their names, which are codes, not secrets.
@@ -160,7 +157,7 @@ class AvidxchangeAccountLink(models.Model):
         """How an analytic account is coded: its plan (the top one, as Odoo
         splits distributions by it) is the group, its reference or else its
         name the code."""
-        account = account.sudo()  # see _prepare_payload
+        account = account.sudo()  # see _avidxchange_payload
         return {
             "GroupName": account.root_plan_id.name or account.plan_id.name,
             "EnterpriseCodeValue": account.code or account.name,

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .. import const
+
 
 class AvidxchangeGlMapping(models.Model):
     """Which Odoo account (and journal) an AvidXchange GL posting code means.
@@ -11,14 +13,10 @@ class AvidxchangeGlMapping(models.Model):
 
     _name = "avidxchange.gl.mapping"
     _description = "AvidXchange GL Posting Code"
-    _check_company_auto = True
+    _inherit = ["avidxchange.connection.mixin"]
     _order = "code"
 
-    backend_id = fields.Many2one(
-        "avidxchange.backend", required=True, ondelete="cascade", index=True
-    )
-    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
-    group_name = fields.Char(default="Accounting Codes", required=True)
+    group_name = fields.Char(default=const.GL_ACCOUNT_CODE_GROUP, required=True)
     code = fields.Char(string="Posting Code", required=True)
     account_id = fields.Many2one("account.account", required=True, check_company=True)
     journal_id = fields.Many2one(

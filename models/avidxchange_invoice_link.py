@@ -1,11 +1,14 @@
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.fields import Domain
 from odoo.tools import format_amount, format_date
 from odoo.tools.translate import LazyTranslate
 
 from .. import const
+from ..tools import bill_payload
 from ..tools.exceptions import (
     AuthenticationError,
     AvidXchangeError,
@@ -15,12 +18,14 @@ from ..tools.exceptions import (
 )
 from ..tools.locks import create_unless_taken, lock_available
 from ..tools.notify import notification
-from ..tools.payload import add_up_to, compact, money
-from ..tools.payment_report import read_money
 from ..tools.redaction import storable
 from ..tools.states import INVOICE_STATUSES
 
 _lt = LazyTranslate(__name__)
+# What goes to AvidXchange: vendor bills, and credit notes as credit memos.
+BILL_TYPES = tuple(const.INVOICE_TYPES)
+# What the exchanges with AvidXchange write, and only they: never copied.
+ANSWERED = {"readonly": True, "copy": False}
 
 
 class AvidxchangeInvoiceLink(models.Model):
@@ -30,12 +35,16 @@ class AvidxchangeInvoiceLink(models.Model):
     both sides: if a crash loses the answer of a submission, the next cycle
     submits again, AvidXchange answers 409 with the invoice it already has,
     and the link adopts it; no bill is ever entered twice.
+
+    Read in sections: the bill stream (what goes, when), sending a bill, the
+    409 recovery, the approval status the payment import refreshes
+    (``_refresh_statuses``), the scope and the holds, and the payload, built
+    from plain values by ``tools/bill_payload.py``.
     """
 
     _name = "avidxchange.invoice.link"
-    _inherit = ["avidxchange.link.mixin"]
     _description = "AvidXchange Bill Link"
-    _order = "id desc"
+    _inherit = ["avidxchange.link.mixin"]
     _rec_name = "move_id"
     _avidxchange_record_field = "move_id"
     # its kind (see avidxchange.stream.handler)
@@ -45,67 +54,54 @@ class AvidxchangeInvoiceLink(models.Model):
     _avidxchange_interval = 30
     _avidxchange_batch_size = 50
     _avidxchange_cron = "export_bills"
+    _avidxchange_external_id_field = "external_invoice_id"
 
     move_id = fields.Many2one(
         "account.move", string="Bill", required=True, ondelete="cascade", index=True
     )
     partner_id = fields.Many2one(related="move_id.partner_id", string="Vendor")
-    external_invoice_id = fields.Char(
-        string="External Invoice ID", required=True, readonly=True, copy=False
-    )
-    avidxchange_id = fields.Char(string="AvidXchange ID", readonly=True, copy=False, index=True)
-    avidxchange_status = fields.Selection(
-        INVOICE_STATUSES, string="AvidXchange Status", readonly=True, copy=False
-    )
+    external_invoice_id = fields.Char(string="External Invoice ID", required=True, **ANSWERED)
+    avidxchange_id = fields.Char(string="AvidXchange ID", index=True, **ANSWERED)
+    avidxchange_status = fields.Selection(INVOICE_STATUSES, string="Approval Status", **ANSWERED)
     # What AvidXchange was sent, to tell what changed since (see ``changes``).
-    exported_amount = fields.Float(string="Amount Sent", readonly=True, copy=False)
-    exported_date = fields.Date(string="Bill Date Sent", readonly=True, copy=False)
-    exported_partner_id = fields.Many2one(
-        "res.partner", string="Vendor Sent", readonly=True, copy=False
+    exported_amount = fields.Float(string="Amount Sent", **ANSWERED)
+    exported_date = fields.Date(string="Bill Date Sent", **ANSWERED)
+    exported_partner_id = fields.Many2one("res.partner", string="Vendor Sent", **ANSWERED)
+    changes = fields.Char(
+        string="Changed Since Export",
+        help="What differs between the bill in Odoo and what AvidXchange was sent.",
+        compute="_compute_changes",
+        store=True,
     )
     maybe_received = fields.Boolean(
-        string="AvidXchange May Have It",
-        readonly=True,
-        copy=False,
         help="Submitted, and the answer was lost or could not be read: AvidXchange may "
         "have the bill, so it is held, never dropped, until an answer says.",
+        string="AvidXchange May Have It",
+        **ANSWERED,
     )
     unconfirmed_attempts = fields.Integer(
-        readonly=True,
-        copy=False,
         help="Submissions in a row whose answer could not be read (see _note_unconfirmed).",
+        **ANSWERED,
+    )
+    invoice_url = fields.Char(
+        string="AvidXchange URL", help="The invoice in AvidXchange's web application.", **ANSWERED
+    )
+    rejection_reason = fields.Text(
+        help="Why AvidXchange's approver rejected (or voided) the invoice, in their words.",
+        **ANSWERED,
     )
     image_avidxchange_id = fields.Char(
         string="Image Sent",
-        readonly=True,
-        copy=False,
         help="AvidXchange's id of the bill's image (its main attachment), sent once.",
-    )
-    image_error = fields.Char(string="Image Not Sent", readonly=True, copy=False)
-    rejection_reason = fields.Text(
-        readonly=True,
-        copy=False,
-        help="Why AvidXchange's approver rejected (or voided) the invoice, in their words.",
-    )
-    invoice_url = fields.Char(
-        string="AvidXchange URL",
-        readonly=True,
-        copy=False,
-        help="The invoice in AvidXchange's web application.",
+        **ANSWERED,
     )
     released = fields.Boolean(
         string="Released from Hold",
-        readonly=True,
-        copy=False,
         help="An AvidXchange administrator released the bill, with a reason logged on it: "
         "Odoo may reset, cancel or pay it although AvidXchange still holds it.",
+        **ANSWERED,
     )
-    changes = fields.Char(
-        string="Changed Since Export",
-        compute="_compute_changes",
-        store=True,
-        help="What differs between the bill in Odoo and what AvidXchange was sent.",
-    )
+    image_error = fields.Char(string="Image Not Sent", **ANSWERED)
 
     _backend_move_uniq = models.Constraint(
         "UNIQUE(backend_id, move_id)", "A bill is linked once per connection."
@@ -166,17 +162,32 @@ class AvidxchangeInvoiceLink(models.Model):
                 )
             link.changes = "; ".join(changes) or False
 
-    # === CRUD METHODS === #
+    # === ACTION METHODS === #
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if not vals.get("external_invoice_id"):
-                backend = self.env["avidxchange.backend"].browse(vals["backend_id"])
-                vals["external_invoice_id"] = backend._external_id(vals["move_id"])
-        return super().create(vals_list)
+    def action_open_in_avidxchange(self):
+        """The invoice in AvidXchange's web application (asked for once), for
+        AvidXchange users: its address is read with the connection's client."""
+        self.ensure_one()
+        self.check_access("read")  # AvidXchange users only
+        link = self.sudo()
+        if not link.invoice_url and link.avidxchange_id:
+            backend = link.backend_id
+            try:
+                with backend._get_client() as client, client.recording("bill", self.move_id):
+                    found = link._keep_invoice_url(client.get_invoice(link.avidxchange_id))
+            except (AvidXchangeError, UserError) as error:
+                raise UserError(backend._explain(error)) from None
+            if not found:
+                raise UserError(
+                    self.env._(
+                        "AvidXchange gave no usable address for invoice %s.", link.avidxchange_id
+                    )
+                )
+        if not link.invoice_url:
+            raise UserError(self.env._("This bill is not in AvidXchange."))
+        return {"type": "ir.actions.act_url", "url": link.invoice_url, "target": "new"}
 
-    # === BUSINESS METHODS === #
+    # === BUSINESS METHODS: THE BILL STREAM === #
 
     @api.model
     def _avidxchange_stream_batch(self, stream, batch_size):
@@ -279,72 +290,12 @@ class AvidxchangeInvoiceLink(models.Model):
         kind = "danger" if failed else "warning" if outside or inactive else "success"
         return notification(self.env._("Send to AvidXchange"), "\n".join(lines), kind)
 
-    @api.model
-    def _refresh_statuses(self, backend, invoices):
-        """Bring the approval status of exported bills up to date (Approved,
-        Rejected, Scheduled, Paid...) from AvidXchange's invoice list, so AP
-        sees it on the bill.
+    def _avidxchange_to_resend(self):
+        return self.filtered(lambda link: link.state != "synced")
 
-        A rejection keeps the approver's reason, says it on the bill, and asks
-        the responsible person to act on it (correct and resubmit in
-        AvidXchange, or cancel or credit the bill in Odoo); that is done when
-        the invoice is approved again or voided, or the bill cancelled."""
-        reports = {
-            invoice["Id"]: invoice
-            for invoice in invoices
-            if isinstance(invoice, dict)
-            and isinstance(invoice.get("Id"), str)
-            and invoice.get("Status") in const.INVOICE_STATUSES
-        }
-        links = self.sudo().search(
-            [("backend_id", "=", backend.id), ("avidxchange_id", "in", list(reports))]
-        )
-        for link in links:
-            report = reports[link.avidxchange_id]
-            status, reason = report["Status"], False
-            if status in const.INVOICE_STATUSES_RELEASED:
-                reason = storable(
-                    report.get(const.REJECTION_REASON_KEY), const.REJECTION_REASON_MAX_CHARS
-                )
-            if (link.avidxchange_status, link.rejection_reason) != (status, reason or False):
-                link._set_status(status, reason or False)
+    # === BUSINESS METHODS: SENDING A BILL === #
 
-    def _set_status(self, status, reason):
-        """AvidXchange says the invoice is now in ``status``, for ``reason``
-        when it was rejected or voided."""
-        self.ensure_one()
-        previous = self.avidxchange_status
-        self.write({"avidxchange_status": status, "rejection_reason": reason})
-        if previous == status:
-            return  # the reason alone changed
-        label = dict(self._fields["avidxchange_status"]._description_selection(self.env))[status]
-        bill = self.move_id
-        Attention = self.env["avidxchange.attention"]
-        if status == const.INVOICE_STATUS_REJECTED:
-            Attention._ask(
-                bill,
-                self.backend_id,
-                self.env._("Rejected in AvidXchange"),
-                self.env._(
-                    "AvidXchange's approver rejected %(bill)s: %(reason)s. Correct it in "
-                    "AvidXchange and resubmit it there; or, if it should not be paid, cancel the "
-                    "bill in Odoo (or credit it with a credit note).",
-                    bill=bill.display_name,
-                    reason=reason or self.env._("AvidXchange gave no reason"),
-                ),
-            )
-        elif previous == const.INVOICE_STATUS_REJECTED:
-            Attention._resolve(bill, self.env._("AvidXchange: %s.", label))
-        # said last, so that the bill's newest message is where it is now
-        if reason:
-            body = self.env._(
-                "AvidXchange status: %(status)s. Reason: %(reason)s", status=label, reason=reason
-            )
-        else:
-            body = self.env._("AvidXchange status: %s.", label)
-        bill._message_log(body=body)
-
-    def _export(self, client):
+    def _avidxchange_send_with(self, client):
         """Submit each bill (its GL codes, vendor and purchase orders first);
         mark it exported or in error. Returns the bills left waiting: those
         whose vendor or GL codes another stream is sending right now.
@@ -398,12 +349,12 @@ class AvidxchangeInvoiceLink(models.Model):
                 order_links.filtered(lambda o, orders=orders: o.order_id in orders)._export_changed(
                     client
                 )
-                payload = link._prepare_payload(vendor_code)
+                payload = link._avidxchange_payload(vendor_code)
                 submitted = True
                 with client.recording("bill", move):
                     answer, known = client.submit_invoice(payload)
                     if known:
-                        link._check_same_bill(client, answer["Id"], payload)
+                        link._check_same_bill(client, answer[const.ANSWER_ID_KEY], payload)
             except (AuthenticationError, RetryableError, AccessError) as error:
                 # Sent, and no answer: AvidXchange may have it (see _holds).
                 link.write(
@@ -424,10 +375,10 @@ class AvidxchangeInvoiceLink(models.Model):
                 link._mark_error(error)
                 link.maybe_received = False  # refused: AvidXchange has not got it
                 continue
-            status = answer.get("Status")
+            status = answer.get(const.ANSWER_STATUS_KEY)
             link._mark_synced(
                 payload,
-                avidxchange_id=answer["Id"],
+                avidxchange_id=answer[const.ANSWER_ID_KEY],
                 avidxchange_status=status if status in const.INVOICE_STATUSES else False,
                 exported_amount=move.amount_total,
                 exported_date=move.invoice_date,
@@ -437,13 +388,42 @@ class AvidxchangeInvoiceLink(models.Model):
             )
             move._message_log(
                 body=self.env._(
-                    "AvidXchange already had this bill: linked to its invoice %s.", answer["Id"]
+                    "AvidXchange already had this bill: linked to its invoice %s.",
+                    answer[const.ANSWER_ID_KEY],
                 )
                 if known
-                else self.env._("Submitted to AvidXchange as invoice %s.", answer["Id"])
+                else self.env._(
+                    "Submitted to AvidXchange as invoice %s.", answer[const.ANSWER_ID_KEY]
+                )
             )
             link._send_image(client)
         return waiting
+
+    def _export_gl_codes(self, client):
+        """The codes these bills use, their GL accounts and analytic accounts
+        as enterprise codes, first. Returns the accounts and the analytic
+        accounts the GL code stream holds right now.
+
+        A refused code is no reason to hold the bills back: AvidXchange then
+        refuses a bill whose code it lacks, with a reason on that bill.
+        """
+        lines = self.move_id.line_ids.filtered(lambda line: line.display_type in ("product", "tax"))
+        AccountLink = self.env["avidxchange.account.link"]
+        return AccountLink._export_accounts(
+            self.backend_id, [lines.account_id, _analytic_accounts(lines)], client
+        )
+
+    def _ensure_vendor(self, vendor_link, client):
+        """AvidXchange refuses a bill of an unknown vendor: export it first."""
+        self.ensure_one()
+        vendor_link._avidxchange_queue()
+        if vendor_link.state == "pending":
+            vendor_link._avidxchange_send_with(client)
+        if vendor_link.state != "synced":
+            raise UserError(
+                self.env._("The vendor could not be exported: %s", vendor_link.error_message or "-")
+            )
+        return vendor_link.external_code
 
     def _send_image(self, client):
         """The bill's image (its main attachment: the vendor's PDF or a scan)
@@ -513,6 +493,8 @@ class AvidxchangeInvoiceLink(models.Model):
             )
         )
 
+    # === BUSINESS METHODS: 409, AVIDXCHANGE HAS IT ALREADY === #
+
     def _check_same_bill(self, client, invoice_id, payload):
         """AvidXchange answered 409: it has an invoice under this bill's
         ``ExternalInvoiceId``. Adopt it only when it is this bill (same id,
@@ -528,39 +510,29 @@ class AvidxchangeInvoiceLink(models.Model):
                 )
             ) from None
         self._keep_invoice_url(theirs)
-        amount = read_money(theirs.get("GrossAmount"))
-        vendor = theirs.get("BuyerVendor")
-        vendor = vendor.get("VendorExternalSystemID") if isinstance(vendor, dict) else None
-        ours_vendor = payload["BuyerVendor"]["VendorExternalSystemID"]
-        same = (
-            theirs.get("ExternalInvoiceId") == payload["ExternalInvoiceId"]
-            and amount is not None
-            and abs(amount - payload["GrossAmount"]) < 0.005
-            and vendor == ours_vendor
-            and theirs.get("Currency", payload["Currency"]) == payload["Currency"]
-        )
-        if not same:
-            raise UserError(
-                self.env._(
-                    "AvidXchange already has an invoice under this bill's id %(external_id)s, "
-                    "and it is another bill: AvidXchange's invoice %(id)s is %(their_amount)s "
-                    "from vendor %(their_vendor)s; this bill is %(our_amount)s from vendor "
-                    "%(our_vendor)s. It was not adopted. Is another database sending to the "
-                    "same AvidXchange company?",
-                    external_id=payload["ExternalInvoiceId"],
-                    id=invoice_id,
-                    their_amount=f"{'?' if amount is None else amount} "
-                    f"{theirs.get('Currency') if isinstance(theirs.get('Currency'), str) else ''}",
-                    their_vendor=vendor or "?",
-                    our_amount=f"{payload['GrossAmount']} {payload['Currency']}",
-                    our_vendor=ours_vendor,
-                )
+        if bill_payload.is_invoice_sent(theirs, payload):
+            return
+        amount, vendor, currency = bill_payload.held_invoice(theirs)
+        raise UserError(
+            self.env._(
+                "AvidXchange already has an invoice under this bill's id %(external_id)s, "
+                "and it is another bill: AvidXchange's invoice %(id)s is %(their_amount)s "
+                "from vendor %(their_vendor)s; this bill is %(our_amount)s from vendor "
+                "%(our_vendor)s. It was not adopted. Is another database sending to the "
+                "same AvidXchange company?",
+                external_id=payload["ExternalInvoiceId"],
+                id=invoice_id,
+                their_amount=f"{'?' if amount is None else amount} {currency or ''}",
+                their_vendor=vendor or "?",
+                our_amount=f"{payload['GrossAmount']} {payload['Currency']}",
+                our_vendor=payload[const.INVOICE_VENDOR_KEY][const.INVOICE_VENDOR_CODE_KEY],
             )
+        )
 
     def _keep_invoice_url(self, invoice):
         """Keep AvidXchange's ``InvoiceUrl``, an address the bill's form
         opens: only a web address (http or https, a host), never a script."""
-        url = invoice.get("InvoiceUrl")
+        url = invoice.get(const.INVOICE_URL_KEY)
         if not isinstance(url, str) or len(url) > 2048:
             return False
         parts = urlsplit(url.strip())
@@ -569,112 +541,188 @@ class AvidxchangeInvoiceLink(models.Model):
         self.invoice_url = parts.geturl()
         return True
 
-    def action_open_in_avidxchange(self):
-        """The invoice in AvidXchange's web application (asked for once), for
-        AvidXchange users: its address is read with the connection's client."""
-        self.ensure_one()
-        self.check_access("read")  # AvidXchange users only
-        link = self.sudo()
-        if not link.invoice_url and link.avidxchange_id:
-            backend = link.backend_id
-            try:
-                with backend._get_client() as client, client.recording("bill", self.move_id):
-                    found = link._keep_invoice_url(client.get_invoice(link.avidxchange_id))
-            except (AvidXchangeError, UserError) as error:
-                raise UserError(backend._explain(error)) from None
-            if not found:
-                raise UserError(
-                    self.env._(
-                        "AvidXchange gave no usable address for invoice %s.", link.avidxchange_id
-                    )
-                )
-        if not link.invoice_url:
-            raise UserError(self.env._("This bill is not in AvidXchange."))
-        return {"type": "ir.actions.act_url", "url": link.invoice_url, "target": "new"}
+    # === BUSINESS METHODS: APPROVAL STATUS, READ BY THE PAYMENT IMPORT === #
 
-    def _export_gl_codes(self, client):
-        """The codes these bills use, their GL accounts and analytic accounts
-        as enterprise codes, first. Returns the accounts and the analytic
-        accounts the GL code stream holds right now.
+    @api.model
+    def _refresh_statuses(self, backend, invoices):
+        """Bring the approval status of exported bills up to date (Approved,
+        Rejected, Scheduled, Paid...) from AvidXchange's invoice list, so AP
+        sees it on the bill.
 
-        A refused code is no reason to hold the bills back: AvidXchange then
-        refuses a bill whose code it lacks, with a reason on that bill.
-        """
-        lines = self.move_id.line_ids.filtered(lambda line: line.display_type in ("product", "tax"))
-        AccountLink = self.env["avidxchange.account.link"]
-        return AccountLink._export_accounts(
-            self.backend_id, [lines.account_id, _analytic_accounts(lines)], client
+        A rejection keeps the approver's reason, says it on the bill, and asks
+        the responsible person to act on it (correct and resubmit in
+        AvidXchange, or cancel or credit the bill in Odoo); that is done when
+        the invoice is approved again or voided, or the bill cancelled."""
+        reports = {
+            invoice[const.ANSWER_ID_KEY]: invoice
+            for invoice in invoices
+            if isinstance(invoice, dict)
+            and isinstance(invoice.get(const.ANSWER_ID_KEY), str)
+            and invoice.get(const.ANSWER_STATUS_KEY) in const.INVOICE_STATUSES
+        }
+        links = self.sudo().search(
+            [("backend_id", "=", backend.id), ("avidxchange_id", "in", list(reports))]
         )
+        for link in links:
+            report = reports[link.avidxchange_id]
+            status, reason = report[const.ANSWER_STATUS_KEY], False
+            if status in const.INVOICE_STATUSES_RELEASED:
+                reason = storable(
+                    report.get(const.REJECTION_REASON_KEY), const.REJECTION_REASON_MAX_CHARS
+                )
+            if (link.avidxchange_status, link.rejection_reason) != (status, reason or False):
+                link._set_status(status, reason or False)
 
-    def _ensure_vendor(self, vendor_link, client):
-        """AvidXchange refuses a bill of an unknown vendor: export it first."""
+    def _set_status(self, status, reason):
+        """AvidXchange says the invoice is now in ``status``, for ``reason``
+        when it was rejected or voided."""
         self.ensure_one()
-        vendor_link._queue()
-        if vendor_link.state == "pending":
-            vendor_link._export(client)
-        if vendor_link.state != "synced":
-            raise UserError(
-                self.env._("The vendor could not be exported: %s", vendor_link.error_message or "-")
+        previous = self.avidxchange_status
+        self.write({"avidxchange_status": status, "rejection_reason": reason})
+        if previous == status:
+            return  # the reason alone changed
+        label = dict(self._fields["avidxchange_status"]._description_selection(self.env))[status]
+        bill = self.move_id
+        Attention = self.env["avidxchange.attention"]
+        if status == const.INVOICE_STATUS_REJECTED:
+            Attention._ask(
+                bill,
+                self.backend_id,
+                self.env._("Rejected in AvidXchange"),
+                self.env._(
+                    "AvidXchange's approver rejected %(bill)s: %(reason)s. Correct it in "
+                    "AvidXchange and resubmit it there; or, if it should not be paid, cancel the "
+                    "bill in Odoo (or credit it with a credit note).",
+                    bill=bill.display_name,
+                    reason=reason or self.env._("AvidXchange gave no reason"),
+                ),
             )
-        return vendor_link.external_code
+        elif previous == const.INVOICE_STATUS_REJECTED:
+            Attention._resolve(bill, self.env._("AvidXchange: %s.", label))
+        # said last, so that the bill's newest message is where it is now
+        if reason:
+            body = self.env._(
+                "AvidXchange status: %(status)s. Reason: %(reason)s", status=label, reason=reason
+            )
+        else:
+            body = self.env._("AvidXchange status: %s.", label)
+        bill._message_log(body=body)
 
-    # === PRIVATE HELPERS === #
+    # === SCOPE AND HOLDS === #
+
+    @api.model
+    def _scope_rules(self, backend, companies=None, dated=True):
+        """The bill scope of ``backend``, one rule a row: ``ScopeRule(code,
+        domain, reason, sendable)``. The bills it sends are those every
+        rule's domain holds for (``_scope_domain``); a bill left out is told
+        the reason of the first rule it fails (``_scope_refusal``); a bill is
+        never sent without the ``sendable`` rules, even one AvidXchange may
+        have (``_check_sendable``). A rule whose domain is a boolean is one of
+        the connection, in no domain. ``companies``: ``_scope_companies()``
+        when not given; not ``dated``: from any date."""
+        if companies is None:
+            companies = backend._scope_companies() if backend else backend.company_id
+        start = dated and backend.bill_date_from
+        rules = [
+            ScopeRule(
+                "other_company",
+                [("company_id", "in", companies.ids)],
+                self.env._("The bill's company is not one this AvidXchange connection sends."),
+            ),
+            ScopeRule(
+                "not_a_bill",
+                [("move_type", "in", BILL_TYPES)],  # credit notes as credit memos
+                self.env._("Only vendor bills and credit notes go to AvidXchange."),
+                sendable=True,
+            ),
+            ScopeRule(
+                "draft",
+                [("state", "=", "posted")],
+                self.env._("Only posted bills go to AvidXchange."),
+                sendable=True,
+            ),
+            ScopeRule(
+                "no_connection",
+                bool(backend),
+                self.env._("No AvidXchange connection for this company."),
+            ),
+            ScopeRule(
+                "inactive",
+                backend.state == "active",
+                self.env._("The AvidXchange connection is not active."),
+            ),
+            ScopeRule(
+                "paid",
+                [("payment_state", "not in", ("paid", "in_payment", "reversed"))],
+                self.env._("Paid in Odoo: there is nothing for AvidXchange to pay."),
+                sendable=True,
+            ),
+            ScopeRule(
+                "partly_paid",
+                # AvidXchange would pay its full total.
+                [("payment_state", "=", "not_paid")],
+                self.env._(
+                    "Partly paid in Odoo: AvidXchange would pay its full amount. Register the "
+                    "rest in Odoo, or undo the payment to send the bill."
+                ),
+                sendable=True,
+            ),
+        ]
+        if start:
+            rules.append(
+                ScopeRule(
+                    "dated_before",
+                    [("invoice_date", ">=", start)],
+                    self.env._(
+                        "Dated before %s, when the connection started sending bills.",
+                        start.strftime("%x"),
+                    ),
+                )
+            )
+        if backend.vendor_scope == "marked":
+            rules.append(
+                ScopeRule(
+                    "vendor_unmarked",
+                    [("partner_id.commercial_partner_id.avidxchange_enabled", "=", True)],
+                    self.env._(
+                        'The vendor is not marked "Pay via AvidXchange": mark it to send its bills.'
+                    ),
+                )
+            )
+        return rules
 
     @api.model
     def _scope_domain(self, backend, dated=True, companies=None):
-        """The bills ``backend`` exports: posted, open, dated from the
-        connection's start date (unless not ``dated``), of vendors in its
-        scope, in its ``companies`` (``_scope_companies`` when not given)."""
-        if companies is None:
-            companies = backend._scope_companies()
-        domain = [
-            ("company_id", "in", companies.ids),
-            ("move_type", "in", ("in_invoice", "in_refund")),  # credit notes as credit memos
-            ("state", "=", "posted"),
-            # Partly paid in Odoo: AvidXchange would pay its full total.
-            ("payment_state", "=", "not_paid"),
-        ]
-        if dated and backend.bill_date_from:
-            domain.append(("invoice_date", ">=", backend.bill_date_from))
-        if backend.vendor_scope == "marked":
-            domain.append(("partner_id.commercial_partner_id.avidxchange_enabled", "=", True))
-        return domain
+        """The bills ``backend`` sends (see ``_scope_rules``)."""
+        return Domain.AND(
+            rule.domain
+            for rule in self._scope_rules(backend, companies, dated)
+            if not isinstance(rule.domain, bool)
+        )
 
     @api.model
     def _scope_refusal(self, move):
         """Why ``move``, a vendor bill without a link, does not go to
-        AvidXchange: ``(code, sentence an AP clerk acts on)``. Says in
-        words what ``_scope_domain`` decides. ``"waiting"`` when it goes with
-        the next run of the bill stream."""
-        if move.state != "posted":
-            return "draft", self.env._("Only posted bills go to AvidXchange.")
+        AvidXchange: ``(code, sentence an AP clerk acts on)``, the first rule
+        of ``_scope_rules`` it fails. ``"waiting"`` when it goes with the next
+        run of the bill stream."""
         backend = self.env["avidxchange.backend"]._covering(move.company_id)
-        if not backend:
-            return "no_connection", self.env._("No AvidXchange connection for this company.")
-        if backend.state != "active":
-            return "inactive", self.env._("The AvidXchange connection is not active.")
-        if move.payment_state in ("paid", "in_payment", "reversed"):
-            return "paid", self.env._("Paid in Odoo: there is nothing for AvidXchange to pay.")
-        if move.payment_state != "not_paid":
-            return "partly_paid", self.env._(
-                "Partly paid in Odoo: AvidXchange would pay its full amount. Register the rest "
-                "in Odoo, or undo the payment to send the bill."
-            )
-        start = backend.bill_date_from
-        if start and (not move.invoice_date or move.invoice_date < start):
-            return "dated_before", self.env._(
-                "Dated before %s, when the connection started sending bills.",
-                start.strftime("%x"),
-            )
-        vendor = move.partner_id.commercial_partner_id.with_company(backend.company_id)
-        if backend.vendor_scope == "marked" and not vendor.avidxchange_enabled:
-            return "vendor_unmarked", self.env._(
-                'The vendor is not marked "Pay via AvidXchange": mark it to send its bills.'
-            )
+        failed = _first_failed(
+            move.with_company(backend.company_id),
+            self._scope_rules(backend, companies=move.company_id),
+        )
+        if failed:
+            return failed.code, failed.reason
         return "waiting", self.env._("Goes to AvidXchange with the next bill sync.")
 
-    def _avidxchange_to_resend(self):
-        return self.filtered(lambda link: link.state != "synced")
+    def _check_sendable(self):
+        """Refuse to build the payload of a bill AvidXchange must not get,
+        whatever its connection's scope (a bill it may have included)."""
+        self.ensure_one()
+        rules = self._scope_rules(self.backend_id, companies=self.move_id.company_id)
+        failed = _first_failed(self.move_id, [rule for rule in rules if rule.sendable])
+        if failed:
+            raise UserError(failed.reason)
 
     def _holds(self):
         """The links whose bill AvidXchange holds: sent (or sent without an
@@ -689,101 +737,75 @@ class AvidxchangeInvoiceLink(models.Model):
             )
         )
 
-    def _prepare_payload(self, vendor_code):
+    # === THE PAYLOAD (BUILT BY tools/bill_payload.py) === #
+
+    def _avidxchange_payload(self, vendor_code):
         """The bill (or credit note, as a credit memo) as the contract's
-        ``POST /invoices`` body.
+        ``POST /invoices`` body (see ``tools/bill_payload.py``).
 
         Each invoice line is a distribution coded with its account and its
-        analytic accounts (split by its analytic distribution, see
-        ``_distributions``); taxes are distributions of their own, coded with
-        the tax account. Amounts are in the bill's currency and add up to its
-        total.
+        analytic accounts (split by its analytic distribution); taxes are
+        distributions of their own, coded with the tax account. Amounts are
+        in the bill's currency and add up to its total.
         """
         self.ensure_one()
         move = self.move_id
-        if move.state != "posted" or move.move_type not in ("in_invoice", "in_refund"):
-            raise UserError(self.env._("Only posted vendor bills and credit notes are exported."))
+        self._check_sendable()
         if not move.invoice_date:
             raise UserError(self.env._("The bill has no bill date."))
-        if move.payment_state != "not_paid":
-            raise UserError(
-                self.env._(
-                    "Paid or partly paid in Odoo since it was posted: AvidXchange would pay its "
-                    "full amount. It is not sent."
-                )
-            )
-        currency = move.currency_id
         distributions = []
         for line in move.invoice_line_ids.filtered(lambda line: line.display_type == "product"):
-            distributions += self._distributions(line.price_subtotal, line.name, line)
+            distributions += self._line_distributions(line, line.price_subtotal)
         # A credit memo's amounts are positive too: its tax lines are credits.
         sign = -1 if move.move_type == "in_refund" else 1
         for line in move.line_ids.filtered(lambda line: line.display_type == "tax"):
-            distributions += self._distributions(sign * line.amount_currency, line.name, line)
-        distributions = [d for d in distributions if d["Amount"]]
-        total = money(move.amount_total, currency)
-        if distributions:
-            # Rounding each line may leave a cent; the largest line absorbs it.
-            amounts = add_up_to([d["Amount"] for d in distributions], total, currency)
-            for distribution, amount in zip(distributions, amounts, strict=True):
-                distribution["Amount"] = amount
-        return compact(
-            {
-                "ExternalInvoiceId": self.external_invoice_id,
-                "InvoiceType": const.INVOICE_TYPES[move.move_type],
-                "Number": move.ref or move.name,
-                "InvoiceDate": fields.Date.to_string(move.invoice_date),
-                "InvoiceDueDate": fields.Date.to_string(move.invoice_date_due),
-                "GrossAmount": total,
-                "Currency": currency.name,
-                "PONumber": move.invoice_origin,
-                "Memo": move.payment_reference,
-                "BuyerVendor": {"VendorExternalSystemID": vendor_code},
-                "Distributions": distributions,
-            }
+            distributions += self._line_distributions(line, sign * line.amount_currency)
+        return bill_payload.invoice_payload(
+            external_id=self.external_invoice_id,
+            move_type=move.move_type,
+            number=move.ref or move.name,
+            invoice_date=move.invoice_date,
+            due_date=move.invoice_date_due,
+            total=move.amount_total,
+            currency=move.currency_id,
+            vendor_code=vendor_code,
+            distributions=distributions,
+            po_number=move.invoice_origin,
+            memo=move.payment_reference,
         )
 
-    def _distributions(self, amount, description, line):
-        """One invoice line as distributions: coded with its account, and
-        split by its analytic distribution, one distribution per combination
-        of analytic accounts (plans are independent: 60/40 by department and
-        100 to one location make 60 and 40 at that location), the share of
-        the line no plan covers coded with the account alone. Cents are
-        reconciled to the line."""
+    def _line_distributions(self, line, amount):
+        """``line`` (for ``amount``) as distributions: its GL account's code
+        and the codes of its analytic distribution's accounts."""
         AccountLink = self.env["avidxchange.account.link"]
-        currency = line.currency_id
-        account_code = (
+        account_codes = (
             [AccountLink._code_of_account(line.account_id)] if line.account_id.code else []
         )
-        shares = [(100.0, [])]
-        for entries in _analytic_shares(line).values():
-            rest = 100.0 - sum(share for share, _codes in entries)
-            options = entries + ([(rest, [])] if rest > 0.0001 else [])
-            shares = [
-                (share * option / 100.0, codes + option_codes)
-                for share, codes in shares
-                for option, option_codes in options
-            ]
-        shares = [(share, codes) for share, codes in shares if share > 0.0001]
-        spread = sum(share for share, _codes in shares)
-        if spread > 100.0001:  # more than the whole line: in proportion
-            shares = [(share * 100.0 / spread, codes) for share, codes in shares]
-        total = money(amount, currency)
-        amounts = add_up_to(
-            [money(total * share / 100.0, currency) for share, _codes in shares], total, currency
+        return bill_payload.line_distributions(
+            amount,
+            line.name,
+            account_codes,
+            bill_payload.analytic_shares(_analytic_rows(line)),
+            line.currency_id,
         )
-        text = (description or "").strip()[:250] or None
-        return [
-            compact(
-                {
-                    "Amount": part,
-                    "Description": text,
-                    "EnterpriseCodes": account_code
-                    + [AccountLink._code_of_analytic(account) for account in accounts],
-                }
-            )
-            for part, (_share, accounts) in zip(amounts, shares, strict=True)
-        ]
+
+
+class ScopeRule(NamedTuple):
+    """One rule of the bill scope (see ``_scope_rules``)."""
+
+    code: str
+    domain: list | bool
+    reason: str
+    sendable: bool = False
+
+
+def _first_failed(move, rules):
+    """The first of ``rules`` that ``move`` fails, or None."""
+    for rule in rules:
+        holds = rule.domain if isinstance(rule.domain, bool) else move.filtered_domain(rule.domain)
+        if not holds:
+            return rule
+    return None
 
 
 def _analytic_accounts(lines):
@@ -798,23 +820,19 @@ def _analytic_accounts(lines):
     return lines.env["account.analytic.account"].sudo().browse(ids).exists()
 
 
-def _analytic_shares(line):
-    """``{plans: [(percentage, analytic accounts)]}`` of ``line``'s analytic
-    distribution, grouped by the plans its keys cover: each group's
-    percentages add up to 100 at most."""
+def _analytic_rows(line):
+    """``line``'s analytic distribution as ``(percentage, root plans, codes)``
+    rows, for ``bill_payload.analytic_shares``."""
     Analytic = line.env["account.analytic.account"].sudo()  # names are codes, not secrets
-    groups = {}
+    AccountLink = line.env["avidxchange.account.link"]
+    rows = []
     for key, share in (line.analytic_distribution or {}).items():
         accounts = Analytic.browse(int(i) for i in key.split(",") if i.isdigit()).exists()
-        if accounts and share:
-            plans = frozenset(accounts.root_plan_id.ids)
-            groups.setdefault(plans, []).append((float(share), accounts))
-    covered = [plan for plans in groups for plan in plans]
-    if len(covered) != len(set(covered)):
-        # Rows that share a plan (Odoo's rows: "Sales + Project X" 60%, "Ops"
-        # 40%) are not independent: each row is a distribution of its own.
-        groups = {frozenset(): [entry for entries in groups.values() for entry in entries]}
-    return {
-        plans: [(share, list(accounts)) for share, accounts in entries]
-        for plans, entries in groups.items()
-    }
+        rows.append(
+            (
+                share,
+                accounts.root_plan_id.ids,
+                [AccountLink._code_of_analytic(account) for account in accounts],
+            )
+        )
+    return rows

@@ -26,12 +26,14 @@ class AvidxchangeLinkMixin(models.AbstractModel):
     connection, the export state, the last error and the hash of what was
     last attempted, "export now", and the replay hook of the audit trail.
 
-    A link model names the Odoo record it binds (``_avidxchange_record_field``)
-    and implements ``_prepare_payload()`` (the body AvidXchange gets),
-    ``_export(client)`` (send these links, marking each exported or in error,
-    and return those it had to leave waiting) and
-    ``_avidxchange_stream_batch(stream, batch_size)`` (its stream's "what
-    changed" and "send it").
+    A link model names the Odoo record it binds (``_avidxchange_record_field``),
+    and the field that keeps the id AvidXchange knows it by, if it has one
+    (``_avidxchange_external_id_field``, filled when the link is created). It
+    implements the hooks, all prefixed ``_avidxchange_``: ``_payload()`` (the
+    body AvidXchange gets), ``_send_with(client)`` (send these links, marking
+    each with ``_mark_synced`` or ``_mark_error``, and return those it had
+    to leave waiting) and ``_stream_batch(stream, batch_size)`` (its
+    stream's "what changed" and "send it").
 
     Two streams may want the same link at once (a bill's export sends its
     vendor while the vendor stream runs): a link is written only by the
@@ -39,24 +41,32 @@ class AvidxchangeLinkMixin(models.AbstractModel):
     """
 
     _name = "avidxchange.link.mixin"
-    _inherit = ["avidxchange.stream.handler"]
+    _inherit = ["avidxchange.connection.mixin", "avidxchange.stream.handler"]
     _description = "AvidXchange Link"
-    _check_company_auto = True
+    _order = "id desc"
     _avidxchange_record_field = None
+    _avidxchange_external_id_field = None
 
-    backend_id = fields.Many2one(
-        "avidxchange.backend",
-        string="Connection",
-        required=True,
-        ondelete="cascade",
-        index=True,
-        check_company=True,
-    )
-    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     state = fields.Selection(LINK_STATES, default="pending", required=True, index=True)
     error_message = fields.Text(readonly=True)
     payload_hash = fields.Char(readonly=True, copy=False)
     last_export_at = fields.Datetime(string="Last Attempt", readonly=True, copy=False)
+
+    # The waiting links of a connection (``_avidxchange_waiting_domain``) and
+    # its failed ones (``_avidxchange_requeue_failed``).
+    _backend_state_idx = models.Index("(backend_id, state)")
+
+    # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """A link gets the id AvidXchange will know its record by, once."""
+        field = self._avidxchange_external_id_field
+        for vals in vals_list if field else ():
+            if not vals.get(field):
+                backend = self.env["avidxchange.backend"].browse(vals["backend_id"])
+                vals[field] = backend._external_id(vals[self._avidxchange_record_field])
+        return super().create(vals_list)
 
     # === ACTION METHODS === #
 
@@ -106,7 +116,7 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         was busy elsewhere (its change is then seen by the next run), and
         send up to ``batch_size`` waiting links."""
         locked = lock_available(changed)
-        locked._queue()
+        locked._avidxchange_queue()
         if locked == changed:
             stream.mark = now
         return self._avidxchange_send_waiting(stream.backend_id, batch_size)
@@ -144,14 +154,16 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         and the rest go on."""
         backend = self.backend_id
         with backend._get_client() as client:
-            left_waiting = self.with_company(backend.company_id)._export(client)
+            left_waiting = self.with_company(backend.company_id)._avidxchange_send_with(client)
         return self.browse() if left_waiting is None else left_waiting.with_env(self.env)
 
-    def _queue(self):
+    def _avidxchange_queue(self):
         """Mark for export the links whose record changed since the last
         attempt (the caller holds their locks)."""
         for link in self:
-            if link.state != "pending" and link.payload_hash != link._payload_hash(False):
+            if link.state != "pending" and link.payload_hash != link._avidxchange_payload_hash(
+                False
+            ):
                 link.state = "pending"
 
     def _mark_synced(self, payload, **values):
@@ -242,9 +254,9 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         """The links "export now" sends again (all of them, by default)."""
         return self
 
-    def _payload_hash(self, raise_error=True):
+    def _avidxchange_payload_hash(self, raise_error=True):
         try:
-            return fingerprint(self._prepare_payload())
+            return fingerprint(self._avidxchange_payload())
         except UserError:
             if raise_error:
                 raise

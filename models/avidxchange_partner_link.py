@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools.translate import LazyTranslate
 
+from .. import const
 from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
 from ..tools.locks import create_unless_taken
 from ..tools.payload import compact
@@ -20,7 +21,6 @@ class AvidxchangePartnerLink(models.Model):
     _name = "avidxchange.partner.link"
     _inherit = ["avidxchange.link.mixin"]
     _description = "AvidXchange Vendor Link"
-    _order = "id desc"
     _rec_name = "partner_id"
     _avidxchange_record_field = "partner_id"
     # its kind (see avidxchange.stream.handler)
@@ -30,6 +30,7 @@ class AvidxchangePartnerLink(models.Model):
     _avidxchange_interval = 60
     _avidxchange_batch_size = 100
     _avidxchange_cron = "export_records"
+    _avidxchange_external_id_field = "external_code"
 
     partner_id = fields.Many2one(
         "res.partner", string="Vendor", required=True, ondelete="cascade", index=True
@@ -45,16 +46,6 @@ class AvidxchangePartnerLink(models.Model):
     _backend_code_uniq = models.Constraint(
         "UNIQUE(backend_id, external_code)", "External vendor codes are unique per connection."
     )
-
-    # === CRUD METHODS === #
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if not vals.get("external_code"):
-                backend = self.env["avidxchange.backend"].browse(vals["backend_id"])
-                vals["external_code"] = backend._external_id(vals["partner_id"])
-        return super().create(vals_list)
 
     # === BUSINESS METHODS === #
 
@@ -91,7 +82,7 @@ class AvidxchangePartnerLink(models.Model):
     def _avidxchange_links_of(self, backend, records):
         return self._link_vendors(backend, records)
 
-    def _export(self, client):
+    def _avidxchange_send_with(self, client):
         """Send each vendor; mark it exported or in error, and go on.
 
         Stops (and re-raises) on errors that concern every record alike: the
@@ -100,16 +91,18 @@ class AvidxchangePartnerLink(models.Model):
         """
         for link in self:
             try:
-                payload = link._prepare_payload()
+                payload = link._avidxchange_payload()
                 with client.recording("vendor", link.partner_id):
                     answer = client.put_vendor(link.external_code, payload)
             except (AuthenticationError, RetryableError, AccessError) as error:
                 link.error_message = str(error)
                 raise
             except (UserError, AvidXchangeError) as error:  # this vendor only: go on
-                link._mark_error(error, payload_hash=link._payload_hash(raise_error=False))
+                link._mark_error(
+                    error, payload_hash=link._avidxchange_payload_hash(raise_error=False)
+                )
                 continue
-            link._mark_synced(payload, avidxchange_id=answer["Id"])
+            link._mark_synced(payload, avidxchange_id=answer[const.ANSWER_ID_KEY])
 
     # === PRIVATE HELPERS === #
 
@@ -132,7 +125,7 @@ class AvidxchangePartnerLink(models.Model):
             domain.append(("supplier_rank", ">", 0))
         return domain
 
-    def _prepare_payload(self):
+    def _avidxchange_payload(self):
         """The vendor as the contract's ``PUT /vendors/{code}`` body.
 
         Optional values that are empty are left out: AvidXchange wants them

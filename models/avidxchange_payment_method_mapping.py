@@ -12,13 +12,9 @@ class AvidxchangePaymentMethodMapping(models.Model):
 
     _name = "avidxchange.payment.method.mapping"
     _description = "AvidXchange Payment Method"
-    _check_company_auto = True
+    _inherit = ["avidxchange.connection.mixin"]
     _order = "avidxchange_method"
 
-    backend_id = fields.Many2one(
-        "avidxchange.backend", required=True, ondelete="cascade", index=True
-    )
-    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     avidxchange_method = fields.Selection(
         list(const.PAYMENT_METHODS.items()),
         string="AvidXchange Method",
@@ -27,9 +23,9 @@ class AvidxchangePaymentMethodMapping(models.Model):
     payment_method_line_id = fields.Many2one(
         "account.payment.method.line",
         string="Odoo Payment Method",
+        domain="[('payment_type', '=', 'outbound')]",
         required=True,
         check_company=True,
-        domain="[('payment_type', '=', 'outbound')]",
     )
 
     _method_uniq = models.Constraint(

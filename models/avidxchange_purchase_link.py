@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools.translate import LazyTranslate
 
+from .. import const
 from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
 from ..tools.locks import create_unless_taken, lock_available
 from ..tools.payload import compact, money
@@ -19,9 +20,8 @@ class AvidxchangePurchaseLink(models.Model):
     """
 
     _name = "avidxchange.purchase.link"
-    _inherit = ["avidxchange.link.mixin"]
     _description = "AvidXchange Purchase Order Link"
-    _order = "id desc"
+    _inherit = ["avidxchange.link.mixin"]
     _rec_name = "order_id"
     _avidxchange_record_field = "order_id"
     # its kind (see avidxchange.stream.handler)
@@ -75,27 +75,29 @@ class AvidxchangePurchaseLink(models.Model):
     def _export_changed(self, client):
         """Before a bill: send its orders that AvidXchange lacks, that changed,
         or that it refused last time."""
-        self._queue()
-        self.filtered(lambda link: link.state != "synced")._export(client)
+        self._avidxchange_queue()
+        self.filtered(lambda link: link.state != "synced")._avidxchange_send_with(client)
 
-    def _export(self, client):
+    def _avidxchange_send_with(self, client):
         """Send each order. A refused order is marked with the reason; its
         bill still goes (it names the PO anyway)."""
         for link in self:
             try:
-                payload = link._prepare_payload()
+                payload = link._avidxchange_payload()
                 with client.recording("purchase_order", link.order_id):
                     client.put_purchase_order(link.order_id.name, payload)
             except (AuthenticationError, RetryableError, AccessError):
                 raise
             except (UserError, AvidXchangeError) as error:
-                link._mark_error(error, payload_hash=link._payload_hash(raise_error=False))
+                link._mark_error(
+                    error, payload_hash=link._avidxchange_payload_hash(raise_error=False)
+                )
             else:
                 link._mark_synced(payload)
 
     # === PRIVATE HELPERS === #
 
-    def _prepare_payload(self):
+    def _avidxchange_payload(self):
         """The order as the contract's ``PUT /purchaseOrders/{code}`` body.
         Its vendor is sent before it (with the bill that brought it here)."""
         self.ensure_one()
@@ -128,7 +130,7 @@ class AvidxchangePurchaseLink(models.Model):
                 "OrderDate": fields.Date.to_string(order.date_order),
                 "Currency": currency.name,
                 "Total": money(order.amount_total, currency),
-                "Status": "Closed" if done else "Open",
+                "Status": const.PURCHASE_ORDER_CLOSED if done else const.PURCHASE_ORDER_OPEN,
                 "Lines": [
                     compact(
                         {

@@ -17,7 +17,7 @@ class ResPartner(models.Model):
     )
     avidxchange_state = fields.Selection(
         LINK_STATES,
-        string="AvidXchange Status",
+        string="AvidXchange Export Status",
         compute="_compute_avidxchange_link",
         search="_search_avidxchange_state",
         help="Export status of this vendor to the current company's AvidXchange connection.",
@@ -28,17 +28,7 @@ class ResPartner(models.Model):
     avidxchange_error = fields.Text(string="AvidXchange Error", compute="_compute_avidxchange_link")
     avidxchange_exchange_count = fields.Integer(compute="_compute_avidxchange_exchange_count")
 
-    def write(self, vals):
-        """A vendor newly marked for AvidXchange (for the current company, as
-        the flag is): its connection's streams look at every bill again, so
-        the vendor's open bills go, however long ago they were posted."""
-        newly_marked = vals.get("avidxchange_enabled") and self.filtered(
-            lambda partner: not partner.avidxchange_enabled
-        )
-        result = super().write(vals)
-        if newly_marked:
-            self.env["avidxchange.backend"]._covering(self.env.company)._request_rescan()
-        return result
+    # === COMPUTE METHODS === #
 
     @api.depends_context("company")
     @api.depends("avidxchange_link_ids.state")
@@ -78,6 +68,22 @@ class ResPartner(models.Model):
         counts = self.env["avidxchange.exchange.log"]._count_by_record(self)
         for partner in self:
             partner.avidxchange_exchange_count = counts.get(partner.id, 0)
+
+    # === CRUD METHODS === #
+
+    def write(self, vals):
+        """A vendor newly marked for AvidXchange (for the current company, as
+        the flag is): its connection's streams look at every bill again, so
+        the vendor's open bills go, however long ago they were posted."""
+        newly_marked = vals.get("avidxchange_enabled") and self.filtered(
+            lambda partner: not partner.avidxchange_enabled
+        )
+        result = super().write(vals)
+        if newly_marked:
+            self.env["avidxchange.backend"]._covering(self.env.company)._request_rescan()
+        return result
+
+    # === ACTION METHODS === #
 
     def action_open_avidxchange_exchanges(self):
         self.ensure_one()

@@ -5,6 +5,7 @@ from . import test_backend_credentials
 from . import test_bill_export
 from . import test_bill_guards
 from . import test_bill_image
+from . import test_bill_payload
 from . import test_bill_scope
 from . import test_bill_status
 from . import test_client

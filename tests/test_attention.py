@@ -7,6 +7,7 @@ from odoo.tests import new_test_user, tagged
 from .common import AP_CLERK_GROUPS, PaymentCase
 
 ACTIVITY = "account_avidxchange.mail_activity_type_avidxchange"
+UNKNOWN_GL = {"exception": {"reason": "Unknown GL code", "detail": "600000"}}
 
 
 @tagged("post_install", "-at_install")

@@ -11,20 +11,19 @@ class AvidxchangeBillRelease(models.TransientModel):
     _name = "avidxchange.bill.release"
     _description = "Release Bills from AvidXchange's Hold"
 
+    def _default_moves(self):
+        context = self.env.context
+        bills = context.get("active_model", "account.move") == "account.move"
+        return self.env["account.move"].browse(context.get("active_ids", []) if bills else [])
+
     move_ids = fields.Many2many(
         "account.move", string="Bills", default=lambda self: self._default_moves()
     )
     reason = fields.Text(required=True)
 
-    @api.model
-    def _default_moves(self):
-        if self.env.context.get("active_model", "account.move") != "account.move":
-            return self.env["account.move"]
-        return self.env["account.move"].browse(self.env.context.get("active_ids", []))
-
     @api.constrains("reason")
     def _check_reason(self):
-        if any(not (wizard.reason or "").strip() for wizard in self):
+        if self.filtered(lambda wizard: not (wizard.reason or "").strip()):
             raise ValidationError(self.env._("Say why the bills are released."))
 
     def action_release(self):
@@ -36,14 +35,13 @@ class AvidxchangeBillRelease(models.TransientModel):
             if not links:
                 continue
             links.released = True
-            move.message_post(
-                body=self.env._(
-                    "Released from AvidXchange's hold by %(user)s: %(reason)s. Odoo may now "
-                    "reset, cancel or pay this bill; AvidXchange is not told. Change or void "
-                    "its invoice %(invoice)s there to match.",
-                    user=self.env.user.name,
-                    reason=self.reason.strip(),
-                    invoice=links[:1].avidxchange_id,
-                )
+            body = self.env._(
+                "Released from AvidXchange's hold by %(user)s: %(reason)s. Odoo may now "
+                "reset, cancel or pay this bill; AvidXchange is not told. Change or void "
+                "its invoice %(invoice)s there to match.",
+                user=self.env.user.name,
+                reason=self.reason.strip(),
+                invoice=links[:1].avidxchange_id,
             )
+            move.message_post(body=body)
         return {"type": "ir.actions.act_window_close"}
