@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError
 
 from .. import const
 from ..tools.exceptions import refuse
+from ..tools.groups import USER_GROUP
 from ..tools.states import (
     BILL_STATUS_OF_INVOICE,
     BILL_SYNC_STATUSES,
@@ -27,7 +28,7 @@ class AccountMove(models.Model):
     # one connection, so a bill has one link at most.
     avidxchange_state = fields.Selection(
         LINK_STATES,
-        string="AvidXchange Export Status",
+        string="Sent to AvidXchange",
         compute="_compute_avidxchange_state",
         store=True,
         index="btree_not_null",
@@ -48,7 +49,7 @@ class AccountMove(models.Model):
         index="btree_not_null",
     )
     avidxchange_changed = fields.Boolean(
-        string="Changed Since AvidXchange Export",
+        string="Changed After Sending to AvidXchange",
         compute="_compute_avidxchange_state",
         store=True,
         help="Released from AvidXchange's hold and changed since: AvidXchange has another "
@@ -236,7 +237,7 @@ class AccountMove(models.Model):
     def action_avidxchange_send(self):
         """Send these bills to AvidXchange now (the bill's button and the
         list's action, for AvidXchange users), and say how it went."""
-        if not self.env.user.has_group("account_avidxchange.group_avidxchange_user"):
+        if not self.env.user.has_group(USER_GROUP):
             raise AccessError(self.env._("Only AvidXchange users can send bills to AvidXchange."))
         self.check_access("read")
         bills = self.filtered(lambda move: move.move_type in ("in_invoice", "in_refund"))

@@ -6,6 +6,7 @@ from .. import const
 from ..tools.exceptions import InvalidResponseError, PermanentError
 from ..tools.locks import create_unless_taken, lock_available
 from ..tools.payload import fingerprint
+from ..tools.stream_kinds import StreamKind
 
 _lt = LazyTranslate(__name__)
 
@@ -28,13 +29,9 @@ class AvidxchangeAccountLink(models.Model):
     _order = "code"
     _rec_name = "code"
     _avidxchange_record_field = "account_id"
-    # its kind (see avidxchange.stream.handler)
-    _avidxchange_kind = "gl_code"
-    _avidxchange_kind_label = _lt("GL Codes")
-    _avidxchange_sequence = 10
-    _avidxchange_interval = 60
-    _avidxchange_batch_size = 200
-    _avidxchange_cron = "export_records"
+    _avidxchange_kind = StreamKind(
+        "gl_code", _lt("GL Codes"), order=10, interval=60, batch=200, cron="export_records"
+    )
 
     account_id = fields.Many2one("account.account", ondelete="cascade", index=True)
     analytic_account_id = fields.Many2one(

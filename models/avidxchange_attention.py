@@ -3,6 +3,8 @@ import logging
 from odoo import SUPERUSER_ID, api, models
 from odoo.exceptions import AccessError, UserError
 
+from ..tools.groups import MANAGER_GROUP
+
 _logger = logging.getLogger(__name__)
 
 ACTIVITY_TYPE = "account_avidxchange.mail_activity_type_avidxchange"
@@ -50,7 +52,7 @@ class AvidxchangeAttention(models.AbstractModel):
         user = backend.sudo().responsible_user_id
         if user.active and not user.share:
             return user
-        managers = self.env.ref("account_avidxchange.group_avidxchange_manager").sudo().all_user_ids
+        managers = self.env.ref(MANAGER_GROUP).sudo().all_user_ids
         person = managers.filtered(
             lambda u: (
                 u.active

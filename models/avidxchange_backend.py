@@ -8,6 +8,7 @@ from .. import const
 from ..tools.avidxchange_client import AvidXchangeClient
 from ..tools.company_scope import covering_company_id, scope_company_ids
 from ..tools.exceptions import AvidXchangeError, clerk_message
+from ..tools.groups import INTEGRATION_USER, MANAGER_GROUP
 from ..tools.health import HEALTH_STATES, STREAM_ROW_FIELDS, StreamState, connection_health
 from ..tools.hosts import url_refusal
 from ..tools.identity import database_prefix, looks_like_copy, new_prefix
@@ -16,8 +17,6 @@ from ..tools.notify import notification
 from ..tools.secret_box import SecretBoxError, configured_keys
 from ..tools.states import BILL_STATUSES_IN_AVIDXCHANGE
 
-MANAGER = "account_avidxchange.group_avidxchange_manager"
-INTEGRATION_USER = "account_avidxchange.user_avidxchange_integration"
 # Change one and the stored secret would go elsewhere, or be someone else's.
 WHERE_THE_SECRET_GOES = frozenset({"environment", "base_url", "token_url", "client_id"})
 # Set on the cursor's cache while a dry run plans: the list its clients keep
@@ -75,10 +74,10 @@ class AvidxchangeBackend(models.Model):
     environment = fields.Selection(tracking=True)
     base_url = fields.Char(tracking=True)
     token_url = fields.Char(tracking=True)
-    client_id = fields.Char(groups=MANAGER, copy=False, tracking=True)
-    avidxchange_company_id = fields.Char(groups=MANAGER, copy=False, tracking=True)
+    client_id = fields.Char(groups=MANAGER_GROUP, copy=False, tracking=True)
+    avidxchange_company_id = fields.Char(groups=MANAGER_GROUP, copy=False, tracking=True)
     client_secret = fields.Char(
-        groups=MANAGER,
+        groups=MANAGER_GROUP,
         help="Stored encrypted with the server's key; never shown again once saved.",
     )
     has_client_secret = fields.Boolean(string="Secret Saved", readonly=True, copy=False)
@@ -211,7 +210,7 @@ class AvidxchangeBackend(models.Model):
         string="Set Up in Database (UUID)",
         readonly=True,
         copy=False,
-        groups=MANAGER,
+        groups=MANAGER_GROUP,
         help="The database.uuid of the database this connection was set up in.",
     )
     identity_database_name = fields.Char(string="Set Up in Database", readonly=True, copy=False)
@@ -807,7 +806,7 @@ class AvidxchangeBackend(models.Model):
         """Who may act on these connections (test, activate, send, replay):
         an AvidXchange administrator working in their company. Checked before
         anything reads a setting with ``sudo()`` or calls AvidXchange."""
-        if not self.env.user.has_group(MANAGER):
+        if not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(
                 self.env._("Only AvidXchange administrators can act on the connection.")
             )

@@ -20,6 +20,7 @@ from ..tools.locks import create_unless_taken, lock_available
 from ..tools.notify import notification
 from ..tools.redaction import storable
 from ..tools.states import INVOICE_STATUSES
+from ..tools.stream_kinds import StreamKind
 
 _lt = LazyTranslate(__name__)
 # What goes to AvidXchange: vendor bills, and credit notes as credit memos.
@@ -47,13 +48,9 @@ class AvidxchangeInvoiceLink(models.Model):
     _inherit = ["avidxchange.link.mixin"]
     _rec_name = "move_id"
     _avidxchange_record_field = "move_id"
-    # its kind (see avidxchange.stream.handler)
-    _avidxchange_kind = "bill"
-    _avidxchange_kind_label = _lt("Bills")
-    _avidxchange_sequence = 40
-    _avidxchange_interval = 30
-    _avidxchange_batch_size = 50
-    _avidxchange_cron = "export_bills"
+    _avidxchange_kind = StreamKind(
+        "bill", _lt("Bills"), order=40, interval=30, batch=50, cron="export_bills"
+    )
     _avidxchange_external_id_field = "external_invoice_id"
 
     move_id = fields.Many2one(
@@ -64,11 +61,12 @@ class AvidxchangeInvoiceLink(models.Model):
     avidxchange_id = fields.Char(string="AvidXchange ID", index=True, **ANSWERED)
     avidxchange_status = fields.Selection(INVOICE_STATUSES, string="Approval Status", **ANSWERED)
     # What AvidXchange was sent, to tell what changed since (see ``changes``).
-    exported_amount = fields.Float(string="Amount Sent", **ANSWERED)
+    currency_id = fields.Many2one(related="move_id.currency_id")
+    exported_amount = fields.Monetary(string="Amount Sent", **ANSWERED)
     exported_date = fields.Date(string="Bill Date Sent", **ANSWERED)
     exported_partner_id = fields.Many2one("res.partner", string="Vendor Sent", **ANSWERED)
     changes = fields.Char(
-        string="Changed Since Export",
+        string="Changed After Sending",
         help="What differs between the bill in Odoo and what AvidXchange was sent.",
         compute="_compute_changes",
         store=True,
@@ -421,7 +419,7 @@ class AvidxchangeInvoiceLink(models.Model):
             vendor_link._avidxchange_send_with(client)
         if vendor_link.state != "synced":
             raise UserError(
-                self.env._("The vendor could not be exported: %s", vendor_link.error_message or "-")
+                self.env._("The vendor could not be sent: %s", vendor_link.error_message or "-")
             )
         return vendor_link.external_code
 
@@ -485,7 +483,7 @@ class AvidxchangeInvoiceLink(models.Model):
                 self.env._(
                     "AvidXchange's answers about this bill could not be read %(count)s times "
                     "(%(error)s). Look up invoice %(external_id)s in AvidXchange before doing "
-                    "anything in Odoo, then press Export now.",
+                    "anything in Odoo, then press Send now.",
                     count=attempts,
                     error=error,
                     external_id=self.external_invoice_id,

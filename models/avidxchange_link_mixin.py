@@ -70,7 +70,7 @@ class AvidxchangeLinkMixin(models.AbstractModel):
 
     # === ACTION METHODS === #
 
-    def action_export_now(self):
+    def action_send_now(self):
         """Send these records now, failed ones included; when the connection
         itself fails, say why."""
         self.backend_id._check_admin_access()
@@ -91,7 +91,7 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         return self._notify_export()
 
     def _notify_export(self):
-        """Say how *Export now* went: how many went, and the first refusal."""
+        """Say how *Send now* went: how many went, and the first refusal."""
         links = self.exists()
         links.invalidate_recordset()
         failed = links.filtered(lambda link: link.state == "error")
@@ -101,13 +101,13 @@ class AvidxchangeLinkMixin(models.AbstractModel):
             message += " " + self.env._(
                 "%(count)s refused: %(reason)s", count=len(failed), reason=failed[0].error_message
             )
-        return notification(self.env._("Export now"), message, "danger" if failed else "success")
+        return notification(self.env._("Send now"), message, "danger" if failed else "success")
 
     # === BUSINESS METHODS === #
 
     def _avidxchange_replay(self):
         """The audit trail's replay: the normal export, now."""
-        return self.action_export_now()
+        return self.action_send_now()
 
     @api.model
     def _avidxchange_queue_and_send(self, stream, changed, now, batch_size):

@@ -6,6 +6,7 @@ from .. import const
 from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
 from ..tools.locks import create_unless_taken
 from ..tools.payload import compact
+from ..tools.stream_kinds import StreamKind
 
 _lt = LazyTranslate(__name__)
 
@@ -23,13 +24,9 @@ class AvidxchangePartnerLink(models.Model):
     _description = "AvidXchange Vendor Link"
     _rec_name = "partner_id"
     _avidxchange_record_field = "partner_id"
-    # its kind (see avidxchange.stream.handler)
-    _avidxchange_kind = "vendor"
-    _avidxchange_kind_label = _lt("Vendors")
-    _avidxchange_sequence = 20
-    _avidxchange_interval = 60
-    _avidxchange_batch_size = 100
-    _avidxchange_cron = "export_records"
+    _avidxchange_kind = StreamKind(
+        "vendor", _lt("Vendors"), order=20, interval=60, batch=100, cron="export_records"
+    )
     _avidxchange_external_id_field = "external_code"
 
     partner_id = fields.Many2one(

@@ -10,6 +10,7 @@ from odoo.tools.translate import LazyTranslate
 from .. import const
 from ..tools.notify import notification
 from ..tools.payment_report import ReportError, describe_terms, parse_report
+from ..tools.stream_kinds import StreamKind
 
 _lt = LazyTranslate(__name__)
 
@@ -48,14 +49,9 @@ class AvidxchangePayment(models.Model):
     _check_company_auto = True
     _order = "payment_date desc, id desc"
     _rec_name = "payment_ref"
-    # its kind (see avidxchange.stream.handler)
-    _avidxchange_kind = "payment"
-    _avidxchange_kind_label = _lt("Payments")
-    _avidxchange_inbound = True
-    _avidxchange_sequence = 50
-    _avidxchange_interval = 15
-    _avidxchange_batch_size = 50
-    _avidxchange_cron = "import"
+    _avidxchange_kind = StreamKind(
+        "payment", _lt("Payments"), order=50, interval=15, batch=50, cron="import", inbound=True
+    )
 
     backend_id = fields.Many2one(
         "avidxchange.backend", required=True, ondelete="cascade", index=True, check_company=True

@@ -6,6 +6,7 @@ from .. import const
 from ..tools.exceptions import AuthenticationError, AvidXchangeError, RetryableError
 from ..tools.locks import create_unless_taken, lock_available
 from ..tools.payload import compact, money
+from ..tools.stream_kinds import StreamKind
 
 _lt = LazyTranslate(__name__)
 
@@ -24,13 +25,14 @@ class AvidxchangePurchaseLink(models.Model):
     _inherit = ["avidxchange.link.mixin"]
     _rec_name = "order_id"
     _avidxchange_record_field = "order_id"
-    # its kind (see avidxchange.stream.handler)
-    _avidxchange_kind = "purchase_order"
-    _avidxchange_kind_label = _lt("Purchase Orders")
-    _avidxchange_sequence = 30
-    _avidxchange_interval = 30
-    _avidxchange_batch_size = 50
-    _avidxchange_cron = "export_bills"
+    _avidxchange_kind = StreamKind(
+        "purchase_order",
+        _lt("Purchase Orders"),
+        order=30,
+        interval=30,
+        batch=50,
+        cron="export_bills",
+    )
 
     order_id = fields.Many2one(
         "purchase.order", string="Purchase Order", required=True, ondelete="cascade", index=True

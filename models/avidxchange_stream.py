@@ -189,7 +189,7 @@ class AvidxchangeStream(models.Model):
     def _cron_run(self, kinds):
         """Run every due stream of ``kinds`` (a list of kinds, or the name of
         a scheduled action that the kinds' models declare they run in: see
-        ``_avidxchange_cron``) of every active connection, as the user its
+        ``StreamKind.cron``) of every active connection, as the user its
         connection names (``sync_user_id``): that user's access rights and
         record rules apply to the sync, not the cron's.
 
@@ -250,7 +250,7 @@ class AvidxchangeStream(models.Model):
         stream.last_run_at = fields.Datetime.now()
         try:
             done, left = handler._avidxchange_stream_batch(
-                stream, batch_size or handler._avidxchange_batch_size
+                stream, batch_size or handler._avidxchange_kind.batch
             )
         except (AvidXchangeError, UserError) as error:
             _logger.warning("AvidXchange stream %s stopped: %s", self.display_name, error)
@@ -340,14 +340,10 @@ class AvidxchangeStream(models.Model):
         """The values of ``backend``'s streams it lacks: all of them for a new
         connection, a new kind's after an upgrade that brings one."""
         existing = set(backend.with_context(active_test=False).stream_ids.mapped("kind"))
-        Handler = self.env["avidxchange.stream.handler"]
+        kinds = self.env["avidxchange.stream.handler"]._avidxchange_kinds()
         return [
-            {
-                "backend_id": backend.id,
-                "kind": kind,
-                "interval": self.env[name]._avidxchange_interval,
-            }
-            for kind, name in Handler._avidxchange_handlers().items()
+            {"backend_id": backend.id, "kind": kind, "interval": spec.interval}
+            for kind, spec in kinds.items()
             if kind not in existing
         ]
 

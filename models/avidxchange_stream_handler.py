@@ -8,10 +8,10 @@ class AvidxchangeStreamHandler(models.AbstractModel):
 
     Adding a kind is one model file (plus its views): it inherits
     ``avidxchange.link.mixin`` (records sent to AvidXchange) or
-    ``avidxchange.payment``'s inbound shape, sets ``_avidxchange_kind`` and
-    its label, and implements the hooks below. The stream's kind and the
-    trail's operation are selections computed from this registry, so no list
-    of kinds is kept anywhere else (Odoo's payment providers add their code
+    ``avidxchange.payment``'s inbound shape, declares ``_avidxchange_kind``
+    (``tools/stream_kinds.py``) and implements the hooks below. The stream's
+    kind and the trail's operation are selections computed from this
+    registry, so no list of kinds is kept anywhere else (Odoo's payment providers add their code
     with ``selection_add`` from the module that brings them; within one
     module a computed selection does the same without a second file).
     """
@@ -19,22 +19,10 @@ class AvidxchangeStreamHandler(models.AbstractModel):
     _name = "avidxchange.stream.handler"
     _description = "AvidXchange Record Kind"
 
-    # The kind this model owns: the stream's kind and the audit trail's
-    # operation. Left empty on abstract shapes (the link mixin).
+    # The kind this model owns (a ``tools.stream_kinds.StreamKind``: its
+    # name, label, order, defaults and scheduled action); None on abstract
+    # shapes (the link mixin).
     _avidxchange_kind = None
-    # What the interface calls the kind (plural, a stream's name).
-    _avidxchange_kind_label = None
-    # Inbound kinds read AvidXchange on every run; outgoing ones call it only
-    # when something waits to go.
-    _avidxchange_inbound = False
-    # Where its stream comes in a cycle: what bills refer to (codes,
-    # vendors, orders) goes before them.
-    _avidxchange_sequence = 100
-    # A new connection's defaults for this kind's stream.
-    _avidxchange_interval = 30
-    _avidxchange_batch_size = 50
-    # The scheduled action that runs it (``_cron_run``'s argument).
-    _avidxchange_cron = "export_records"
 
     # === REGISTRY === #
 
@@ -42,25 +30,31 @@ class AvidxchangeStreamHandler(models.AbstractModel):
     def _avidxchange_handlers(self):
         """``{kind: model name}`` of every model that owns a kind, in the
         order a cycle runs them."""
-        models_by_kind = {}
-        for name in self.env.registry.descendants([self._name], "_inherit"):
-            kind = self.env.registry[name]._avidxchange_kind
-            if kind and not self.env.registry[name]._abstract:
-                models_by_kind[kind] = name
-        return dict(
-            sorted(
-                models_by_kind.items(),
-                key=lambda item: (self.env.registry[item[1]]._avidxchange_sequence, item[0]),
-            )
+        registry = self.env.registry
+        kinds = sorted(
+            (Model._avidxchange_kind.order, Model._avidxchange_kind.name, name)
+            for name in registry.descendants([self._name], "_inherit")
+            for Model in [registry[name]]
+            if Model._avidxchange_kind and not Model._abstract
         )
+        return {kind: name for _order, kind, name in kinds}
+
+    @api.model
+    def _avidxchange_kinds(self):
+        """``{kind: StreamKind}``, in the order a cycle runs them."""
+        registry = self.env.registry
+        return {
+            kind: registry[name]._avidxchange_kind
+            for kind, name in self._avidxchange_handlers().items()
+        }
 
     @api.model
     def _avidxchange_kind_selection(self):
         """The kinds as a selection, in the user's language."""
         lang = self.env.lang or "en_US"
         return [
-            (kind, _label(self.env.registry[name]._avidxchange_kind_label, kind, lang))
-            for kind, name in self._avidxchange_handlers().items()
+            (kind, _label(spec.label, kind, lang))
+            for kind, spec in self._avidxchange_kinds().items()
         ]
 
     @api.model
@@ -70,19 +64,11 @@ class AvidxchangeStreamHandler(models.AbstractModel):
 
     @api.model
     def _avidxchange_inbound_kinds(self):
-        return {
-            kind
-            for kind, name in self._avidxchange_handlers().items()
-            if self.env.registry[name]._avidxchange_inbound
-        }
+        return {kind for kind, spec in self._avidxchange_kinds().items() if spec.inbound}
 
     @api.model
     def _avidxchange_cron_kinds(self, cron):
-        return [
-            kind
-            for kind, name in self._avidxchange_handlers().items()
-            if self.env.registry[name]._avidxchange_cron == cron
-        ]
+        return [kind for kind, spec in self._avidxchange_kinds().items() if spec.cron == cron]
 
     # === HOOKS: what a stream asks of the model that owns its kind === #
 

@@ -17,7 +17,7 @@ class ResPartner(models.Model):
     )
     avidxchange_state = fields.Selection(
         LINK_STATES,
-        string="AvidXchange Export Status",
+        string="Sent to AvidXchange",
         compute="_compute_avidxchange_link",
         search="_search_avidxchange_state",
         help="Export status of this vendor to the current company's AvidXchange connection.",

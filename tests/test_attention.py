@@ -35,9 +35,9 @@ class TestAttention(PaymentCase):
         self.assertEqual(activity.user_id, self.ap_lead)
         self.assertIn("Unknown GL code", str(activity.note))
         self.assertIn("Unknown GL code", str(bill.message_ids[0].body))
-        bill.avidxchange_link_ids.action_export_now()  # refused again: no second activity
+        bill.avidxchange_link_ids.action_send_now()  # refused again: no second activity
         self.assertEqual(len(self.open_activities(bill)), 1)
-        bill.avidxchange_link_ids.action_export_now()  # it goes
+        bill.avidxchange_link_ids.action_send_now()  # it goes
         self.assertEqual(bill.avidxchange_state, "synced")
         self.assertFalse(self.open_activities(bill))
         self.assertIn("AvidXchange took it", str(bill.message_ids[:2].mapped("body")))

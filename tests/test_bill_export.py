@@ -175,7 +175,7 @@ class TestBillExport(AvidxchangeCase):
         self.assertEqual(sorted(states.values()), ["error", "synced", "synced"])
         failed = next(b for b in (good, bad, also_good) if b.avidxchange_state == "error")
         self.assertIn("Vendor on hold", failed.avidxchange_error)
-        failed.avidxchange_link_ids.action_export_now()
+        failed.avidxchange_link_ids.action_send_now()
         self.assertEqual(failed.avidxchange_state, "synced")
         self.assertEqual(len(self.simulator.invoices(COMPANY_ID)), 3)
 
@@ -185,7 +185,7 @@ class TestBillExport(AvidxchangeCase):
         self.simulator.fail_next(1, status=422, path="/vendors")
         self.run_stream("bill")
         self.assertEqual(bill.avidxchange_state, "error")
-        self.assertIn("vendor could not be exported", bill.avidxchange_error)
+        self.assertIn("vendor could not be sent", bill.avidxchange_error)
         self.assertEqual(self.simulator.count("POST", "/invoices"), 0)
 
     def test_a_bill_in_error_is_sent_again_only_when_someone_changes_it(self):

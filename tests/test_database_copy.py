@@ -77,7 +77,7 @@ class TestDatabaseCopy(PaymentCase):
             self.assertLogs(LINK_LOGGER, "WARNING"),
             self.assertRaisesRegex(UserError, "looks like a copy"),
         ):
-            self.vendor_link().action_export_now()
+            self.vendor_link().action_send_now()
         action = self.backend.action_test_connection()
         self.assertEqual(action["params"]["type"], "danger")
         self.assertIn("looks like a copy", action["params"]["message"])

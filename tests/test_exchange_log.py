@@ -199,7 +199,7 @@ class TestExchangeLog(AvidxchangeCase):
         self.simulator.fail_next(1, status=422, path="/vendors")
         self.run_stream("vendor")
         link = vendor.avidxchange_link_ids
-        action = link.action_export_now()
+        action = link.action_send_now()
         self.assertEqual(
             (action["params"]["type"], action["params"]["message"]),
             ("success", "1 sent to AvidXchange."),

@@ -138,7 +138,7 @@ class TestActionsCheckAccessFirst(PaymentCase):
             "export a bill now": lambda env: (
                 env["avidxchange.invoice.link"]
                 .browse(bill.avidxchange_link_ids.id)
-                .action_export_now()
+                .action_send_now()
             ),
             "retry a payment": lambda env: (
                 env["avidxchange.payment"].browse(payment.id).action_retry()
@@ -174,7 +174,7 @@ class TestActionsCheckAccessFirst(PaymentCase):
         link = bill.avidxchange_link_ids
         link.write({"state": "error"})
         env = self.env(user=admin, context={"allowed_company_ids": [other.id, self.env.company.id]})
-        env["avidxchange.invoice.link"].browse(link.id).action_export_now()
+        env["avidxchange.invoice.link"].browse(link.id).action_send_now()
         self.assertEqual(link.state, "synced")
         sent = self.simulator.get_invoice(link.avidxchange_id)
         codes = {d["EnterpriseCodes"][0]["EnterpriseCodeValue"] for d in sent["Distributions"]}

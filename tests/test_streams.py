@@ -59,9 +59,9 @@ class TestStreamSchedule(AvidxchangeCase):
         crons = {
             kind: xmlid for xmlid, kinds in CRONS.items() for kind in kinds
         }  # each kind runs in exactly one scheduled action, the one its model names
-        for kind, model in Handler._avidxchange_handlers().items():
+        for kind, spec in Handler._avidxchange_kinds().items():
             cron = self.env.ref(crons[kind])
-            self.assertEqual(cron.code, f'model._cron_run("{self.env[model]._avidxchange_cron}")')
+            self.assertEqual(cron.code, f'model._cron_run("{spec.cron}")')
 
     def test_a_kind_an_upgrade_brings_gets_its_stream_on_every_connection(self):
         self.stream("purchase_order").sudo().unlink()

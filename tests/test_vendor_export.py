@@ -56,7 +56,7 @@ class TestVendorExport(AvidxchangeCase):
             [p.avidxchange_state for p in (first, second, third)], ["synced", "error", "synced"]
         )
         self.assertIn("HTTP 422", second.avidxchange_error)
-        second.avidxchange_link_ids.action_export_now()
+        second.avidxchange_link_ids.action_send_now()
         self.assertEqual(second.avidxchange_state, "synced")
 
     def test_an_unreachable_service_leaves_vendors_pending(self):
@@ -114,7 +114,7 @@ class TestVendorExport(AvidxchangeCase):
                 self.assertRaisesRegex(UserError, "cannot be decrypted"),
                 self.assertLogs(LINK_LOGGER, "WARNING"),
             ):
-                vendor.avidxchange_link_ids.action_export_now()
+                vendor.avidxchange_link_ids.action_send_now()
         self.assertEqual(self.simulator.count(), 0)
 
     def test_an_archived_vendor_is_sent_inactive(self):

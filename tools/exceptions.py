@@ -10,6 +10,8 @@ import logging
 
 from odoo.exceptions import RedirectWarning, UserError
 
+from .groups import MANAGER_GROUP
+
 
 class AvidXchangeError(Exception):
     """Base class. ``status`` is the HTTP status when there was an answer."""
@@ -104,7 +106,7 @@ def refuse(env, message, release_action, release_offer):
     a crash, ERROR and a traceback: the level it reads off the exception makes
     it one WARNING line, as for a user's refusal. Not a subclass: the web
     client picks the dialog with the button by the class's name."""
-    if not env.user.has_group("account_avidxchange.group_avidxchange_manager"):
+    if not env.user.has_group(MANAGER_GROUP):
         raise UserError(
             message
             + " "

@@ -6,22 +6,22 @@ from .. import const
 # AvidXchange's environments (tools/hosts.py has their URLs).
 ENVIRONMENTS = [("sandbox", "Sandbox"), ("production", "Production")]
 
-# The export state of a record that goes to AvidXchange (vendors, GL codes,
+# The send state of a record that goes to AvidXchange (vendors, GL codes,
 # purchase orders, bills).
 LINK_STATES = [
-    ("pending", "To export"),
-    ("synced", "Exported"),
+    ("pending", "Waiting"),
+    ("synced", "Sent"),
     ("error", "Error"),
 ]
 
-# An exported bill's status in AvidXchange's approval workflow.
+# A sent bill's status in AvidXchange's approval workflow.
 # Stored in the contract's words, shown in an AP clerk's.
 INVOICE_STATUS_LABELS = {"PendingApproval": "Pending approval"}
 INVOICE_STATUSES = [
     (status, INVOICE_STATUS_LABELS.get(status, status)) for status in const.INVOICE_STATUSES
 ]
 
-# A vendor bill's one AvidXchange status, export and approval merged: what AP
+# A vendor bill's one AvidXchange status, sending and approval merged: what AP
 # filters and groups bills by.
 BILL_SYNC_STATUSES = [
     ("not_in_scope", "Not in scope"),
@@ -34,7 +34,7 @@ BILL_SYNC_STATUSES = [
     ("paid", "Paid"),
     ("void", "Void"),
     ("error", "Error"),
-    ("changed", "Changed since export"),
+    ("changed", "Changed after sending"),
 ]
 # The bill statuses of a bill AvidXchange has and has yet to pay.
 BILL_STATUSES_IN_AVIDXCHANGE = ("sent", "pending_approval", "approved", "scheduled")

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..tools.groups import MANAGER_GROUP
+
 
 class AvidxchangeBillRelease(models.TransientModel):
     """An AvidXchange administrator releases bills from AvidXchange's hold
@@ -28,7 +30,7 @@ class AvidxchangeBillRelease(models.TransientModel):
 
     def action_release(self):
         self.ensure_one()
-        if not self.env.user.has_group("account_avidxchange.group_avidxchange_manager"):
+        if not self.env.user.has_group(MANAGER_GROUP):
             raise UserError(self.env._("Only AvidXchange administrators can release bills."))
         for move in self.move_ids:
             links = move.sudo().avidxchange_link_ids._holds()

@@ -227,7 +227,7 @@ class AvidxchangeReconciliation(models.TransientModel):
             BILL_UNKNOWN: (self.env._("Sent as %s", odoo), self.env._("Unknown")),
             PAYMENT_NOT_LIVE: (self.env._("Registered"), self.env._("Void or unknown")),
             PAYMENT_MISSED: (self.env._("Not registered"), self.env._("Paid")),
-            BILL_CHANGED: (self.env._("Changed since export"), self.env._("As sent")),
+            BILL_CHANGED: (self.env._("Changed after sending"), self.env._("As sent")),
             REPORT_ATTENTION: (self.env._("Needs attention"), ""),
         }
         what_to_do = {
@@ -298,7 +298,7 @@ class AvidxchangeReconciliationLine(models.TransientModel):
         self.ensure_one()
         backend = self.wizard_id.backend_id
         if self.category == BILL_UNKNOWN:
-            return self.move_id.avidxchange_link_ids.action_export_now()
+            return self.move_id.avidxchange_link_ids.action_send_now()
         if self.category == REPORT_ATTENTION:
             return self.payment_id.action_retry()
         # The statuses and payments come with the payment import: read again
