@@ -11,10 +11,7 @@ from . import avidxchange_account_link
 from . import avidxchange_invoice_link
 from . import avidxchange_purchase_link
 from . import avidxchange_payment
-from . import avidxchange_payment_ingest
-from . import avidxchange_payment_posting
-from . import avidxchange_payment_proof
-from . import avidxchange_payment_targets
+from . import avidxchange_payment_event
 from . import res_partner
 from . import account_move
 from . import account_move_line
