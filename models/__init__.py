@@ -10,6 +10,7 @@ from . import avidxchange_partner_link
 from . import avidxchange_account_link
 from . import avidxchange_invoice_link
 from . import avidxchange_purchase_link
+from . import avidxchange_inbox_mixin
 from . import avidxchange_payment
 from . import avidxchange_payment_event
 from . import res_partner

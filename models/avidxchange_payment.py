@@ -1,7 +1,6 @@
 import json
 import logging
 from collections import defaultdict
-from datetime import datetime, timezone
 
 import psycopg2
 
@@ -12,17 +11,13 @@ from odoo.tools import float_compare, split_every
 from .. import const
 from ..tools import payment_plan
 from ..tools.exceptions import AvidXchangeError
-from ..tools.locks import lock_available
 from ..tools.notify import notification
-from ..tools.payload import fingerprint
 from ..tools.payment_report import (
     ReportError,
-    capped_text,
     describe_terms,
     parse_history_item,
     parse_report,
     payment_id_of,
-    report_text,
 )
 from ..tools.redaction import storable
 
@@ -72,7 +67,10 @@ class AvidxchangePayment(models.Model):
     """
 
     _name = "avidxchange.payment"
+    _inherit = ["avidxchange.inbox.mixin"]
     _description = "AvidXchange Payment"
+    _inbox_operation = "payment_import"
+    _inbox_ref_field = "payment_ref"
     _check_company_auto = True
     _order = "payment_date desc, id desc"
     _rec_name = "payment_ref"
@@ -223,134 +221,49 @@ class AvidxchangePayment(models.Model):
 
     # === STREAM HOOKS === #
 
-    @api.model
-    def _avidxchange_stream_batch(self, stream, batch_size):
-        """One slice of the payment import; returns ``(applied, still waiting)``.
-
-        Reading and applying are apart. When no stored report waits, the next
-        window of changes is read (``_ingest``): every report in it is stored,
-        to apply, and the mark moves, in that one transaction. Then up to
-        ``batch_size`` waiting reports are applied, oldest payment first (a
-        void of an earlier payment before its re-issue).
-        Registering a payment is costly (Odoo reconciles it), so a large
-        window is applied in slices, one transaction each (the cron commits in
-        between), without reading it again: a crash loses at most one slice,
-        and what was applied is never applied twice. A report another
-        transaction is applying right now is left to it.
-        """
-        waiting = [("backend_id", "=", stream.backend_id.id), ("to_apply", "=", True)]
-        backlog = False
-        if not self.search_count(waiting, limit=1):
-            backlog = self._ingest(stream)
-        payments = lock_available(self.search(waiting, limit=batch_size, order="id"))
-        payments._apply_reports()
-        self._fetch_wanted_proofs(stream.backend_id)
-        return len(payments), self.search_count(waiting) + int(backlog)
-
-    @api.model
-    def _avidxchange_waiting_count(self, backend):
-        """How many of ``backend``'s payment reports wait to be applied."""
-        return self.search_count([("backend_id", "=", backend.id), ("to_apply", "=", True)])
-
-    @api.model
-    def _avidxchange_requeue_failed(self, backend):
-        """Nothing to queue: a payment in error is retried from its own record,
-        and its report comes again whenever AvidXchange changes it."""
-
     def _avidxchange_replay(self):
         """The audit trail's replay of a payment report: apply it again."""
         return self.action_retry()
 
     # === BUSINESS METHODS - READ THE REPORTS === #
+    # The window, its mark and the stored reports are the inbox's
+    # (avidxchange_inbox_mixin.py); what is payments' own is here.
 
-    @api.model
-    def _ingest(self, stream):
-        """Read AvidXchange's changes after the mark, store every payment
-        report to apply, bring the bills' approval statuses up to date, and
-        move the mark; returns whether more windows wait to be read.
+    def _inbox_read(self, client, since, until):
+        return client.iter_payments(since, until)
 
-        The mark is AvidXchange's own clock, never ours: the last
-        ``LastModifiedDate`` read, or the end of a window that is past on any
-        clock. A window spans ``MAX_WINDOW_DAYS`` at most: a backlog is read
-        window by window, empty past windows in one go, one holding reports
-        at a time (its reports are applied before the next is read).
-        """
-        backend = stream.backend_id
+    def _inbox_ref_of(self, item):
+        return payment_id_of(item)
+
+    def _inbox_before_window(self, backend, client, since, until):
+        """Bring the bills' approval statuses up to date, page by page (the
+        cache emptied after each: memory stays flat however large the
+        window). An invoice's stamp says nothing of payments: it moves no mark."""
         Link = self.env["avidxchange.invoice.link"]
-        with backend._get_client() as client, client.recording("payment_import", stream):
-            for _window in range(const.MAX_WINDOWS_PER_READ):
-                since = payment_plan.window_start(stream.mark, backend.create_date)
-                until = payment_plan.window_end(since)
-                # Page by page, the cache emptied after each: memory stays
-                # flat however large the window.
-                for invoices in split_every(backend.page_size, client.iter_invoices(since, until)):
-                    Link._refresh_statuses(backend, invoices)
-                    self.env.invalidate_all(flush=True)
-                # Payments' own stamps, within the window read: an invoice's
-                # stamp says nothing of payments.
-                latest = min(until, self._utc_now() + payment_plan.CLOCK_SKEW)
-                stamps, read = [], 0
-                for items in split_every(backend.page_size, client.iter_payments(since, until)):
-                    self._store_reports(backend, items)
-                    self.env.invalidate_all(flush=True)
-                    stamps += payment_plan.stamps_within(items, since, latest)
-                    read += len(items)
-                over = payment_plan.is_past(until, self._utc_now())
-                if over:
-                    stamps.append(until)  # past on AvidXchange's clock too: read to its end
-                stream.mark = payment_plan.next_mark(stream.mark, stamps)
-                if not over or read:
-                    return over
-        return True
+        for invoices in split_every(backend.page_size, client.iter_invoices(since, until)):
+            Link._refresh_statuses(backend, invoices)
+            self.env.invalidate_all(flush=True)
 
-    @api.model
-    def _store_reports(self, backend, items):
-        """Keep each report that is new or changed on its payment, to apply; a
-        report seen before (same fingerprint) is left alone.
+    def _inbox_after_batch(self, backend):
+        self._fetch_wanted_proofs(backend)
 
-        An item that cannot even be told apart (not an object, no PaymentId)
-        cannot become a payment record: it is kept in the audit trail, once."""
-        refs = [payment_id_of(item) for item in items]
-        known = {
-            payment.payment_ref: payment
-            for payment in self.sudo().search(
-                [("backend_id", "=", backend.id), ("payment_ref", "in", [r for r in refs if r])]
-            )
-        }
-        for item, ref in zip(items, refs, strict=True):
-            if ref is None:
-                self.env["avidxchange.exchange.log"]._log_unusable_report(backend, item)
-                continue
-            digest = fingerprint(item)
-            payment = known.get(ref)
-            if payment and payment.report_hash == digest:
-                continue  # the same report again
-            if not payment:
-                payment = known[ref] = self.sudo().create(
-                    {"backend_id": backend.id, "payment_ref": ref}
-                )
-            text = report_text(item)
-            if len(text) <= const.REPORT_MAX_CHARS:
-                payment.write({"last_report": text, "report_hash": digest, "to_apply": True})
-                continue
-            payment._set_error(
-                self.env._(
-                    "AvidXchange sent a report of %(size)s characters for this payment, "
-                    "more than the %(limit)s kept: it was not applied. Look the payment "
-                    "up in AvidXchange.",
-                    size=len(text),
-                    limit=const.REPORT_MAX_CHARS,
-                ),
-                last_report=capped_text(text),
-                report_hash=digest,
-                to_apply=False,
-            )
+    def _inbox_unusable(self, backend, item):
+        self.env["avidxchange.exchange.log"]._log_unusable_report(backend, item)
+
+    def _inbox_too_large(self, size):
+        return self.env._(
+            "AvidXchange sent a report of %(size)s characters for this payment, "
+            "more than the %(limit)s kept: it was not applied. Look the payment "
+            "up in AvidXchange.",
+            size=size,
+            limit=const.REPORT_MAX_CHARS,
+        )
 
     # === BUSINESS METHODS - APPLY THE REPORTS === #
 
-    def _apply_reports(self):
+    def _apply_reports_in_order(self):
         """Apply the stored reports (``last_report``) of these payments: a
-        slice of the import.
+        slice of the import (``_apply_reports``, in one savepoint).
 
         Each report is checked and decided alone, in the order given (an undo
         frees its bills before a later payment is registered on them). The
@@ -361,10 +274,6 @@ class AvidxchangePayment(models.Model):
         culprit needs attention. What no report can be blamed for (the sync's
         user lacks a right, a conflict with another transaction) undoes the
         whole slice: its reports stay waiting, to apply on the next run."""
-        with self.env.cr.savepoint():
-            self._apply_reports_in_order()
-
-    def _apply_reports_in_order(self):
         planned = []
         for payment in self:
             item = json.loads(payment.last_report)
@@ -907,10 +816,6 @@ class AvidxchangePayment(models.Model):
             "bill is open again.",
             **shown,
         )
-
-    @api.model
-    def _utc_now(self):
-        return datetime.now(timezone.utc).replace(tzinfo=None)
 
     def _prepare_values(self, report, bills, currency):
         """What the record shows of a sound ``report`` (``bills``: what its
