@@ -237,14 +237,18 @@ class AccountPayment(models.Model):
             {"avidxchange_released": True, "avidxchange_release_reason": reason}
         )
         for payment in to_release:
+            # who, why, and which AvidXchange payment: said on the payment and on its bills
+            shown = {
+                "user": self.env.user.name,
+                "reason": reason,
+                "ref": payment.avidxchange_payment_id.sudo().payment_ref,
+            }
             payment.message_post(
                 body=self.env._(
                     "Released from AvidXchange by %(user)s: %(reason)s. Odoo may now reset, "
                     "cancel, change or unreconcile this payment; AvidXchange is not told, so it "
                     "may no longer say what AvidXchange paid (AvidXchange payment %(ref)s).",
-                    user=self.env.user.name,
-                    reason=reason,
-                    ref=payment.avidxchange_payment_id.sudo().payment_ref,
+                    **shown,
                 )
             )
             bills = (payment.reconciled_bill_ids | payment.invoice_ids).filtered(
@@ -256,9 +260,7 @@ class AccountPayment(models.Model):
                         "Its payment %(payment)s (AvidXchange payment %(ref)s) was released from "
                         "AvidXchange by %(user)s: %(reason)s. Odoo may now undo or change it.",
                         payment=payment.display_name,
-                        ref=payment.avidxchange_payment_id.sudo().payment_ref,
-                        user=self.env.user.name,
-                        reason=reason,
+                        **shown,
                     )
                 )
         return to_release

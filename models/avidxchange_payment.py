@@ -39,9 +39,10 @@ class AvidxchangePayment(models.Model):
     """A payment AvidXchange made, and what it did in Odoo: what happens to a
     paid invoice, read top to bottom.
 
-    1. **Read** (``_ingest``): the payment stream reads a window of changes
-       after its mark, and stores each report as it came (``_store_reports``:
-       bank details masked, capped) in the same transaction as the mark.
+    1. **Read** (``_ingest``, the inbox's: ``avidxchange_inbox_mixin.py``):
+       the payment stream reads a window of changes after its mark, and
+       stores each report as it came (``_store_reports``: bank details
+       masked, capped) in the same transaction as the mark.
     2. **Apply** (``_apply_reports``): the stored reports are applied in
        slices. AvidXchange reports a payment again whenever it changes
        (Issued, then Cleared, or Void), and may report the same thing twice.
