@@ -38,10 +38,10 @@ class AccountPayment(models.Model):
     avidxchange_payment_id = fields.Many2one(
         "avidxchange.payment",
         string="AvidXchange Payment",
-        readonly=True,
-        copy=False,
         index="btree_not_null",
         ondelete="set null",
+        readonly=True,
+        copy=False,
     )
     avidxchange_exchange_count = fields.Integer(compute="_compute_avidxchange_exchange_count")
     # Stored, so that payments filter on it, and the reconciliation report
@@ -84,22 +84,18 @@ class AccountPayment(models.Model):
         return super().write(vals)
 
     def unlink(self):
-        self._avidxchange_check_free(self.env._("Deleting it"))
-        return super().unlink()
+        return self._avidxchange_if_free(self.env._("Deleting it"), super().unlink)
 
     # === ACTION METHODS === #
 
     def action_draft(self):
-        self._avidxchange_check_free(self.env._("Resetting it to draft"))
-        return super().action_draft()
+        return self._avidxchange_if_free(self.env._("Resetting it to draft"), super().action_draft)
 
     def action_cancel(self):
-        self._avidxchange_check_free(self.env._("Cancelling it"))
-        return super().action_cancel()
+        return self._avidxchange_if_free(self.env._("Cancelling it"), super().action_cancel)
 
     def action_reject(self):
-        self._avidxchange_check_free(self.env._("Rejecting it"))
-        return super().action_reject()
+        return self._avidxchange_if_free(self.env._("Rejecting it"), super().action_reject)
 
     def action_open_avidxchange_exchanges(self):
         self.ensure_one()
@@ -158,6 +154,12 @@ class AccountPayment(models.Model):
             guarded._avidxchange_release_action(),
             self.env._("Or release it, with a reason, for Odoo to let you."),
         )
+
+    def _avidxchange_if_free(self, operation, method):
+        """``method()`` (Odoo's own ``operation``, in words), once the guard
+        (``_avidxchange_check_free``) lets it."""
+        self._avidxchange_check_free(operation)
+        return method()
 
     def _avidxchange_check_write(self, vals):
         """``write`` changes neither what a guarded payment says AvidXchange
@@ -235,14 +237,18 @@ class AccountPayment(models.Model):
             {"avidxchange_released": True, "avidxchange_release_reason": reason}
         )
         for payment in to_release:
+            # who, why, and which AvidXchange payment: said on the payment and on its bills
+            shown = {
+                "user": self.env.user.name,
+                "reason": reason,
+                "ref": payment.avidxchange_payment_id.sudo().payment_ref,
+            }
             payment.message_post(
                 body=self.env._(
                     "Released from AvidXchange by %(user)s: %(reason)s. Odoo may now reset, "
                     "cancel, change or unreconcile this payment; AvidXchange is not told, so it "
                     "may no longer say what AvidXchange paid (AvidXchange payment %(ref)s).",
-                    user=self.env.user.name,
-                    reason=reason,
-                    ref=payment.avidxchange_payment_id.sudo().payment_ref,
+                    **shown,
                 )
             )
             bills = (payment.reconciled_bill_ids | payment.invoice_ids).filtered(
@@ -254,9 +260,7 @@ class AccountPayment(models.Model):
                         "Its payment %(payment)s (AvidXchange payment %(ref)s) was released from "
                         "AvidXchange by %(user)s: %(reason)s. Odoo may now undo or change it.",
                         payment=payment.display_name,
-                        ref=payment.avidxchange_payment_id.sudo().payment_ref,
-                        user=self.env.user.name,
-                        reason=reason,
+                        **shown,
                     )
                 )
         return to_release

@@ -30,19 +30,10 @@ class AvidxchangeStream(models.Model):
     """
 
     _name = "avidxchange.stream"
+    _inherit = ["avidxchange.connection.mixin"]
     _description = "AvidXchange Sync Stream"
-    _check_company_auto = True
     _order = "backend_id, sequence, id"
 
-    backend_id = fields.Many2one(
-        "avidxchange.backend",
-        string="Connection",
-        required=True,
-        ondelete="cascade",
-        index=True,
-        check_company=True,
-    )
-    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     kind = fields.Selection(
         selection="_selection_kind",
         required=True,

@@ -28,6 +28,7 @@ from . import test_payment_lifecycle
 from . import test_payment_proof
 from . import test_payment_validation
 from . import test_paging
+from . import test_payment_plan
 from . import test_payment_window
 from . import test_reconciliation
 from . import test_redaction

@@ -11,10 +11,12 @@ payment model on top of this.
 
 import dataclasses
 import datetime
+import json
 import math
 import re
 
 from .. import const
+from .redaction import redact, storable
 
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 # A money amount within half a thousandth of a cent of a two-decimal number has
@@ -100,6 +102,32 @@ def payment_id_of(item):
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
     return None
+
+
+def report_text(item):
+    """A report as kept on its record: bank details masked (the audit trail
+    keeps the same)."""
+    return json.dumps(redact(item), indent=1, sort_keys=True)
+
+
+def capped_text(text):
+    """``text`` (a report as kept) cut to what a record keeps, marked as cut."""
+    return text[: const.REPORT_MAX_CHARS] + "\n…"
+
+
+def parse_history_item(item):
+    """One item of a payment's status history as the values of a status
+    change (``status``, ``date``, ``note``), or None when it is no such thing."""
+    if not isinstance(item, dict):
+        return None
+    status = storable(item.get("Status"), const.PAYMENT_HISTORY_MAX_CHARS)
+    if not status:
+        return None
+    return {
+        "status": status,
+        "date": parse_stamp(item.get("Date")),
+        "note": storable(item.get("Note"), const.PAYMENT_HISTORY_MAX_CHARS) or False,
+    }
 
 
 def parse_report(item):
