@@ -42,20 +42,14 @@ class AccountMove(models.Model):
     avidxchange_sync_status = fields.Selection(
         BILL_SYNC_STATUSES,
         string="AvidXchange",
-        help="Where the bill is with AvidXchange, export and approval together. Not in "
-        "scope: the bill's AvidXchange tab says why.",
+        help="Where the bill is with AvidXchange, sending and approval together. Changed "
+        "after sending: released from AvidXchange's hold and changed since (the AvidXchange "
+        "tab says what). Not in scope: the tab says why.",
         compute="_compute_avidxchange_state",
         store=True,
         index="btree_not_null",
     )
-    avidxchange_changed = fields.Boolean(
-        string="Changed After Sending to AvidXchange",
-        compute="_compute_avidxchange_state",
-        store=True,
-        help="Released from AvidXchange's hold and changed since: AvidXchange has another "
-        "amount, date or vendor, or the bill is no longer posted.",
-    )
-    avidxchange_changes = _link_value(fields.Char, "changes", "Changed Since Export")
+    avidxchange_changes = _link_value(fields.Char, "changes", "Changed After Sending")
     avidxchange_invoice_id = _link_value(fields.Char, "avidxchange_id", "AvidXchange Invoice ID")
     avidxchange_error = _link_value(fields.Text, "error_message", "AvidXchange Error")
     avidxchange_rejection_reason = _link_value(fields.Text, "rejection_reason", "Rejection Reason")
@@ -81,7 +75,6 @@ class AccountMove(models.Model):
             link = move.avidxchange_link_ids[:1]
             move.avidxchange_state = link.state
             move.avidxchange_status = link.avidxchange_status
-            move.avidxchange_changed = bool(link.changes)
             move.avidxchange_sync_status = move._avidxchange_sync_status(link)
 
     def _avidxchange_sync_status(self, link):

@@ -33,6 +33,10 @@ UNGUARDED = "avidxchange_unguarded"
 
 
 class AccountPayment(models.Model):
+    """The payments AvidXchange made, as Odoo payments: linked to the report
+    that made them, and guarded, so that what Odoo says was paid stays what
+    AvidXchange paid, until an AvidXchange administrator releases one."""
+
     _inherit = "account.payment"
 
     avidxchange_payment_id = fields.Many2one(

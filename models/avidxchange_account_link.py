@@ -10,6 +10,11 @@ from ..tools.stream_kinds import StreamKind
 
 _lt = LazyTranslate(__name__)
 
+# The kind of record this file owns (see avidxchange.stream.handler).
+GL_CODES = StreamKind(
+    "gl_code", _lt("GL Codes"), order=10, interval=60, batch=200, cron="export_records"
+)
+
 
 class AvidxchangeAccountLink(models.Model):
     """A GL account (an enterprise code of ``const.GL_ACCOUNT_CODE_GROUP``)
@@ -29,9 +34,7 @@ class AvidxchangeAccountLink(models.Model):
     _order = "code"
     _rec_name = "code"
     _avidxchange_record_field = "account_id"
-    _avidxchange_kind = StreamKind(
-        "gl_code", _lt("GL Codes"), order=10, interval=60, batch=200, cron="export_records"
-    )
+    _avidxchange_kind = GL_CODES
 
     account_id = fields.Many2one("account.account", ondelete="cascade", index=True)
     analytic_account_id = fields.Many2one(

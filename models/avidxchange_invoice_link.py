@@ -23,6 +23,9 @@ from ..tools.states import INVOICE_STATUSES
 from ..tools.stream_kinds import StreamKind
 
 _lt = LazyTranslate(__name__)
+
+# The kind of record this file owns (see avidxchange.stream.handler).
+BILLS = StreamKind("bill", _lt("Bills"), order=40, interval=30, batch=50, cron="export_bills")
 # What goes to AvidXchange: vendor bills, and credit notes as credit memos.
 BILL_TYPES = tuple(const.INVOICE_TYPES)
 # What the exchanges with AvidXchange write, and only they: never copied.
@@ -46,11 +49,8 @@ class AvidxchangeInvoiceLink(models.Model):
     _name = "avidxchange.invoice.link"
     _description = "AvidXchange Bill Link"
     _inherit = ["avidxchange.link.mixin"]
-    _rec_name = "move_id"
-    _avidxchange_record_field = "move_id"
-    _avidxchange_kind = StreamKind(
-        "bill", _lt("Bills"), order=40, interval=30, batch=50, cron="export_bills"
-    )
+    _rec_name = _avidxchange_record_field = "move_id"  # named after the record it links
+    _avidxchange_kind = BILLS
     _avidxchange_external_id_field = "external_invoice_id"
 
     move_id = fields.Many2one(

@@ -10,6 +10,11 @@ from ..tools.stream_kinds import StreamKind
 
 _lt = LazyTranslate(__name__)
 
+# The kind of record this file owns (see avidxchange.stream.handler).
+VENDORS = StreamKind(
+    "vendor", _lt("Vendors"), order=20, interval=60, batch=100, cron="export_records"
+)
+
 
 class AvidxchangePartnerLink(models.Model):
     """A vendor as AvidXchange knows it, and the vendor stream.
@@ -22,11 +27,8 @@ class AvidxchangePartnerLink(models.Model):
     _name = "avidxchange.partner.link"
     _inherit = ["avidxchange.link.mixin"]
     _description = "AvidXchange Vendor Link"
-    _rec_name = "partner_id"
-    _avidxchange_record_field = "partner_id"
-    _avidxchange_kind = StreamKind(
-        "vendor", _lt("Vendors"), order=20, interval=60, batch=100, cron="export_records"
-    )
+    _rec_name = _avidxchange_record_field = "partner_id"  # named after the record it links
+    _avidxchange_kind = VENDORS
     _avidxchange_external_id_field = "external_code"
 
     partner_id = fields.Many2one(

@@ -25,6 +25,11 @@ from ..tools.stream_kinds import StreamKind
 
 _lt = LazyTranslate(__name__)
 
+# The kind of record this file owns (see avidxchange.stream.handler).
+PAYMENTS = StreamKind(
+    "payment", _lt("Payments"), order=50, interval=15, batch=50, cron="import", inbound=True
+)
+
 _logger = logging.getLogger(__name__)
 
 STATUS_CATEGORIES = [
@@ -77,9 +82,7 @@ class AvidxchangePayment(models.Model):
     _inbox_ref_field = "payment_ref"
     _order = "payment_date desc, id desc"
     _rec_name = "payment_ref"
-    _avidxchange_kind = StreamKind(
-        "payment", _lt("Payments"), order=50, interval=15, batch=50, cron="import", inbound=True
-    )
+    _avidxchange_kind = PAYMENTS
 
     payment_ref = fields.Char(string="AvidXchange Payment ID", required=True, readonly=True)
     status = fields.Char(string="AvidXchange Status", readonly=True)

@@ -10,6 +10,16 @@ from ..tools.stream_kinds import StreamKind
 
 _lt = LazyTranslate(__name__)
 
+# The kind of record this file owns (see avidxchange.stream.handler).
+PURCHASE_ORDERS = StreamKind(
+    "purchase_order",
+    _lt("Purchase Orders"),
+    order=30,
+    interval=30,
+    batch=50,
+    cron="export_bills",
+)
+
 
 class AvidxchangePurchaseLink(models.Model):
     """A purchase order as AvidXchange knows it, for invoice-to-PO matching,
@@ -23,16 +33,8 @@ class AvidxchangePurchaseLink(models.Model):
     _name = "avidxchange.purchase.link"
     _description = "AvidXchange Purchase Order Link"
     _inherit = ["avidxchange.link.mixin"]
-    _rec_name = "order_id"
-    _avidxchange_record_field = "order_id"
-    _avidxchange_kind = StreamKind(
-        "purchase_order",
-        _lt("Purchase Orders"),
-        order=30,
-        interval=30,
-        batch=50,
-        cron="export_bills",
-    )
+    _rec_name = _avidxchange_record_field = "order_id"  # named after the record it links
+    _avidxchange_kind = PURCHASE_ORDERS
 
     order_id = fields.Many2one(
         "purchase.order", string="Purchase Order", required=True, ondelete="cascade", index=True

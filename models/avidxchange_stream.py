@@ -342,8 +342,12 @@ class AvidxchangeStream(models.Model):
     def _ensure_streams(self):
         """Give every connection a stream of each kind: a kind added by an
         upgrade gets its row on every existing connection."""
-        backends = self.env["avidxchange.backend"].with_context(active_test=False).search([])
-        values = [v for backend in backends for v in self._default_values(backend)]
+        Backend = self.env["avidxchange.backend"].with_context(active_test=False)
+        lacking = Domain.OR(
+            Domain("id", "not in", self.sudo().search([("kind", "=", kind)]).backend_id.ids)
+            for kind in self.env["avidxchange.stream.handler"]._avidxchange_handlers()
+        )
+        values = [v for backend in Backend.search(lacking) for v in self._default_values(backend)]
         if values:
             self.sudo().create(values)
 

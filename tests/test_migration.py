@@ -140,10 +140,10 @@ class TestMigrationFrom1910(AvidxchangeCase):
             (link.exported_amount, link.exported_date, link.exported_partner_id),
             (77.0, bill.invoice_date, bill.partner_id),
         )
-        self.assertFalse(bill.avidxchange_changed)
+        self.assertNotEqual(bill.avidxchange_sync_status, "changed")
         link.released = True
         bill.button_draft()
-        self.assertTrue(bill.avidxchange_changed)
+        self.assertEqual(bill.avidxchange_sync_status, "changed")
 
 
 @tagged("post_install", "-at_install")

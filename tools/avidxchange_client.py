@@ -243,7 +243,7 @@ class AvidXchangeClient:
     def put_vendor(self, code, vendor):
         """Create or update a vendor; idempotent. Returns it with its ``Id``."""
         answer = self._call("PUT", const.PATH_VENDOR.format(quote(code, safe="")), body=vendor)
-        return self._require(answer, "Id")
+        return self._require(answer, const.ANSWER_ID_KEY)
 
     def submit_invoice(self, invoice):
         """Submit a bill. Returns ``(answer, already_known)``: a 409 means
@@ -254,8 +254,8 @@ class AvidXchangeClient:
         )
         if status == const.HTTP_CONFLICT:
             existing = self._require(answer, "Item")["Item"]
-            return self._require(existing, "Id"), True
-        return self._require(answer, "Id"), False
+            return self._require(existing, const.ANSWER_ID_KEY), True
+        return self._require(answer, const.ANSWER_ID_KEY), False
 
     def add_invoice_attachment(self, invoice_id, file_name, content_type, content):
         """Attach a file (``content``: bytes) to an invoice for its approvers;
@@ -266,11 +266,13 @@ class AvidXchangeClient:
             "ContentType": content_type,
             "Content": base64.b64encode(content).decode("ascii"),
         }
-        return self._require(self._call("POST", path, body=body), "Id")["Id"]
+        return self._require(self._call("POST", path, body=body), const.ANSWER_ID_KEY)[
+            const.ANSWER_ID_KEY
+        ]
 
     def get_invoice(self, invoice_id):
         answer = self._call("GET", const.PATH_INVOICE.format(quote(str(invoice_id), safe="")))
-        return self._require(answer, "Id")
+        return self._require(answer, const.ANSWER_ID_KEY)
 
     def iter_invoices(self, modified_from, modified_to):
         return self.iter_changed(const.PATH_INVOICES, modified_from, modified_to)
@@ -414,7 +416,10 @@ class AvidXchangeClient:
         )
         if path == const.PATH_ENTERPRISE_CODES:
             return {"Results": [{"Successful": True, "Errors": [], "Item": item} for item in body]}
-        return {"Id": f"{const.DRY_RUN_ID_PREFIX}{len(self.planned)}", "Status": "Received"}
+        return {
+            const.ANSWER_ID_KEY: f"{const.DRY_RUN_ID_PREFIX}{len(self.planned)}",
+            const.ANSWER_STATUS_KEY: "Received",
+        }
 
     def _ensure_token(self):
         if self._token and time.monotonic() < self._token_expires - const.TOKEN_RENEW_MARGIN:

@@ -120,7 +120,7 @@ def parse_history_item(item):
     change (``status``, ``date``, ``note``), or None when it is no such thing."""
     if not isinstance(item, dict):
         return None
-    status = storable(item.get("Status"), const.PAYMENT_HISTORY_MAX_CHARS)
+    status = storable(item.get(const.ANSWER_STATUS_KEY), const.PAYMENT_HISTORY_MAX_CHARS)
     if not status:
         return None
     return {
@@ -145,7 +145,7 @@ def parse_report(item):
     payment_id = payment_id_of(item)
     if payment_id is None:
         problems.append("The payment report has no PaymentId.")
-    status, category = _status(item.get("Status"), problems)
+    status, category = _status(item.get(const.ANSWER_STATUS_KEY), problems)
     method = _description(item.get("PaymentMethod"))
     if method is not None and method not in const.PAYMENT_METHODS:
         problems.append(f"The payment method {method!r} is not one the contract knows.")
@@ -224,7 +224,10 @@ def _allocations(value, problems):
         if not isinstance(line, dict):
             problems.append(f"{where} is not an object but {_kind(line)}.")
             continue
-        invoice_id, external_id = _text(line.get("Id")), _text(line.get("ExternalInvoiceId"))
+        invoice_id, external_id = (
+            _text(line.get(const.ANSWER_ID_KEY)),
+            _text(line.get(const.INVOICE_EXTERNAL_ID_KEY)),
+        )
         if not (invoice_id or external_id):
             problems.append(f"{where} names no invoice (neither Id nor ExternalInvoiceId).")
         paid = _money(line.get("AmountPaid"), f"{where}'s AmountPaid", problems)

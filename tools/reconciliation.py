@@ -114,10 +114,10 @@ def _compare_bills(bills, invoices, relieved):
         if invoice is None:
             differences.append(Difference(BILL_UNKNOWN, bill.key, bill.avidxchange_id))
             continue
-        status = invoice.get("Status")
+        status = invoice.get(const.ANSWER_STATUS_KEY)
         if status != bill.status:
             differences.append(Difference(STATUS_DIFFERS, bill.key, bill.status, status))
-        gross = _number(invoice.get("GrossAmount"))
+        gross = _number(invoice.get(const.INVOICE_AMOUNT_KEY))
         if gross is None or status not in (*OPEN_INVOICE_STATUSES, "Paid"):
             continue  # rejected or void: not AvidXchange's to pay
         left = round(gross - relieved.get(bill.avidxchange_id, 0.0), 2)
@@ -185,24 +185,26 @@ def _relieved_by_live_payments(items):
         if not _is_paid(item):
             continue
         for line in item.get("Invoices") or []:
-            if not isinstance(line, dict) or not isinstance(line.get("Id"), str):
+            if not isinstance(line, dict) or not isinstance(line.get(const.ANSWER_ID_KEY), str):
                 continue
             # a credit memo's line is negative: the credit consumed
             paid = abs(_number(line.get("AmountPaid")) or 0.0)
             discount = _number(line.get("Discount")) or 0.0
-            relieved[line["Id"]] = relieved.get(line["Id"], 0.0) + paid + discount
+            relieved[line[const.ANSWER_ID_KEY]] = (
+                relieved.get(line[const.ANSWER_ID_KEY], 0.0) + paid + discount
+            )
     return relieved
 
 
 def _pays_ours(item, ours):
     lines = item.get("Invoices") if isinstance(item, dict) else None
     return isinstance(lines, list) and any(
-        isinstance(line, dict) and line.get("Id") in ours for line in lines
+        isinstance(line, dict) and line.get(const.ANSWER_ID_KEY) in ours for line in lines
     )
 
 
 def _status(item):
-    status = item.get("Status") if isinstance(item, dict) else None
+    status = item.get(const.ANSWER_STATUS_KEY) if isinstance(item, dict) else None
     return status.get("Description") if isinstance(status, dict) else status
 
 

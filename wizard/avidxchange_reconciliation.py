@@ -186,8 +186,8 @@ class AvidxchangeReconciliation(models.TransientModel):
             while since < now:
                 until = min(since + timedelta(days=const.MAX_WINDOW_DAYS), now)
                 for item in client.iter_invoices(since, until):
-                    if isinstance(item, dict) and isinstance(item.get("Id"), str):
-                        invoices[item["Id"]] = item  # the latest read wins
+                    if isinstance(item, dict) and isinstance(item.get(const.ANSWER_ID_KEY), str):
+                        invoices[item[const.ANSWER_ID_KEY]] = item  # the latest read wins
                 for item in client.iter_payments(since, until):
                     if isinstance(item, dict) and isinstance(item.get("PaymentId"), str):
                         payments[item["PaymentId"]] = item
@@ -342,4 +342,4 @@ def _pays_ours(record, ours):
     lines = report.get("Invoices") if isinstance(report, dict) else None
     if not isinstance(lines, list):
         return True
-    return any(isinstance(line, dict) and line.get("Id") in ours for line in lines)
+    return any(isinstance(line, dict) and line.get(const.ANSWER_ID_KEY) in ours for line in lines)

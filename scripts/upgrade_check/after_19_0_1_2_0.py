@@ -44,6 +44,20 @@ check(
     and all(c.model_id.model == "avidxchange.stream" and c.active for c in crons)
     and all("_cron_run(" in c.code for c in crons),
 )
+Handler = env["avidxchange.stream.handler"]
+check(
+    "each scheduled action names the group its kinds declare",
+    sorted(c.code for c in crons)
+    == sorted(
+        f'model._cron_run("{cron}")'
+        for cron in {k.cron for k in Handler._avidxchange_kinds().values()}
+    ),
+)
+operations = {op for op, _label in env["avidxchange.exchange.log"]._selection_operation()}
+check(
+    "the trail's operations are kinds (or a test, a reconciliation)",
+    set(env["avidxchange.exchange.log"].search([]).mapped("operation")) <= operations,
+)
 check("bill links kept", len(env["avidxchange.invoice.link"].search([])) == 2)
 # Ids made before the database's identity joined them stay: AvidXchange knows them.
 old_ids = [f"ODOO-{bill.company_id.id}-{bill.id}" for bill in bills]
@@ -58,7 +72,7 @@ check(
         and link.exported_partner_id == link.move_id.commercial_partner_id
         for link in bills.avidxchange_link_ids
     )
-    and not any(bills.mapped("avidxchange_changed")),
+    and "changed" not in bills.mapped("avidxchange_sync_status"),
 )
 vendor_links = env["avidxchange.partner.link"].search([])
 check(
