@@ -153,12 +153,6 @@ class AvidxchangeStream(models.Model):
         if any(stream.interval < 1 for stream in self):
             raise ValidationError(self.env._("Sync intervals are whole minutes, at least 1."))
 
-    # === CRUD METHODS === #
-
-    def init(self):
-        # A kind an upgrade brings gets its stream on every existing connection.
-        self._ensure_streams()
-
     # === ACTION METHODS === #
 
     def action_run_now(self):
@@ -340,8 +334,10 @@ class AvidxchangeStream(models.Model):
 
     @api.model
     def _ensure_streams(self):
-        """Give every connection a stream of each kind: a kind added by an
-        upgrade gets its row on every existing connection."""
+        """Give every connection a stream of each kind: a kind an upgrade
+        brings gets its row on every existing connection
+        (``migrations/0.0.0/post-migrate.py`` calls this after every
+        version's own steps, which may move older settings into streams)."""
         Backend = self.env["avidxchange.backend"].with_context(active_test=False)
         lacking = Domain.OR(
             Domain("id", "not in", self.sudo().search([("kind", "=", kind)]).backend_id.ids)

@@ -23,6 +23,7 @@ from .common import (
     SimulatorMixin,
     fernet_keys,
 )
+from .test_migration import migration_step
 
 KINDS = ["gl_code", "vendor", "purchase_order", "bill", "payment"]
 CRONS = {
@@ -66,11 +67,12 @@ class TestStreamSchedule(AvidxchangeCase):
     def test_a_kind_an_upgrade_brings_gets_its_stream_on_every_connection(self):
         self.stream("purchase_order").sudo().unlink()
         self.assertNotIn("purchase_order", self.backend.stream_ids.mapped("kind"))
-        self.env["avidxchange.stream"].init()  # as an upgrade does
+        upgrade = migration_step("post-migrate", "0.0.0")  # run after every version's steps
+        upgrade(self.env.cr, "19.0.1.3.0")
         self.backend.invalidate_recordset(["stream_ids"])
         self.assertEqual(self.backend.stream_ids.mapped("kind"), KINDS)
         self.assertEqual(self.stream("purchase_order").interval, 30)
-        self.env["avidxchange.stream"].init()  # and only once
+        upgrade(self.env.cr, "19.0.1.3.0")  # and only once
         self.assertEqual(len(self.backend.stream_ids), len(KINDS))
 
     def test_a_stream_is_due_when_its_interval_has_passed(self):
