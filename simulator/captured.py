@@ -58,6 +58,15 @@ CAPTURED_KEYS = (
 )
 # What a change given to ``reclose_batch`` may set (the rest is AvidXchange's).
 CHANGEABLE_KEYS = frozenset(CAPTURED_KEYS) - {"Id", "LastChangedDate", "ImageUrl"}
+# capture_invoice's options: the key of the invoice each one sets.
+CAPTURE_OPTIONS = {
+    "invoice_type": "InvoiceType",
+    "currency": "Currency",
+    "invoice_date": "InvoiceDate",
+    "due_date": "InvoiceDueDate",
+    "po_number": "PONumber",
+    "memo": "Memo",
+}
 DEFAULT_DISTRIBUTION_CODE = {"GroupName": "Accounting Codes", "EnterpriseCodeValue": "600000"}
 
 
@@ -194,30 +203,23 @@ class CapturedInvoices:
             raise ValueError("several companies: pass company_id")
         return next(iter(self._companies.values()))
 
-    def capture_invoice(
-        self,
-        number,
-        vendor,
-        amount=None,
-        distributions=None,
-        invoice_type="Invoice",
-        currency="USD",
-        invoice_date=None,
-        due_date=None,
-        po_number=None,
-        memo=None,
-        image=None,
-        fields=None,
-        company_id=None,
-    ):
+    def capture_invoice(self, number, vendor, amount=None, distributions=None, **options):
         """An invoice captured, coded and approved in AvidXchange; returns its ``Id``.
 
         ``distributions``: the contract's shape (``Amount``, ``Description``,
         ``Quantity``, ``EnterpriseCodes``); by default one of ``amount`` coded 600000.
-        ``image``: ``True`` (a PDF drawn here) or ``{FileName, ContentType, Content}``;
-        none by default (``GET {ImageUrl}`` then answers 404). ``fields``: keys set
-        exactly as given over the checked content, however wrong (a fault on demand).
+        ``options``: ``invoice_type``, ``currency``, ``invoice_date``, ``due_date``,
+        ``po_number``, ``memo`` (see ``CAPTURE_OPTIONS``); ``image``: ``True`` (a PDF
+        drawn here) or ``{FileName, ContentType, Content}``, none by default (``GET
+        {ImageUrl}`` then answers 404); ``fields``: keys set exactly as given over the
+        checked content, however wrong (a fault on demand); ``company_id``.
         """
+        image = options.pop("image", None)
+        fields = options.pop("fields", None)
+        company_id = options.pop("company_id", None)
+        unknown = set(options) - set(CAPTURE_OPTIONS)
+        if unknown:
+            raise TypeError(f"capture_invoice() got unexpected options {sorted(unknown)}")
         if distributions is None:
             if amount is None:
                 raise ValueError("give amount or distributions")
@@ -229,16 +231,12 @@ class CapturedInvoices:
                     "EnterpriseCodes": [dict(DEFAULT_DISTRIBUTION_CODE)],
                 }
             ]
+        values = {CAPTURE_OPTIONS[name]: value for name, value in options.items()}
         content = captured_content(
             {
+                **values,
                 "Number": number,
-                "InvoiceType": invoice_type,
-                "InvoiceDate": invoice_date,
-                "InvoiceDueDate": due_date,
                 "GrossAmount": amount,
-                "Currency": currency,
-                "PONumber": po_number,
-                "Memo": memo,
                 "BuyerVendor": vendor,
                 "Distributions": distributions,
             }
