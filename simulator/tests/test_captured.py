@@ -90,6 +90,8 @@ class TestCapturedInvoices(CapturedCase):
         self.assertNotIn("ExternalInvoiceId", first)
         self.assertEqual((credit["InvoiceType"], credit["GrossAmount"]), ("CreditMemo", 50.0))
         self.assertEqual(self.api.get("/invoices/batches/nope").status_code, 404)
+        self.assertEqual(self.api.get("/invoices/batches").status_code, 404)  # no invoice
+        self.assertEqual(self.api.get(MARKS).status_code, 405)  # not a batch: POST only
         self.assertEqual(self.api.get("/invoices/batches/nope/invoices").status_code, 404)
 
     def test_closed_batches_by_day_both_inclusive(self):
