@@ -231,3 +231,71 @@ INVOICE_VENDOR_CODE_KEY = "VendorExternalSystemID"
 # A purchase order AvidXchange still matches invoices against, or no longer.
 PURCHASE_ORDER_OPEN = "Open"
 PURCHASE_ORDER_CLOSED = "Closed"
+
+# === INVOICES CAPTURED IN AVIDXCHANGE (AvidXchange -> Odoo) === #
+# (appended for issue 19: the lead merges this block) Paths and fields seen in
+# AvidXchange's own ERP connectors; the answers' shapes are [assumed].
+
+# The accounting systems of the AvidXchange company, not paged:
+# ``{"Items": [{"ID": 17, "Name": "Odoo"}]}``; a connection picks one by name.
+PATH_ACCOUNTING_SYSTEMS = "/accountingSystems"
+ACCOUNTING_SYSTEM_ID_KEY = "ID"
+ACCOUNTING_SYSTEM_NAME_KEY = "Name"
+# The batches of an accounting system closed on some days (paged).
+PATH_CLOSED_BATCHES = "/invoices/batches/closed/acctgSysId/{}"
+CLOSE_DATE_FROM_PARAM = "closeDateFrom"  # YYYY-MM-DD, inclusive
+CLOSE_DATE_TO_PARAM = "closeDateTo"  # YYYY-MM-DD, inclusive
+# closeDateFrom..closeDateTo are at most this many days apart (a wider range
+# answers 400): a backlog is read window by window.
+MAX_CLOSE_WINDOW_DAYS = 30
+# One batch: ``{"BatchGUID", "BatchName", "InvoiceCount", "BatchTotal",
+# "Currency", "DateClosed", "Links": [{"Rel": "full-details", "Href": ...}]}``.
+PATH_BATCH = "/invoices/batches/{}"
+BATCH_GUID_KEY = "BatchGUID"
+BATCH_DATE_CLOSED_KEY = "DateClosed"  # a later one when the batch is closed again
+BATCH_LINKS_KEY = "Links"
+LINK_REL_KEY = "Rel"
+LINK_HREF_KEY = "Href"
+# The link to the batch's invoices (paged): relative to the base URL, under
+# API_PREFIX; a link to anywhere else is never followed.
+BATCH_DETAILS_REL = "full-details"
+# A captured invoice (besides ANSWER_ID_KEY, INVOICE_AMOUNT_KEY,
+# INVOICE_CURRENCY_KEY, INVOICE_VENDOR_KEY, INVOICE_VENDOR_CODE_KEY above).
+INVOICE_NUMBER_KEY = "Number"
+INVOICE_TYPE_KEY = "InvoiceType"
+INVOICE_DATE_KEY = "InvoiceDate"
+INVOICE_DUE_DATE_KEY = "InvoiceDueDate"
+INVOICE_PO_NUMBER_KEY = "PONumber"
+INVOICE_MEMO_KEY = "Memo"
+INVOICE_CHANGED_KEY = "LastChangedDate"
+INVOICE_IMAGE_URL_KEY = "ImageUrl"
+INVOICE_DISTRIBUTIONS_KEY = "Distributions"
+VENDOR_NAME_KEY = "VendorName"
+VENDOR_TAX_ID_KEY = "FedTaxId"  # [assumed]
+# VendorExternalSystemID is the code we gave the vendor, maybe followed by
+# this and the vendor's address id in AvidXchange (ignored).
+VENDOR_ADDRESS_SEPARATOR = "|"
+DISTRIBUTION_AMOUNT_KEY = "Amount"
+DISTRIBUTION_DESCRIPTION_KEY = "Description"
+DISTRIBUTION_QUANTITY_KEY = "Quantity"  # [assumed]
+DISTRIBUTION_CODES_KEY = "EnterpriseCodes"
+CODE_GROUP_KEY = "GroupName"  # the GL account's group is GL_ACCOUNT_CODE_GROUP
+CODE_VALUE_KEY = "EnterpriseCodeValue"
+# InvoiceType: an invoice or a credit memo, both with positive amounts; the
+# Odoo move each becomes (the reverse of INVOICE_TYPES).
+INVOICE_TYPE_INVOICE = "Invoice"
+INVOICE_TYPE_CREDIT_MEMO = "CreditMemo"
+CAPTURED_MOVE_TYPES = {INVOICE_TYPE_INVOICE: "in_invoice", INVOICE_TYPE_CREDIT_MEMO: "in_refund"}
+# A captured invoice's image, ``GET {ImageUrl}``: ``{"FileName", "ContentType",
+# "Content" (base64)}``, 404 when there is none; at most this large decoded.
+MAX_INVOICE_IMAGE_BYTES = 10 * 1024 * 1024
+# Marking a batch imported: 201 the first time, 200 when marked again; the
+# batch is still listed by its closing dates.
+PATH_EXPORT_HISTORIES = "/invoices/batches/exportHistories"
+EXPORT_HISTORY_SUCCESS = 1  # the accounting system imported the batch [assumed]
+EXPORT_HISTORY_FAILED = 2  # its import failed [assumed]
+EXPORT_HISTORY_STATUSES = (EXPORT_HISTORY_SUCCESS, EXPORT_HISTORY_FAILED)
+EXPORT_BATCH_ID_KEY = "BatchId"
+EXPORT_START_KEY = "StartDate"  # when the import began, a timestamp
+EXPORT_END_KEY = "EndDate"  # when it ended
+EXPORT_STATUS_KEY = "ExportHistoryStatusId"

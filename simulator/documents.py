@@ -53,3 +53,17 @@ def check_image_pdf(payment):
             f"Cleared date: {payment['ClearedDate']}",
         ]
     )
+
+
+def invoice_image_pdf(invoice):
+    """The scanned image of an invoice captured in AvidXchange (a stored invoice)."""
+    vendor = invoice["BuyerVendor"]
+    return _pdf(
+        [
+            "AvidXchange - captured invoice image (simulated)",
+            f"Vendor: {vendor['VendorName']}",
+            f"{invoice['InvoiceType']} {invoice['Number']} of {invoice['InvoiceDate']}",
+            f"Amount: {invoice['GrossAmount']:.2f} {invoice['Currency']}",
+            f"PO number: {invoice.get('PONumber') or '-'}",
+        ]
+    )

@@ -36,11 +36,15 @@ MALFORMED_BODY = b'{"Items": [{"PaymentId": "PAY-'
 # Where AvidXchange's web application shows an invoice (InvoiceUrl) [assumed].
 APP_INVOICE_PATH = "/app/invoices/"
 
-# The shape of a path: its resource, ``ID`` where the record's id stands, then the name
-# of a sub-resource if any -> {HTTP method: (handler, allowed query params)}. A handler
-# takes the company, the record's id (the resource itself on a path of one segment:
-# ``list`` serves every list) and the body.
+# The shape of a path: literal segments, ``ID`` where a record's id stands ->
+# {HTTP method: (handler, allowed query params)}. A handler takes the company, the
+# record's id (the resource itself on a path without one: ``list`` serves every list)
+# and the body. A path takes the route whose literal segments come first (left to
+# right), so that ``/invoices/batches/X`` is a batch, never a sub-resource of an
+# invoice ``batches``; elsewhere the second segment is always an id, whatever its text.
 ID = "{id}"
+BATCH_PARAMS = ("pageNumber", "pageSize")
+CLOSED_BATCH_PARAMS = ("closeDateFrom", "closeDateTo", *BATCH_PARAMS)
 ROUTES = {
     ("ping",): {"GET": ("ping", ())},
     ("vendors",): {"GET": ("list", PAGED_PARAMS)},
@@ -48,13 +52,24 @@ ROUTES = {
     ("invoices",): {"GET": ("list", PAGED_PARAMS), "POST": ("post_invoice", ())},
     ("invoices", ID): {"GET": ("get_invoice", ())},
     ("invoices", ID, "attachments"): {"POST": ("post_attachment", ())},
+    ("invoices", ID, "image"): {"GET": ("get_invoice_image", ())},
     ("payments",): {"GET": ("list", PAGED_PARAMS)},
     ("payments", ID): {"GET": ("get_payment", ())},
     ("payments", ID, "paymenthistory"): {"GET": ("get_payment_history", ())},
     ("payments", ID, "getclearedcheckimage"): {"GET": ("get_cleared_check_image", ())},
     ("enterpriseCodes",): {"PUT": ("put_enterprise_codes", ())},
     ("purchaseOrders", ID): {"PUT": ("put_purchase_order", ())},
+    # Invoices captured in AvidXchange (captured.py)
+    ("accountingSystems",): {"GET": ("get_accounting_systems", ())},
+    ("invoices", "batches", "closed", "acctgSysId", ID): {
+        "GET": ("get_closed_batches", CLOSED_BATCH_PARAMS)
+    },
+    ("invoices", "batches", "exportHistories"): {"POST": ("post_export_history", ())},
+    ("invoices", "batches", ID): {"GET": ("get_batch", ())},
+    ("invoices", "batches", ID, "invoices"): {"GET": ("get_batch_invoices", BATCH_PARAMS)},
 }
+# Routes by length, those with the leftmost literal segments first.
+_ROUTE_ORDER = sorted(ROUTES, key=lambda route: [part == ID for part in route])
 
 # AvidSimulator methods reachable as POST /_sim/<name> (GET too for the read-only ones).
 ADMIN_ACTIONS = frozenset(
@@ -72,6 +87,13 @@ ADMIN_ACTIONS = frozenset(
         "report_again",
         "inject_payment",
         "advance",
+        "capture_invoice",
+        "close_batch",
+        "reclose_batch",
+        "set_accounting_systems",
+        "get_batch",
+        "batches",
+        "export_histories",
         "get_vendor",
         "get_invoice",
         "get_payment",
@@ -112,18 +134,23 @@ ADMIN_READ_ONLY = frozenset(
         "payments",
         "enterprise_codes",
         "purchase_orders",
+        "get_batch",
+        "batches",
+        "export_histories",
     }
 )
 
 
 def _route_key(segments):
-    """The ``ROUTES`` key of a path split on ``/``: the second segment is always an id,
-    whatever its text, so that an id can never be taken for a sub-resource."""
-    if not all(segments) or len(segments) > 3:
+    """The ``ROUTES`` key of a path split on ``/`` (see ``ROUTES``), or None."""
+    if not all(segments):
         return None
-    if len(segments) == 1:
-        return (segments[0],)
-    return (segments[0], ID, *segments[2:])
+    for route in _ROUTE_ORDER:
+        if len(route) == len(segments) and all(
+            part in (ID, segment) for part, segment in zip(route, segments, strict=True)
+        ):
+            return route
+    return None
 
 
 def _invoice_url(origin, invoice_id):
@@ -450,7 +477,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, subpath):
         """The handler for this path and method; checks query parameter names too."""
         segments = subpath.split("/")
-        methods = ROUTES.get(_route_key(segments))
+        route = _route_key(segments)
+        methods = ROUTES.get(route)
         if methods is None:
             raise ApiError(404, f"No resource at {self._path}")
         if self.command not in methods:
@@ -463,7 +491,7 @@ class _Handler(BaseHTTPRequestHandler):
         repeated = sorted(k for k, v in self._query.items() if len(v) > 1)
         if repeated:
             raise ApiError(400, f"Query parameter(s) given more than once: {', '.join(repeated)}")
-        arg = unquote(segments[1]) if len(segments) > 1 else segments[0]
+        arg = unquote(segments[route.index(ID)]) if ID in route else segments[0]
         return getattr(self, f"_api_{name}"), arg
 
     def _param(self, name):
@@ -506,12 +534,17 @@ class _Handler(BaseHTTPRequestHandler):
         return int(value)
 
     def _paged(self, kind, company_id):
-        page = self._positive_int("pageNumber", 1)
-        size = self._positive_int("pageSize", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         modified_from, modified_to = self._window()
         items = self.sim._state.list_records(
             kind, company_id, modified_from, modified_to, amid=self._amid
         )
+        return self._page_of(items)
+
+    def _page_of(self, items):
+        """The page of ``items`` asked for (``pageNumber``, ``pageSize``), with its
+        ``Paging`` and, but on the last page, an absolute ``next`` link."""
+        page = self._positive_int("pageNumber", 1)
+        size = self._positive_int("pageSize", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         pages = max(1, math.ceil(len(items) / size))
         links = []
         if page < pages:
@@ -575,6 +608,38 @@ class _Handler(BaseHTTPRequestHandler):
         if found and image is None:
             raise ApiError(404, f"No cleared check image for payment {payment_id}")
         return self._found(image, "Payment", payment_id)
+
+    def _api_get_invoice_image(self, company_id, invoice_id, _body):
+        found, image = self.sim._state.invoice_image(company_id, invoice_id)
+        if found and image is None:
+            raise ApiError(404, f"No image for invoice {invoice_id}")
+        return self._found(image, "Invoice", invoice_id)
+
+    def _api_get_accounting_systems(self, company_id, _arg, _body):
+        """Not paged: every accounting system of the company."""
+        return 200, {"Items": self.sim._state.accounting_systems(company_id)}
+
+    def _api_get_closed_batches(self, company_id, system_id, _body):
+        days = [self._param(name) for name in ("closeDateFrom", "closeDateTo")]
+        if None in days:
+            raise ApiError(400, "closeDateFrom and closeDateTo are required")
+        self._positive_int("pageNumber", 1)  # refused before the dates are read
+        self._positive_int("pageSize", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        return self._page_of(self.sim._state.closed_batches(company_id, system_id, *days))
+
+    def _api_get_batch(self, company_id, batch_guid, _body):
+        batch = self.sim._state.get_batch(batch_guid, company_id)
+        return self._found(batch, "Batch", batch_guid)
+
+    def _api_get_batch_invoices(self, company_id, batch_guid, _body):
+        invoices = self.sim._state.batch_invoices(company_id, batch_guid)
+        if invoices is None:
+            raise ApiError(404, f"Batch {batch_guid} not found")
+        return self._page_of(invoices)
+
+    def _api_post_export_history(self, company_id, _arg, body):
+        created, mark = self.sim._state.mark_exported(company_id, body)
+        return (201 if created else 200), mark
 
     def _api_put_enterprise_codes(self, company_id, _arg, body):
         return 200, self.sim._state.put_enterprise_codes(company_id, body)
@@ -777,6 +842,40 @@ class AvidSimulator:
     def advance(self, min_age=0.0):
         """One auto-advance step now (approve Received, pay Approved)."""
         return self._state.advance(min_age)
+
+    # --- invoices captured in AvidXchange -----------------------------------------------
+
+    def capture_invoice(self, number, vendor, **options):
+        """An invoice captured, coded and approved in AvidXchange; returns its ``Id``.
+        ``vendor``: ``{"VendorName", "VendorExternalSystemID", "FedTaxId"}``;
+        ``options``: those of ``SimState.capture_invoice`` (amount, distributions,
+        invoice_type, currency, dates, po_number, memo, image, fields, company_id)."""
+        return self._state.capture_invoice(number, vendor, **options)
+
+    def close_batch(self, invoice_ids, **options):
+        """Close captured invoices in a batch; returns its ``BatchGUID``.
+        ``options``: batch_name, date_closed (default now), accounting_system_id,
+        company_id."""
+        return self._state.close_batch(invoice_ids, **options)
+
+    def reclose_batch(self, batch_guid, add=(), remove=(), change=None, date_closed=None):
+        """Close a batch again, later, with invoices added, removed or changed
+        (``change``: ``{Id: {contract key: value}}``)."""
+        return self._state.reclose_batch(batch_guid, add, remove, change, date_closed)
+
+    def set_accounting_systems(self, systems, company_id=None):
+        """What ``GET /accountingSystems`` answers (default ``[{"ID": 17, "Name": "Odoo"}]``)."""
+        return self._state.set_accounting_systems(systems, company_id)
+
+    def get_batch(self, batch_guid):
+        return self._state.get_batch(batch_guid)
+
+    def batches(self, company_id=None):
+        return self._state.batches(company_id)
+
+    def export_histories(self, batch_guid=None, company_id=None):
+        """The batches marked imported (``exportHistories``), oldest first."""
+        return self._state.export_histories(batch_guid, company_id)
 
     # --- lookups ------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import secrets
 import threading
 from datetime import datetime, timedelta, timezone
 
+from .captured import DEFAULT_ACCOUNTING_SYSTEMS, CapturedInvoices
 from .documents import PDF_MEDIA_TYPE, check_image_pdf
 from .validation import (
     CURRENCY_RE,
@@ -76,7 +77,11 @@ def _is_credit(invoice):
 
 
 def _vendor_code(invoice):
-    return invoice["BuyerVendor"]["VendorExternalSystemID"]
+    """Who the invoice's vendor is: its code (an address part ignored), or its name
+    for a vendor known to AvidXchange only (a captured invoice)."""
+    vendor = invoice["BuyerVendor"]
+    code = (vendor.get("VendorExternalSystemID") or "").split("|")[0]
+    return code or vendor.get("VendorName") or ""
 
 
 def _has_cleared_check_image(method, status):
@@ -108,12 +113,15 @@ class _Company:
         self.payments = {}
         self.enterprise_codes = {}
         self.purchase_orders = {}
+        self.accounting_systems = copy.deepcopy(DEFAULT_ACCOUNTING_SYSTEMS)
+        self.batches = {}  # BatchGUID: batch (see captured.py)
+        self.export_histories = []  # the marks of imported batches, oldest first
 
     def table(self, kind):
         return getattr(self, kind)
 
 
-class SimState:
+class SimState(CapturedInvoices):
     """Clients, tokens and per-company records of the simulated tenant (thread safe)."""
 
     def __init__(self, token_ttl=3600):
@@ -647,13 +655,15 @@ class SimState:
             raise ValueError(
                 f"{label}: {amount + discount:.2f} exceeds the balance {invoice['Balance']:.2f}"
             )
-        return {
-            "Id": invoice["Id"],
-            "ExternalInvoiceId": invoice["ExternalInvoiceId"],
-            "Number": invoice["Number"],
-            "AmountPaid": money(-amount) if _is_credit(invoice) else amount,
-            "Discount": discount,
-        }
+        line = {"Id": invoice["Id"]}
+        if invoice.get("ExternalInvoiceId"):  # none on an invoice captured in AvidXchange
+            line["ExternalInvoiceId"] = invoice["ExternalInvoiceId"]
+        line.update(
+            Number=invoice["Number"],
+            AmountPaid=money(-amount) if _is_credit(invoice) else amount,
+            Discount=discount,
+        )
+        return line
 
     @staticmethod
     def _check_credits(invoices, lines):
@@ -830,7 +840,7 @@ class SimState:
                     if invoice["Status"] in ("Received", "PendingApproval"):
                         self._set_status(invoice, "Approved")
                         done["approved"].append(invoice["Id"])
-                    elif self._payable_alone(invoice):
+                    elif self._payable_alone(company, invoice):
                         method = ("Check", "ACH")[self._auto_payments % 2]
                         self._auto_payments += 1
                         allocations = [{"invoice_id": invoice["Id"]}]
@@ -839,14 +849,15 @@ class SimState:
                         done["paid"].append(payment["PaymentId"])
         return done
 
-    @staticmethod
-    def _payable_alone(invoice):
+    def _payable_alone(self, company, invoice):
         return (
-            invoice["Status"] == "Approved" and invoice["Balance"] > 0 and not _is_credit(invoice)
+            invoice["Status"] == "Approved"
+            and invoice["Balance"] > 0
+            and not _is_credit(invoice)
+            and self._imported(company, invoice)
         )
 
-    @staticmethod
-    def _credits_to_apply(company, invoice):
+    def _credits_to_apply(self, company, invoice):
         """AvidXchange applies a vendor's credit to its next payment: the approved credit
         memos of the invoice's vendor and currency, oldest first, each one whole and only
         while the payment keeps an amount to pay (a larger credit waits for a larger
@@ -855,6 +866,8 @@ class SimState:
         left = invoice["Balance"]
         for memo in sorted(company.invoices.values(), key=lambda r: r["_seq"]):
             if not _is_credit(memo) or memo["Status"] != "Approved" or memo["Balance"] <= 0:
+                continue
+            if not self._imported(company, memo):
                 continue
             same_vendor = _vendor_code(memo) == _vendor_code(invoice)
             if not same_vendor or memo["Currency"] != invoice["Currency"]:

@@ -387,3 +387,26 @@ def attachment_content(body):
             413, f"Content: {len(data)} bytes once decoded; at most {MAX_ATTACHMENT_BYTES}"
         )
     return description, data
+
+
+# ExportHistoryStatusId: 1 = imported, 2 = the import failed [assumed].
+EXPORT_HISTORY_STATUSES = (1, 2)
+
+
+def export_history_content(body):
+    """The mark of ``POST /invoices/batches/exportHistories``: the batch, when its
+    import started and ended (timestamps with a zone), and how it went."""
+    fields = Fields(body)
+    content = {"BatchId": fields.text("BatchId", required=True)}
+    for name in ("StartDate", "EndDate"):
+        value = fields.text(name, required=True)
+        if parse_timestamp(value) is None:
+            fields.fail(name, "must be an ISO 8601 timestamp with a zone")
+        content[name] = value
+    if parse_timestamp(content["EndDate"]) < parse_timestamp(content["StartDate"]):
+        fields.fail("EndDate", "is before StartDate")
+    status = fields.number("ExportHistoryStatusId", required=True)
+    if status not in EXPORT_HISTORY_STATUSES or isinstance(status, float):
+        fields.fail("ExportHistoryStatusId", "must be 1 (imported) or 2 (failed)")
+    content["ExportHistoryStatusId"] = status
+    return content

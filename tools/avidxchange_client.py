@@ -24,7 +24,7 @@ import json
 import logging
 import random
 import time
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -83,6 +83,13 @@ class ItemResult:
     successful: bool
     errors: list
     item: dict
+
+
+class ForeignLinkError(InvalidResponseError):
+    """A link AvidXchange gave (a batch's ``full-details``, an ``ImageUrl``)
+    that leads elsewhere than below the API on the base URL: an absolute
+    address, another host, another path. It is never followed: the token
+    never leaves for it."""
 
 
 class _CycleRetry(Retry):
@@ -300,17 +307,7 @@ class AvidXchangeClient:
         answer, status = self._call("GET", path, accept=(404,), status=True)
         if status == 404:
             return None
-        answer = self._require(answer, "Content")
-        name, kind, content = (answer.get(k) for k in ("FileName", "ContentType", "Content"))
-        if not (isinstance(name, str) and isinstance(kind, str) and isinstance(content, str)):
-            raise InvalidResponseError("The check image has no file name, type or content.")
-        if len(content) > const.MAX_ATTACHMENT_BYTES * 4 // 3 + 4:
-            raise InvalidResponseError("The check image is larger than any file AvidXchange sends.")
-        try:
-            data = base64.b64decode(content, validate=True)
-        except ValueError:
-            raise InvalidResponseError("The check image is not base64.") from None
-        return name.strip()[:200] or "check.pdf", kind.strip()[:100], data
+        return self._file(answer, "check image", "check.pdf", const.MAX_ATTACHMENT_BYTES)
 
     def put_enterprise_codes(self, codes):
         """Batch upsert; returns one :class:`ItemResult` per code sent."""
@@ -326,6 +323,153 @@ class AvidXchangeClient:
     def put_purchase_order(self, code, order):
         path = const.PATH_PURCHASE_ORDER.format(quote(code, safe=""))
         return self._call("PUT", path, body=order)
+
+    # === API - INVOICES CAPTURED IN AVIDXCHANGE === #
+
+    def get_accounting_systems(self):
+        """The accounting systems of the AvidXchange company (not paged), as
+        ``[{"ID": int, "Name": str}]``: a connection picks one by name."""
+        answer = self._call("GET", const.PATH_ACCOUNTING_SYSTEMS)
+        items = self._require(answer, "Items")["Items"]
+        if not isinstance(items, list):
+            raise InvalidResponseError("The accounting systems' Items is not a list.")
+        systems = []
+        for item in items:
+            system_id, name = (
+                (
+                    item.get(const.ACCOUNTING_SYSTEM_ID_KEY),
+                    item.get(const.ACCOUNTING_SYSTEM_NAME_KEY),
+                )
+                if isinstance(item, dict)
+                else (None, None)
+            )
+            if not _is_int(system_id) or not isinstance(name, str) or not name.strip():
+                raise InvalidResponseError("An accounting system has no numeric ID or no Name.")
+            systems.append(
+                {const.ACCOUNTING_SYSTEM_ID_KEY: system_id, const.ACCOUNTING_SYSTEM_NAME_KEY: name}
+            )
+        return systems
+
+    def iter_closed_batches(self, system_id, day_from, day_to):
+        """The batches of accounting system ``system_id`` closed from
+        ``day_from`` to ``day_to`` (dates, both inclusive, at most
+        ``MAX_CLOSE_WINDOW_DAYS`` apart: the caller splits a longer range),
+        page by page, each as AvidXchange gave it (the caller checks it; a
+        batch closed again while the list is paged may come twice)."""
+        if not _is_int(system_id):
+            raise ValueError(f"An accounting system's ID is a number, not {system_id!r}.")
+        first, last = _day(day_from), _day(day_to)
+        if not 0 <= (last - first).days <= const.MAX_CLOSE_WINDOW_DAYS:
+            raise ValueError(
+                f"Closed batches are read {const.MAX_CLOSE_WINDOW_DAYS} days at most at a "
+                f"time, from a day to a later one: not {first} to {last}."
+            )
+        params = {
+            const.CLOSE_DATE_FROM_PARAM: first.isoformat(),
+            const.CLOSE_DATE_TO_PARAM: last.isoformat(),
+        }
+        return self._iter_pages(const.PATH_CLOSED_BATCHES.format(system_id), params)
+
+    def get_batch(self, guid):
+        """One batch, as the list of closed batches shows it."""
+        if not isinstance(guid, str) or not guid:
+            raise ValueError(f"A batch is named by its BatchGUID, not {guid!r}.")
+        answer = self._call("GET", const.PATH_BATCH.format(quote(guid, safe="")))
+        batch = self._require(answer, const.BATCH_GUID_KEY)
+        if batch[const.BATCH_GUID_KEY] != guid:
+            raise InvalidResponseError("AvidXchange answered another batch than the one asked for.")
+        return batch
+
+    def iter_batch_invoices(self, batch):
+        """The invoices of ``batch`` (a batch as listed or read), page by page,
+        each as AvidXchange gave it (the caller checks it), from the batch's
+        ``full-details`` link: relative to the base URL only (see
+        :class:`ForeignLinkError`)."""
+        links = batch.get(const.BATCH_LINKS_KEY) if isinstance(batch, dict) else None
+        hrefs = [
+            link.get(const.LINK_HREF_KEY)
+            for link in (links if isinstance(links, list) else [])
+            if isinstance(link, dict) and link.get(const.LINK_REL_KEY) == const.BATCH_DETAILS_REL
+        ]
+        if not hrefs:
+            raise InvalidResponseError("The batch has no full-details link to its invoices.")
+        path, params = self._api_path(hrefs[0], "The batch's full-details link")
+        return self._iter_pages(path, params)
+
+    def get_invoice_image(self, url):
+        """The image of a captured invoice, from its ``ImageUrl`` (relative to
+        the base URL only), as ``(file name, content type, bytes)``; None
+        when AvidXchange has none (404)."""
+        path, params = self._api_path(url, "The invoice's ImageUrl")
+        answer, status = self._call("GET", path, params=params, accept=(404,), status=True)
+        if status == 404:
+            return None
+        return self._file(answer, "invoice image", "invoice.pdf", const.MAX_INVOICE_IMAGE_BYTES)
+
+    def mark_batch_imported(self, guid, start, end, status=const.EXPORT_HISTORY_SUCCESS):
+        """Tell AvidXchange the batch was imported (``status`` 1) or that its
+        import failed (2), the import having run from ``start`` to ``end``
+        (datetimes, naive ones UTC). A write: a dry run only plans it. Returns
+        True the first time the batch is marked (201), False when marked
+        again (200): both mean done."""
+        if status not in const.EXPORT_HISTORY_STATUSES or isinstance(status, bool):
+            raise ValueError(f"ExportHistoryStatusId is one of {const.EXPORT_HISTORY_STATUSES}.")
+        body = {
+            const.EXPORT_BATCH_ID_KEY: guid,
+            const.EXPORT_START_KEY: _format_ts(start),
+            const.EXPORT_END_KEY: _format_ts(end),
+            const.EXPORT_STATUS_KEY: status,
+        }
+        _answer, code = self._call("POST", const.PATH_EXPORT_HISTORIES, body=body, status=True)
+        return code == const.HTTP_CREATED
+
+    def _iter_pages(self, path, params=None):
+        """Yield the items of a list paged by number (not by stamps), page 1
+        to the last, asking each page by its number (a ``next`` link's address
+        is never followed). A page answered again for the next one, and more
+        requests than ``MAX_PAGES_PER_READ``, stop the read with an error."""
+        previous = None
+        for number in range(1, const.MAX_PAGES_PER_READ + 1):
+            paging = {const.PAGE_NUMBER_PARAM: number, const.PAGE_SIZE_PARAM: self.page_size}
+            page = self._call("GET", path, params={**(params or {}), **paging})
+            items, more = self._check_page(page)
+            if _is_int(page["Paging"].get("Pages")) and number >= page["Paging"]["Pages"]:
+                more = None  # the last page, whatever its links say
+            if more and items == previous:
+                raise InvalidResponseError(
+                    "AvidXchange answered the same page again for the next one: stopped."
+                )
+            yield from items
+            if not (more and items):
+                return
+            previous = items
+        raise InvalidResponseError(
+            f"AvidXchange kept answering further pages after {const.MAX_PAGES_PER_READ}: stopped."
+        )
+
+    @staticmethod
+    def _api_path(href, what):
+        """``(path below API_PREFIX, query parameters)`` of a link AvidXchange
+        gave, relative to the base URL; :class:`ForeignLinkError` for a link
+        leading anywhere else (an absolute address, another host, a path
+        outside the API or climbing out of it)."""
+        if not isinstance(href, str) or not href.strip():
+            raise InvalidResponseError(f"{what} is missing.")
+        parts = urlsplit(href.strip())
+        path = parts.path if parts.path.startswith("/") else "/" + parts.path
+        decoded = unquote(path)
+        if (
+            parts.scheme
+            or parts.netloc
+            or parts.fragment
+            or not path.startswith(const.API_PREFIX + "/")
+            or any(segment in (".", "..") for segment in decoded.split("/"))
+            or any(char == "\\" or ord(char) < 33 for char in decoded)
+        ):
+            raise ForeignLinkError(
+                f"{what} leads outside AvidXchange's API ({href[:200]!r}): not followed."
+            )
+        return path[len(const.API_PREFIX) :], dict(parse_qsl(parts.query))
 
     def iter_changed(self, path, modified_from, modified_to):
         """Yield the items changed from ``modified_from`` to ``modified_to``
@@ -674,6 +818,26 @@ class AvidXchangeClient:
         return answer
 
     @staticmethod
+    def _file(answer, what, default_name, limit):
+        """``(file name, content type, bytes)`` of a file answer
+        (``FileName``, ``ContentType``, ``Content`` in base64), at most
+        ``limit`` bytes decoded."""
+        answer = AvidXchangeClient._require(answer, "Content")
+        name, kind, content = (answer.get(k) for k in ("FileName", "ContentType", "Content"))
+        if not (isinstance(name, str) and isinstance(kind, str) and isinstance(content, str)):
+            raise InvalidResponseError(f"The {what} has no file name, type or content.")
+        too_large = f"The {what} is larger than any file AvidXchange sends."
+        if len(content) > limit * 4 // 3 + 4:
+            raise InvalidResponseError(too_large)
+        try:
+            data = base64.b64decode(content, validate=True)
+        except ValueError:
+            raise InvalidResponseError(f"The {what} is not base64.") from None
+        if len(data) > limit:
+            raise InvalidResponseError(too_large)
+        return name.strip()[:200] or default_name, kind.strip()[:100], data
+
+    @staticmethod
     def _item_results(answer):
         results = answer.get("Results") if isinstance(answer, dict) else None
         if not isinstance(results, list):
@@ -690,6 +854,19 @@ class AvidXchangeClient:
 
 def _iso_utc(timestamp):
     return _format_ts(datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc))
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _day(value):
+    """A day given as a date (a datetime gives its date)."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    raise ValueError(f"A day is a date, not {value!r}.")
 
 
 def _window(modified_from, modified_to):
