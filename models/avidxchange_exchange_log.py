@@ -239,18 +239,28 @@ class AvidxchangeExchangeLog(models.Model):
         """An entry for one payment report as it was applied to ``payment``:
         the page that brought it holds many, and the trail of a payment (and
         of the Odoo payments it made) should show its own reports."""
+        return self._log_reports([(payment, report, error)])
+
+    @api.model
+    def _log_reports(self, applied):
+        """The entries of ``[(payment, report, error)]`` (see ``_log_report``),
+        in one ``create``: a slice's reports are logged together."""
+        replay_of = self.env.context.get("avidxchange_replay_of") or False
         return self.sudo().create(
-            {
-                "backend_id": payment.backend_id.id,
-                "operation": "payment",
-                "endpoint": self.env._("Payment report %s", payment.payment_ref),
-                "response_body": redacted_text(report),
-                "state": "failed" if error else "success",
-                "error_message": error,
-                "res_model": payment._name,
-                "res_id": payment.id,
-                "replay_of_id": self.env.context.get("avidxchange_replay_of") or False,
-            }
+            [
+                {
+                    "backend_id": payment.backend_id.id,
+                    "operation": "payment",
+                    "endpoint": self.env._("Payment report %s", payment.payment_ref),
+                    "response_body": redacted_text(report),
+                    "state": "failed" if error else "success",
+                    "error_message": error,
+                    "res_model": payment._name,
+                    "res_id": payment.id,
+                    "replay_of_id": replay_of,
+                }
+                for payment, report, error in applied
+            ]
         )
 
     @api.model

@@ -121,16 +121,21 @@ class AvidxchangeInboxMixin(models.AbstractModel):
                 [("backend_id", "=", backend.id), (field, "in", [r for r in refs if r])]
             )
         }
+        # the records of the page's new reports, in one create
+        new_refs = [ref for ref in dict.fromkeys(refs) if ref is not None and ref not in known]
+        if new_refs:
+            created = self.sudo().create(
+                [{"backend_id": backend.id, field: ref} for ref in new_refs]
+            )
+            known.update(zip(new_refs, created, strict=True))
         for item, ref in zip(items, refs, strict=True):
             if ref is None:
                 self._inbox_unusable(backend, item)
                 continue
             digest = fingerprint(item)
-            record = known.get(ref)
-            if record and record.report_hash == digest:
+            record = known[ref]
+            if record.report_hash == digest:
                 continue  # the same report again
-            if not record:
-                record = known[ref] = self.sudo().create({"backend_id": backend.id, field: ref})
             text = report_text(item)
             if len(text) <= const.REPORT_MAX_CHARS:
                 record.write({"last_report": text, "report_hash": digest, "to_apply": True})

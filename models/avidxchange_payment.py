@@ -279,10 +279,11 @@ class AvidxchangePayment(models.Model):
         culprit needs attention. What no report can be blamed for (the sync's
         user lacks a right, a conflict with another transaction) undoes the
         whole slice: its reports stay waiting, to apply on the next run."""
+        known = self._look_up_slice()
         planned = []
         for payment in self:
             item = json.loads(payment.last_report)
-            registration = payment._apply_report(item, batch=True)
+            registration = payment._apply_report(item, batch=True, known=known)
             if registration:
                 planned.append(((registration, item), registration.moves.ids))
         batch, after = payment_plan.batch_order(planned)
@@ -291,6 +292,27 @@ class AvidxchangePayment(models.Model):
         for registration, _item in after:
             payment = registration.payment
             payment._apply_report(json.loads(payment.last_report))
+
+    def _look_up_slice(self):
+        """What the reports of these payments name in Odoo (their bills'
+        links, their currencies), read in two searches for the slice rather
+        than three per report (see ``SliceLookup``), and the bills they
+        recorded, read in one; None for payments of several connections
+        (each report then looks its own up)."""
+        backend = self.backend_id
+        if len(backend) != 1:
+            return None
+        # their bills as recorded, read together: each report sets its own
+        self.sudo().fetch(["bill_ids"])
+        reports = [report for report in map(_parsed_report, self) if report]
+        allocations = [a for report in reports for a in report.allocations]
+        links = self._search_links(backend, allocations)
+        currencies = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "in", list({report.currency for report in reports}))])
+        )
+        return SliceLookup(links, {currency.name: currency for currency in currencies})
 
     @api.model
     def _post_batch(self, batch):
@@ -307,10 +329,11 @@ class AvidxchangePayment(models.Model):
             for registration, item in batch:
                 registration.payment._apply_report(item)
         else:
-            for registration, item in batch:
-                self.env["avidxchange.exchange.log"]._log_report(registration.payment, item)
+            self.env["avidxchange.exchange.log"]._log_reports(
+                [(registration.payment, item, None) for registration, item in batch]
+            )
 
-    def _apply_report(self, item, batch=False):
+    def _apply_report(self, item, batch=False, known=None):
         """Apply a stored report (``last_report``, as ``_store_reports`` kept it).
 
         Whatever goes wrong with one report stays on that report: a check it
@@ -318,7 +341,8 @@ class AvidxchangePayment(models.Model):
         server log has the details); only a conflict with another transaction
         goes up, for the whole batch to be tried again. With ``batch``, a
         registration the report calls for is returned, checked but not
-        posted, for ``_apply_reports`` to post with others (and log)."""
+        posted, for ``_apply_reports`` to post with others (and log);
+        ``known``, what the slice's reports name (``_look_up_slice``)."""
         self.ensure_one()
         payment = self.sudo()  # read-only to users: the import alone writes it
         registration = None
@@ -326,15 +350,20 @@ class AvidxchangePayment(models.Model):
             with self.env.cr.savepoint():
                 report = parse_report(item)
                 # what the report names in Odoo, looked up once for the record and the posting
-                bills, conflicts = self._match_bills(report.allocations)
-                currency = self._find_currency(report.currency)
+                bills, conflicts = self._match_bills(report.allocations, known)
+                currency = self._find_currency(report.currency, known)
                 payment.write({"to_apply": False, **self._prepare_values(report, bills, currency)})
                 try:
-                    with self.env.cr.savepoint():
-                        registration = self._apply(report, bills, conflicts, currency)
-                        if registration and not batch:
-                            self._post_registrations([registration])
-                        payment.error_message = False
+                    if batch and self._only_plans(report):
+                        # Planning reads and checks, and writes nothing: a
+                        # refusal has nothing to undo, no savepoint is needed.
+                        registration = self._apply(report, bills, conflicts, currency, known)
+                    else:
+                        with self.env.cr.savepoint():
+                            registration = self._apply(report, bills, conflicts, currency, known)
+                            if registration and not batch:
+                                self._post_registrations([registration])
+                    payment.error_message = False
                 except AccessError:
                     raise  # the sync's user lacks a right: every report alike, the stream says
                 except UserError as error:
@@ -376,7 +405,7 @@ class AvidxchangePayment(models.Model):
         self.env["avidxchange.exchange.log"]._log_report(self, item, self.error_message)
         return None
 
-    def _apply(self, report, bills, conflicts, currency):
+    def _apply(self, report, bills, conflicts, currency, known=None):
         """What ``report``'s status means, given what is live in Odoo
         (``payment_plan.decide``): paid with nothing live, the registration
         to post; paid with a live payment, check AvidXchange still says what
@@ -396,7 +425,7 @@ class AvidxchangePayment(models.Model):
                     ),
                 )
         elif action == payment_plan.REGISTER:
-            return self._plan_registration(report, bills, conflicts, currency)
+            return self._plan_registration(report, bills, conflicts, currency, known)
         elif action == payment_plan.CHECK:
             self._check_terms_unchanged(report)
             self._set_posted()
@@ -404,38 +433,53 @@ class AvidxchangePayment(models.Model):
             self._set_waiting()  # not paid yet
         return None
 
+    def _only_plans(self, report):
+        """Whether ``_apply`` only plans a registration for ``report`` (paid,
+        nothing live yet): it then reads and checks, and writes nothing."""
+        action = payment_plan.decide(report.category, bool(self._live_payments()))
+        return action == payment_plan.REGISTER
+
     # === BUSINESS METHODS - FIND AND CHECK THE BILLS === #
 
-    def _match_bills(self, allocations):
+    def _match_bills(self, allocations, known=None):
         """``({allocation: bill}, [labels of allocations whose two ids name two
-        different bills])``."""
-        Link = self.env["avidxchange.invoice.link"].sudo()
-        links = Link.search(
-            [
-                ("backend_id", "=", self.backend_id.id),
-                "|",
-                ("avidxchange_id", "in", [a.invoice_id for a in allocations if a.invoice_id]),
-                (
-                    "external_invoice_id",
-                    "in",
-                    [a.external_id for a in allocations if a.external_id],
-                ),
-            ]
-        )
-        by_id = {link.avidxchange_id: link.move_id for link in links}
-        by_external_id = {link.external_invoice_id: link.move_id for link in links}
+        different bills])``; ``known``: the slice's links, read once."""
+        if known is None:
+            known = SliceLookup(self._search_links(self.backend_id, allocations), {})
         found, conflicts = {}, []
         for allocation in allocations:
-            by_theirs = by_id.get(allocation.invoice_id)
-            by_ours = by_external_id.get(allocation.external_id)
+            by_theirs = known.by_id.get(allocation.invoice_id)
+            by_ours = known.by_external_id.get(allocation.external_id)
             if by_theirs and by_ours and by_theirs != by_ours:
                 conflicts.append(allocation.label)
             elif by_theirs or by_ours:
                 found[allocation] = (by_theirs or by_ours).sudo(False)
         return found, conflicts
 
-    def _find_currency(self, code):
-        """Odoo's currency of ISO ``code``, active or not (empty when unknown)."""
+    def _search_links(self, backend, allocations):
+        """``backend``'s links of the bills ``allocations`` name, by either id."""
+        return (
+            self.env["avidxchange.invoice.link"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", backend.id),
+                    "|",
+                    ("avidxchange_id", "in", [a.invoice_id for a in allocations if a.invoice_id]),
+                    (
+                        "external_invoice_id",
+                        "in",
+                        [a.external_id for a in allocations if a.external_id],
+                    ),
+                ]
+            )
+        )
+
+    def _find_currency(self, code, known=None):
+        """Odoo's currency of ISO ``code``, active or not (empty when unknown);
+        ``known``: the slice's currencies, read once."""
+        if known is not None and code in known.currencies:
+            return known.currencies[code]
         return (
             self.env["res.currency"]
             .with_context(active_test=False)
@@ -561,7 +605,7 @@ class AvidxchangePayment(models.Model):
 
     # === BUSINESS METHODS - POST THE PAYMENT AND RECONCILE === #
 
-    def _plan_registration(self, report, bills, conflicts, currency):
+    def _plan_registration(self, report, bills, conflicts, currency, known=None):
         """The Odoo payment a paid report calls for, checked but not yet
         created (``_post_registrations`` does, alone or with a slice's others):
         one payment for the AvidXchange payment (one check, one bank debit),
@@ -601,7 +645,7 @@ class AvidxchangePayment(models.Model):
         self._check_currency(currency, report.currency, moves)
         for allocation in report.allocations:
             self._check_allocation(bills[allocation], allocation, currency)
-        values = self._prepare_payment_values(report, bills, currency)
+        values = self._prepare_payment_values(report, bills, currency, known)
         return Registration(self, report, bills, currency, values)
 
     @api.model
@@ -833,7 +877,7 @@ class AvidxchangePayment(models.Model):
             "bill_ids": [Command.set([bill.id for bill in bills.values()])],
         }
 
-    def _prepare_payment_values(self, report, bills, currency):
+    def _prepare_payment_values(self, report, bills, currency, known=None):
         """The Odoo payment: the cash side is what AvidXchange paid out; the
         first bill's share is the payment's own counterpart line, every other
         bill's is a payable line of its own (so each bill is relieved of its
@@ -876,9 +920,7 @@ class AvidxchangePayment(models.Model):
             "outstanding_account_id": (
                 outstanding_account
                 or method_line.payment_account_id
-                or self.env["account.payment"]
-                .new({"company_id": self.company_id.id})
-                ._get_outstanding_account("outbound")
+                or self._default_outstanding_account(known)
             ).id,
             "destination_account_id": _payable_account(bills[first]).id,
             "memo": self._memo(),
@@ -942,6 +984,20 @@ class AvidxchangePayment(models.Model):
             )
         return line
 
+    def _default_outstanding_account(self, known=None):
+        """The company's outstanding payments account, Odoo's default;
+        ``known``: the slice's lookup, which keeps it once found."""
+        if known is not None and self.company_id in known.outstanding_accounts:
+            return known.outstanding_accounts[self.company_id]
+        account = (
+            self.env["account.payment"]
+            .new({"company_id": self.company_id.id})
+            ._get_outstanding_account("outbound")
+        )
+        if known is not None:
+            known.outstanding_accounts[self.company_id] = account
+        return account
+
     def _discount_account(self):
         """Where discounts AvidXchange takes are written off."""
         return self.company_id.account_journal_early_pay_discount_gain_account_id
@@ -956,6 +1012,20 @@ class AvidxchangePayment(models.Model):
         else:
             number = ""
         return " ".join(w for w in ("AvidXchange", self.payment_ref, label, number) if w)
+
+
+class SliceLookup:
+    """What a slice's reports name in Odoo, read once for the slice: their
+    bills' links by AvidXchange's id and by ours (the last link of each id
+    wins, in the links' order, as with one search per report: every link of
+    an id a report names is among the slice's), and ``{ISO code: currency}``
+    (a code not in it is searched alone)."""
+
+    def __init__(self, links, currencies):
+        self.by_id = {link.avidxchange_id: link.move_id for link in links}
+        self.by_external_id = {link.external_invoice_id: link.move_id for link in links}
+        self.currencies = currencies
+        self.outstanding_accounts = {}  # {company: Odoo's default}, found once
 
 
 class Registration:
@@ -1018,6 +1088,15 @@ class Registration:
             )
             for allocation in self.report.allocations
         }
+
+
+def _parsed_report(payment):
+    """The stored report of ``payment``, parsed; None when it does not parse
+    (``_apply_report`` says why)."""
+    try:
+        return parse_report(json.loads(payment.last_report))
+    except Exception:  # noqa: BLE001 - said by _apply_report, report by report
+        return None
 
 
 def _payable_account(bill):
