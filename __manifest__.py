@@ -1,6 +1,6 @@
 {
     "name": "AvidXchange Connector",
-    "version": "19.0.1.4.0",
+    "version": "19.0.1.5.0",
     "category": "Accounting/Accounting",
     "summary": "Sync vendors and bills to AvidXchange and bring its payments back",
     "author": "account_avidxchange contributors",
@@ -26,6 +26,7 @@
         "views/avidxchange_account_link_views.xml",
         "views/avidxchange_purchase_link_views.xml",
         "views/avidxchange_payment_views.xml",
+        "views/avidxchange_captured_invoice_views.xml",
         # the wizards the connection's form opens, before it
         "views/avidxchange_reconciliation_views.xml",
         "report/avidxchange_reconciliation_report.xml",

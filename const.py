@@ -79,6 +79,7 @@ INVOICE_STATUSES = (
 # Statuses in which AvidXchange no longer holds an invoice to pay.
 INVOICE_STATUSES_RELEASED = ("Rejected", "Void")
 INVOICE_STATUS_REJECTED = "Rejected"
+INVOICE_STATUS_APPROVED = "Approved"
 # A Rejected (or Void) invoice says why in this key, the approver's words,
 # which may be long or empty. [assumed name]
 REJECTION_REASON_KEY = "RejectionReason"
@@ -299,3 +300,9 @@ EXPORT_BATCH_ID_KEY = "BatchId"
 EXPORT_START_KEY = "StartDate"  # when the import began, a timestamp
 EXPORT_END_KEY = "EndDate"  # when it ended
 EXPORT_STATUS_KEY = "ExportHistoryStatusId"
+# A captured invoice's bill is linked as a sent one is, by its AvidXchange Id;
+# the link's own external id (never sent: AvidXchange has no ExternalInvoiceId
+# for it) is this, unique per connection: the last guard of "imported once".
+CAPTURED_EXTERNAL_ID_FORMAT = "AVX-{}"
+# Seconds Odoo's purchase matching may spend on one captured invoice's lines.
+PO_MATCHING_TIMEOUT = 5

@@ -15,6 +15,8 @@ from . import avidxchange_purchase_link
 from . import avidxchange_inbox_mixin
 from . import avidxchange_payment
 from . import avidxchange_payment_event
+from . import avidxchange_captured_batch
+from . import avidxchange_captured_invoice
 from . import res_partner
 from . import account_move
 from . import account_move_line

@@ -10,6 +10,7 @@ from ..tools.states import (
     INVOICE_STATUSES,
     LINK_STATES,
 )
+from .avidxchange_captured_invoice import UPDATING_CAPTURED_BILL
 
 
 def _link_value(field_class, name, string):
@@ -24,6 +25,14 @@ class AccountMove(models.Model):
         "avidxchange.invoice.link", "move_id", string="AvidXchange Links"
     )
     avidxchange_exchange_count = fields.Integer(compute="_compute_avidxchange_exchange_count")
+    avidxchange_captured_id = fields.Many2one(
+        "avidxchange.captured.invoice",
+        string="Captured in AvidXchange",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The invoice AvidXchange captured that this bill came from: it is never sent back.",
+    )
     # Stored, so bill lists filter and group on them natively. A company has
     # one connection, so a bill has one link at most.
     avidxchange_state = fields.Selection(
@@ -188,7 +197,11 @@ class AccountMove(models.Model):
         return super().js_remove_outstanding_partial(partial_id)
 
     def _avidxchange_held(self):
-        """The bills among these that AvidXchange holds (see ``_holds``)."""
+        """The bills among these that AvidXchange holds (see ``_holds``);
+        none while an administrator brings a captured bill in line with
+        AvidXchange (``avidxchange.captured.invoice.action_update_bill``)."""
+        if self.env.context.get(UPDATING_CAPTURED_BILL):
+            return self.browse()
         return self.filtered(lambda move: move.sudo().avidxchange_link_ids._holds())
 
     def _avidxchange_check_free(self, operation):
@@ -208,7 +221,7 @@ class AccountMove(models.Model):
     def _avidxchange_hold_message(self, operation):
         """Why ``operation`` is refused on these bills, which AvidXchange holds."""
         return self.env._(
-            "AvidXchange holds %(bills)s: it was sent there and AvidXchange pays it. "
+            "AvidXchange holds %(bills)s: AvidXchange has it and pays it. "
             "%(operation)s in Odoo alone would make the two disagree, and the vendor could be "
             "paid twice. Reject or void it in AvidXchange first (the next sync frees it here).",
             bills=", ".join(self.mapped("display_name")),

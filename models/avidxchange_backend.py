@@ -28,7 +28,7 @@ DRY_RUN_PLAN = "account_avidxchange.dry_run_plan"
 CREDENTIAL_FIELDS = WHERE_THE_SECRET_GOES | {"client_secret", "avidxchange_company_id"}
 TESTED_CREDENTIALS = "avidxchange_credentials_tested"  # context key of that step's write
 # Change one and records the streams passed over may now be in scope.
-SCOPE_FIELDS = frozenset({"vendor_scope", "bill_date_from"})
+SCOPE_FIELDS = frozenset({"vendor_scope", "bill_date_from", "bills_origin"})
 
 
 class AvidxchangeBackend(models.Model):
@@ -178,6 +178,47 @@ class AvidxchangeBackend(models.Model):
         required=True,
         help="Failed exchanges are kept for good: the trail is read-only.",
     )
+    # === INVOICES CAPTURED IN AVIDXCHANGE === #
+    bills_origin = fields.Selection(
+        [
+            ("odoo", "In Odoo"),
+            ("avidxchange", "In AvidXchange"),
+            ("both", "Both"),
+        ],
+        string="Bills Start",
+        default="odoo",
+        required=True,
+        tracking=True,
+        help="In Odoo: bills keyed in Odoo are sent to AvidXchange. In AvidXchange: invoices "
+        "AvidXchange captured and approved come back as bills, from the batches it closes for "
+        "the accounting system below; bills keyed in Odoo are not sent. Both: both ways. A bill "
+        "that came from AvidXchange is never sent back to it.",
+    )
+    accounting_system_name = fields.Char(
+        string="Accounting System",
+        tracking=True,
+        help="The accounting system of the AvidXchange company whose closed batches this "
+        "connection imports, by its name in AvidXchange (Look Up lists them).",
+    )
+    accounting_system_ref = fields.Integer(
+        string="Accounting System ID",
+        readonly=True,
+        copy=False,
+        help="AvidXchange's id of the accounting system, looked up by its name.",
+    )
+    captured_from = fields.Date(
+        string="Batches Closed From",
+        help="Batches AvidXchange closed before this day are not imported. Empty: from the "
+        "day the connection was created.",
+    )
+    captured_bill_state = fields.Selection(
+        [("draft", "Draft"), ("posted", "Posted")],
+        string="Captured Bills Arrive",
+        default="draft",
+        required=True,
+        help="Draft: an AP clerk checks and posts each bill. Posted: AvidXchange's approval "
+        "is enough.",
+    )
     exchange_log_count = fields.Integer(compute="_compute_exchange_log_count")
     stream_ids = fields.One2many("avidxchange.stream", "backend_id", string="Streams")
     failing_stream_count = fields.Integer(
@@ -201,6 +242,7 @@ class AvidxchangeBackend(models.Model):
     bill_changed_count = fields.Integer(compute="_compute_bill_counts")
     bill_paid_count = fields.Integer(compute="_compute_bill_counts")
     payment_attention_count = fields.Integer(compute="_compute_bill_counts")
+    captured_attention_count = fields.Integer(compute="_compute_bill_counts")
 
     # === DATABASE IDENTITY === #
     # The database this connection speaks for, noted when it is made (or
@@ -331,6 +373,7 @@ class AvidxchangeBackend(models.Model):
     def _compute_bill_counts(self):
         Move = self.env["account.move"].sudo()
         Payment = self.env["avidxchange.payment"].sudo()
+        Captured = self.env["avidxchange.captured.invoice"].sudo()
         for backend in self:
             counts = dict(
                 Move._read_group(
@@ -346,6 +389,9 @@ class AvidxchangeBackend(models.Model):
             backend.bill_changed_count = counts.get("changed", 0)
             backend.bill_paid_count = counts.get("paid", 0)
             backend.payment_attention_count = Payment.search_count(
+                [("backend_id", "=", backend.id), ("state", "=", "error")]
+            )
+            backend.captured_attention_count = Captured.search_count(
                 [("backend_id", "=", backend.id), ("state", "=", "error")]
             )
 
@@ -419,6 +465,8 @@ class AvidxchangeBackend(models.Model):
         before = (
             {backend: backend._secret_destination() for backend in self} if guard_secret else {}
         )
+        if "accounting_system_name" in vals:
+            vals = {**vals, "accounting_system_ref": False}  # looked up again by its new name
         result = super().write(vals)
         if SCOPE_FIELDS.intersection(vals):
             self._request_rescan()
@@ -441,6 +489,26 @@ class AvidxchangeBackend(models.Model):
         return backends
 
     # === ACTION METHODS === #
+
+    def action_look_up_accounting_system(self):
+        """Find the accounting system named on the connection in AvidXchange's
+        list, and keep its id; with no name and one system only, take it."""
+        self.ensure_one()
+        self._check_admin_access()
+        try:
+            with self._get_client() as client, client.recording("captured_invoice", self):
+                system = self._accounting_system(client)
+        except AvidXchangeError as error:
+            raise UserError(self._explain(error)) from None
+        return notification(
+            self.env._("Accounting System"),
+            self.env._(
+                "Batches closed for %(name)s (id %(id)s) are imported.",
+                name=system[const.ACCOUNTING_SYSTEM_NAME_KEY],
+                id=system[const.ACCOUNTING_SYSTEM_ID_KEY],
+            ),
+            "success",
+        )
 
     def action_change_credentials(self):
         """The step that tests new credentials before they replace the saved
@@ -599,6 +667,15 @@ class AvidxchangeBackend(models.Model):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "account_avidxchange.avidxchange_payment_action"
+        )
+        action["domain"] = [("backend_id", "=", self.id), ("state", "=", "error")]
+        action["context"] = {}
+        return action
+
+    def action_open_captured_needing_attention(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_avidxchange.avidxchange_captured_invoice_action"
         )
         action["domain"] = [("backend_id", "=", self.id), ("state", "=", "error")]
         action["context"] = {}
@@ -967,6 +1044,51 @@ class AvidxchangeBackend(models.Model):
         streams = lock_available(self.sudo().stream_ids)
         streams.write({"failure_count": 0, "last_error": False})
         self.env["avidxchange.attention"]._resolve(self, feedback)
+
+    # === BUSINESS METHODS - INVOICES CAPTURED IN AVIDXCHANGE === #
+
+    def _imports_captured(self):
+        """Whether bills start in AvidXchange for this connection (too)."""
+        self.ensure_one()
+        return self.bills_origin in ("avidxchange", "both")
+
+    def _accounting_system(self, client):
+        """The accounting system this connection imports for, ``{ID, Name}``,
+        found by its name in AvidXchange's list (its id is never typed): kept
+        on the connection. A name AvidXchange does not know is refused with
+        the names it does know."""
+        self.ensure_one()
+        systems = client.get_accounting_systems()
+        wanted = (self.accounting_system_name or "").strip().casefold()
+        found = [
+            system
+            for system in systems
+            if (system[const.ACCOUNTING_SYSTEM_NAME_KEY].strip().casefold() == wanted)
+            or (not wanted and len(systems) == 1)
+        ]
+        if len(found) != 1:
+            names = ", ".join(s[const.ACCOUNTING_SYSTEM_NAME_KEY] for s in systems)
+            raise UserError(
+                self.env._(
+                    "AvidXchange has no accounting system named %(name)s. Its accounting "
+                    "systems: %(names)s.",
+                    name=self.accounting_system_name or "-",
+                    names=names or "-",
+                )
+                if wanted or not systems
+                else self.env._(
+                    "Name the accounting system this connection imports for. AvidXchange's "
+                    "accounting systems: %s.",
+                    names,
+                )
+            )
+        system = found[0]
+        backend = self.sudo()
+        if backend.accounting_system_name != system[const.ACCOUNTING_SYSTEM_NAME_KEY]:
+            backend.accounting_system_name = system[const.ACCOUNTING_SYSTEM_NAME_KEY]
+        if backend.accounting_system_ref != system[const.ACCOUNTING_SYSTEM_ID_KEY]:
+            backend.accounting_system_ref = system[const.ACCOUNTING_SYSTEM_ID_KEY]
+        return system
 
     # === BUSINESS METHODS - STREAMS === #
 

@@ -1,6 +1,6 @@
 from datetime import datetime, timezone
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import split_every
 
 from .. import const
@@ -16,11 +16,11 @@ class AvidxchangeInboxMixin(models.AbstractModel):
     came (redacted, capped) in the same transaction as the mark, then apply
     the stored reports in slices, one transaction and one savepoint each.
 
-    A model that inherits it has ``backend_id``, ``last_report``,
-    ``report_hash``, ``to_apply``, its ``_inbox_ref_field`` and the
-    ``_set_error`` of its states, and implements the ``_inbox_*`` hooks and
-    ``_apply_reports_in_order`` (what a slice of its stored reports does,
-    undo included: from what is live in Odoo)."""
+    A model that inherits it has ``backend_id``, its ``_inbox_ref_field``
+    and the ``_set_error`` of its states, and implements the ``_inbox_*``
+    hooks and ``_apply_reports_in_order`` (what a slice of its stored reports
+    does, undo included: from what is live in Odoo). The fields of a stored
+    report are this mixin's."""
 
     _name = "avidxchange.inbox.mixin"
     _inherit = ["avidxchange.stream.handler"]
@@ -28,6 +28,18 @@ class AvidxchangeInboxMixin(models.AbstractModel):
 
     # The field of a report's own id (the trail's operation is the kind).
     _inbox_ref_field = None
+
+    last_report = fields.Text(
+        readonly=True, help="The last report, as AvidXchange sent it (secrets masked)."
+    )
+    report_hash = fields.Char(readonly=True, copy=False)
+    to_apply = fields.Boolean(
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Its last report waits to be applied.",
+    )
+    error_message = fields.Text(readonly=True)
 
     # === STREAM HOOKS === #
 

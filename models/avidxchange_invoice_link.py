@@ -634,6 +634,12 @@ class AvidxchangeInvoiceLink(models.Model):
                 sendable=True,
             ),
             ScopeRule(
+                "captured",
+                [("avidxchange_captured_id", "=", False)],
+                self.env._("It came from AvidXchange, which has it: it is never sent back."),
+                sendable=True,
+            ),
+            ScopeRule(
                 "draft",
                 [("state", "=", "posted")],
                 self.env._("Only posted bills go to AvidXchange."),
@@ -648,6 +654,14 @@ class AvidxchangeInvoiceLink(models.Model):
                 "inactive",
                 backend.state == "active",
                 self.env._("The AvidXchange connection is not active."),
+            ),
+            ScopeRule(
+                "bills_start_in_avidxchange",
+                backend.bills_origin != "avidxchange",
+                self.env._(
+                    "Bills start in AvidXchange for this connection: bills keyed in Odoo are "
+                    "not sent (Bills Start, on the connection)."
+                ),
             ),
             ScopeRule(
                 "paid",
@@ -724,12 +738,14 @@ class AvidxchangeInvoiceLink(models.Model):
 
     def _holds(self):
         """The links whose bill AvidXchange holds: sent (or sent without an
-        answer we could read), neither rejected nor void there, and not
-        released by an AvidXchange administrator."""
+        answer we could read) or captured there and posted, neither rejected
+        nor void there, and not released by an AvidXchange administrator."""
         return self.filtered(
             lambda link: (
                 # sent, or sent without an answer we could read: AvidXchange may have it
                 (link.state == "synced" or link.maybe_received)
+                # captured there: held once posted (a draft is Odoo's to check)
+                and (link.move_id.state == "posted" or not link.move_id.avidxchange_captured_id)
                 and link.avidxchange_status not in const.INVOICE_STATUSES_RELEASED
                 and not link.released
             )

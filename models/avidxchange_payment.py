@@ -97,20 +97,10 @@ class AvidxchangePayment(models.Model):
     payment_date = fields.Date(readonly=True)
     cleared_date = fields.Date(readonly=True)
     gl_posting_codes = fields.Char(string="GL Posting Codes", readonly=True)
-    last_report = fields.Text(
-        readonly=True, help="The last report, as AvidXchange sent it (bank details masked)."
-    )
-    report_hash = fields.Char(readonly=True, copy=False)
     registered_terms = fields.Text(
         readonly=True,
         copy=False,
         help="What AvidXchange said the payment paid when it was registered.",
-    )
-    to_apply = fields.Boolean(
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-        help="Its last report waits to be applied.",
     )
     state = fields.Selection(
         [
@@ -125,7 +115,6 @@ class AvidxchangePayment(models.Model):
         index=True,
         string="In Odoo",
     )
-    error_message = fields.Text(readonly=True)
     failure_reasons = fields.Char(
         string="Why AvidXchange Could Not Pay",
         readonly=True,

@@ -14,7 +14,7 @@ import urllib.request
 from odoo import Command, fields
 
 SIM_URL = os.environ.get("AVX_SIM_URL", "")
-KINDS = ("gl_code", "vendor", "purchase_order", "bill", "payment")
+KINDS = ("gl_code", "vendor", "purchase_order", "bill", "captured_invoice", "payment")
 # The simulator is on localhost: never through a proxy the environment may name.
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

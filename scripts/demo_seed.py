@@ -3,11 +3,13 @@
 Idempotent: connects the demo company to the local simulator, marks a few
 vendors for AvidXchange and posts a few vendor bills (one from a purchase
 order, one split between two departments with its PDF) and a credit note,
-once. ``env`` is given by the Odoo shell; the simulator's address and
-credentials come from the environment scripts/demo.sh sets.
+once; and has the simulator capture an invoice with its PDF and close it in a
+batch for Odoo (bills start in Odoo and in AvidXchange). ``env`` is given by
+the Odoo shell; the simulator's address and credentials come from the
+environment scripts/demo.sh sets.
 """
 
-from avx_shell import allow_simulator, bank_journal, bill_values, connection_values
+from avx_shell import allow_simulator, bank_journal, bill_values, connection_values, sim
 
 from odoo import Command, fields
 
@@ -140,5 +142,41 @@ if not Move.search_count([("partner_id", "in", vendors.ids), ("move_type", "=", 
 
 if backend.state != "active":
     backend.action_activate()
+
+# Bills start in Odoo and in AvidXchange: an invoice Blue Ridge Freight sent to
+# AvidXchange, captured there with its PDF, coded and approved, is closed in a
+# batch for Odoo; the next run makes it a posted bill with its image (the
+# vendor found by its tax id), and the simulator then pays it.
+freight = vendors[1]
+freight.vat = freight.vat or "56-1234567"
+backend.write(
+    {"bills_origin": "both", "accounting_system_name": "Odoo", "captured_bill_state": "posted"}
+)
+expense = env["account.account"].search(
+    [("company_ids", "in", company.id), ("account_type", "=", "expense")], limit=1
+)
+if not sim("batches"):
+    captured = sim(
+        "capture_invoice",
+        {
+            "number": "BRF-2026-118",
+            "vendor": {"VendorName": freight.name, "FedTaxId": "561234567"},
+            "amount": 640.0,
+            "image": True,
+            "memo": "Freight, November",
+            "distributions": [
+                {
+                    "Amount": 640.0,
+                    "Description": "Freight, Charlotte to Asheville",
+                    "Quantity": 4,
+                    "EnterpriseCodes": [
+                        {"GroupName": "Accounting Codes", "EnterpriseCodeValue": expense.code},
+                        {"GroupName": "Department", "EnterpriseCodeValue": "OPS"},
+                    ],
+                }
+            ],
+        },
+    )
+    sim("close_batch", {"invoice_ids": [captured]})
 env.cr.commit()
 print(f"demo: {backend.name} is {backend.state}; {len(vendors)} vendors marked")

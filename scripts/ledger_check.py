@@ -1,7 +1,8 @@
 """A seeded random AP lifecycle through the simulator, then the proof that the
 ledgers agree; run by scripts/ledger_check.sh through ``odoo-bin shell``.
 
-N bills (default 1,000) go to AvidXchange; then, in rounds, the simulator
+N bills (default 1,000) go to AvidXchange, and N / 10 invoices captured in
+AvidXchange come back as bills (two batches, one closed again); then, in rounds, the simulator
 approves most, rejects some, pays in full, in part (the rest later), several
 bills of a vendor at once, with discounts, in payment runs that stamp a whole
 batch in one second; clears checks, voids payments and issues them again;
@@ -141,12 +142,69 @@ def clear_or_void(payments, open_amounts):
             count("voided (then paid again)")
 
 
-def lifecycle(backend, bills):
+def capture(backend, vendors):
+    """Invoices vendors sent to AvidXchange (a tenth of N), captured and approved
+    there, closed in two batches, the first closed again with one more: they
+    come back as posted bills, exactly once. Returns those bills."""
+    backend.write(
+        {"bills_origin": "both", "accounting_system_name": "Odoo", "captured_bill_state": "posted"}
+    )
+    company = backend.company_id
+    code = (
+        env["account.account"]
+        .search([("company_ids", "in", company.id), ("account_type", "=", "expense")], limit=1)
+        .code
+    )
+    codes = {link.partner_id: link.external_code for link in backend_links(backend, vendors)}
+    ids = [
+        sim(
+            "capture_invoice",
+            {
+                "number": f"CAPTURED-{SEED}-{i:05d}",
+                "vendor": {"VendorName": vendor.name, "VendorExternalSystemID": codes[vendor]},
+                "amount": amount,
+                "distributions": [
+                    {
+                        "Amount": amount,
+                        "Description": "Captured goods",
+                        "EnterpriseCodes": [
+                            {"GroupName": "Accounting Codes", "EnterpriseCodeValue": code}
+                        ],
+                    }
+                ],
+            },
+        )
+        for i in range(max(2, N // 10))
+        for vendor in [rng.choice(list(codes))]
+        for amount in [round(rng.uniform(20, 2000), 2)]
+    ]
+    half = len(ids) // 2
+    first = sim("close_batch", {"invoice_ids": ids[: half - 1]})
+    sim("close_batch", {"invoice_ids": ids[half:]})
+    run_streams(env, backend, ("captured_invoice",))
+    sim("reclose_batch", {"batch_guid": first, "add": [ids[half - 1]]})
+    count("captured invoices", len(ids))
+    run_streams(env, backend, ("captured_invoice",))
+    captured = env["account.move"].search([("avidxchange_captured_id.invoice_ref", "in", ids)])
+    count("captured bills", len(captured))
+    return captured
+
+
+def backend_links(backend, vendors):
+    return env["avidxchange.partner.link"].search(
+        [("backend_id", "=", backend.id), ("partner_id", "in", vendors.ids)]
+    )
+
+
+def lifecycle(backend, bills, captured):
     open_amounts = {bill.avidxchange_invoice_id: bill.amount_total for bill in bills}
     by_vendor = {}
     for bill in bills:
         by_vendor.setdefault(bill.partner_id.id, []).append(bill.avidxchange_invoice_id)
     approve_or_reject(list(open_amounts), open_amounts)
+    for bill in captured:  # approved in AvidXchange already
+        open_amounts[bill.avidxchange_invoice_id] = bill.amount_total
+        by_vendor.setdefault(bill.partner_id.id, []).append(bill.avidxchange_invoice_id)
     paid = []
     for _round in range(6):
         fault()
@@ -172,7 +230,8 @@ unsent = bills.filtered(lambda bill: bill.avidxchange_state != "synced")
 sent_in = time.perf_counter() - t0
 print(f"ledger_check: N={N} seed={SEED}: {N - len(unsent)} bills sent in {sent_in:.1f} s")
 t1 = time.perf_counter()
-lifecycle(backend, bills)
+captured = capture(backend, bills.partner_id)
+lifecycle(backend, bills, captured)
 print(
     f"ledger_check: lifecycle in {time.perf_counter() - t1:.1f} s: "
     + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
@@ -201,5 +260,8 @@ print(
     f"ledger_check: {wizard.difference_count} differences, {len(unsent)} bills unsent "
     f"({time.perf_counter() - started:.1f} s in all)"
 )
+missing = counts.get("captured invoices", 0) - counts.get("captured bills", 0)
+if missing:
+    print(f"ledger_check: {missing} captured invoices did not become exactly one bill each")
 env.cr.commit()
-sys.exit(1 if wizard.difference_count or unsent else 0)
+sys.exit(1 if wizard.difference_count or unsent or missing else 0)

@@ -94,9 +94,10 @@ def _vendor(vendor):
         raise TypeError("vendor must be an object with VendorName, VendorExternalSystemID...")
     return {
         "VendorName": _text(vendor.get("VendorName"), "VendorName", required=True),
-        "VendorExternalSystemID": _text(
-            vendor.get("VendorExternalSystemID"), "VendorExternalSystemID"
-        ),
+        # empty (the contract's word) may be "" as well as null
+        "VendorExternalSystemID": vendor.get("VendorExternalSystemID")
+        if vendor.get("VendorExternalSystemID") == ""
+        else _text(vendor.get("VendorExternalSystemID"), "VendorExternalSystemID"),
         "FedTaxId": _text(vendor.get("FedTaxId"), "FedTaxId"),
     }
 

@@ -10,6 +10,8 @@ from . import test_bill_scope
 from . import test_bill_status
 from . import test_client
 from . import test_client_captured
+from . import test_captured_invoices
+from . import test_captured_invoice_parse
 from . import test_company_scope
 from . import test_credentials_change
 from . import test_credit_memos

@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
-from odoo import Command
-from odoo.tests import BaseCase, new_test_user
+from odoo import SUPERUSER_ID, Command, api
+from odoo.modules.registry import Registry
+from odoo.tests import BaseCase, get_db_name, new_test_user
 from odoo.tests.common import _super_send
 from odoo.tools import SQL, config
 
@@ -43,6 +44,61 @@ class SimulatorMixin(simulator_common.SimulatorMixin):
 
 class SimulatorCase(SimulatorMixin, BaseCase):
     """For plain-Python code (the client): no database involved."""
+
+
+class CommittedConnectionCase(SimulatorMixin, BaseCase):
+    """Two transactions at once, as two scheduled actions (or a cron and a
+    user) run them. Real cursors need committed data: a connection and its
+    vendor are committed in the main company and deleted afterwards."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        cls.startClassPatcher(fernet_keys(Fernet.generate_key().decode()))
+
+    def setUp(self):
+        super().setUp()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env.ref("base.main_company")
+            env["ir.config_parameter"].set_param(const.ALLOWED_HOSTS_PARAMETER, "127.0.0.1")
+            backend = env["avidxchange.backend"].create(
+                {
+                    "name": "Concurrency",
+                    "company_id": company.id,
+                    "base_url": self.simulator.base_url,
+                    "token_url": self.simulator.token_url,
+                    "client_id": CLIENT_ID,
+                    "client_secret": CLIENT_SECRET,
+                    "avidxchange_company_id": COMPANY_ID,
+                    "read_timeout": 5,
+                    **self._committed_backend_values(),
+                }
+            )
+            vendor = (
+                env["res.partner"]
+                .with_company(company)
+                .create(
+                    {"name": "Concurrent Steel", "is_company": True, "avidxchange_enabled": True}
+                )
+            )
+            self.backend_id, self.vendor_id = backend.id, vendor.id
+        self.addCleanup(self._delete_committed_data)
+
+    def _committed_backend_values(self):
+        return {}
+
+    def _delete_committed_data(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["avidxchange.backend"].browse(self.backend_id).unlink()
+            env["res.partner"].browse(self.vendor_id).unlink()
+            env["ir.config_parameter"].set_param(const.ALLOWED_HOSTS_PARAMETER, False)
+
+    def stream_in(self, cr, kind):
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        return env["avidxchange.backend"].browse(self.backend_id)._stream(kind)
 
 
 def fernet_keys(primary=None, old=()):

@@ -79,7 +79,9 @@ class TestMigrationFrom1900(AvidxchangeCase):
 
         streams = {stream.kind: stream for stream in self.backend.stream_ids}
         self.assertEqual(
-            sorted(streams), sorted(["gl_code", "vendor", "purchase_order", "bill", "payment"])
+            sorted(streams),
+            sorted(["gl_code", "vendor", "purchase_order", "bill", "captured_invoice", "payment"]),
+            "a kind newer than the step gets its stream too, with its defaults",
         )
         self.assertEqual(streams["vendor"].mark, datetime(2026, 11, 1, 10))
         self.assertEqual(streams["bill"].mark, datetime(2026, 11, 2, 10))
@@ -87,7 +89,15 @@ class TestMigrationFrom1900(AvidxchangeCase):
         self.assertFalse(streams["gl_code"].mark)
         intervals = {kind: stream.interval for kind, stream in streams.items()}
         self.assertEqual(
-            intervals, {"gl_code": 45, "vendor": 45, "purchase_order": 20, "bill": 20, "payment": 5}
+            intervals,
+            {
+                "gl_code": 45,
+                "vendor": 45,
+                "purchase_order": 20,
+                "bill": 20,
+                "captured_invoice": 30,
+                "payment": 5,
+            },
         )
         self.assertEqual(
             (self.bill_paid.avidxchange_state, self.bill_paid.avidxchange_status),

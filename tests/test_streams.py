@@ -4,32 +4,25 @@ writing only its own row, each failing on its own."""
 from datetime import timedelta
 from unittest.mock import patch
 
-from cryptography.fernet import Fernet
 from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.exceptions import AccessError
-from odoo.modules.registry import Registry
-from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tests import tagged
 
-from .. import const
 from ..tools.locks import lock_available
 from .common import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    COMPANY_ID,
     STREAM_LOGGER,
     AvidxchangeCase,
-    SimulatorMixin,
-    fernet_keys,
+    CommittedConnectionCase,
 )
 from .test_migration import migration_step
 
-KINDS = ["gl_code", "vendor", "purchase_order", "bill", "payment"]
+KINDS = ["gl_code", "vendor", "purchase_order", "bill", "captured_invoice", "payment"]
 CRONS = {
     "account_avidxchange.ir_cron_avidxchange_export_vendors": ["gl_code", "vendor"],
     "account_avidxchange.ir_cron_avidxchange_export_bills": ["purchase_order", "bill"],
-    "account_avidxchange.ir_cron_avidxchange_import_payments": ["payment"],
+    "account_avidxchange.ir_cron_avidxchange_import_payments": ["captured_invoice", "payment"],
 }
 
 
@@ -56,7 +49,7 @@ class TestStreamSchedule(AvidxchangeCase):
         self.assertEqual(
             [op for op, _label in operations], ["connection_test", *KINDS, "reconciliation"]
         )
-        self.assertEqual(Handler._avidxchange_inbound_kinds(), {"payment"})
+        self.assertEqual(Handler._avidxchange_inbound_kinds(), {"captured_invoice", "payment"})
         crons = {
             kind: xmlid for xmlid, kinds in CRONS.items() for kind in kinds
         }  # each kind runs in exactly one scheduled action, the one its model names
@@ -222,58 +215,9 @@ class TestStreamIsolation(AvidxchangeCase):
 
 
 @tagged("post_install", "-at_install")
-class TestStreamsRunTogether(SimulatorMixin, BaseCase):
+class TestStreamsRunTogether(CommittedConnectionCase):
     """Two streams of one connection, in two transactions at once, as two
-    scheduled actions run them: neither waits for nor breaks the other.
-
-    Real cursors need committed data: the connection and its vendor are
-    committed in the main company and deleted afterwards.
-    """
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        cls.startClassPatcher(fernet_keys(Fernet.generate_key().decode()))
-
-    def setUp(self):
-        super().setUp()
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            company = env.ref("base.main_company")
-            env["ir.config_parameter"].set_param(const.ALLOWED_HOSTS_PARAMETER, "127.0.0.1")
-            backend = env["avidxchange.backend"].create(
-                {
-                    "name": "Concurrency",
-                    "company_id": company.id,
-                    "base_url": self.simulator.base_url,
-                    "token_url": self.simulator.token_url,
-                    "client_id": CLIENT_ID,
-                    "client_secret": CLIENT_SECRET,
-                    "avidxchange_company_id": COMPANY_ID,
-                    "read_timeout": 5,
-                }
-            )
-            vendor = (
-                env["res.partner"]
-                .with_company(company)
-                .create(
-                    {"name": "Concurrent Steel", "is_company": True, "avidxchange_enabled": True}
-                )
-            )
-            self.backend_id, self.vendor_id = backend.id, vendor.id
-        self.addCleanup(self._delete_committed_data)
-
-    def _delete_committed_data(self):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["avidxchange.backend"].browse(self.backend_id).unlink()
-            env["res.partner"].browse(self.vendor_id).unlink()
-            env["ir.config_parameter"].set_param(const.ALLOWED_HOSTS_PARAMETER, False)
-
-    def stream_in(self, cr, kind):
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        return env["avidxchange.backend"].browse(self.backend_id)._stream(kind)
+    scheduled actions run them: neither waits for nor breaks the other."""
 
     def test_a_row_another_transaction_changed_is_skipped_not_fatal(self):
         """Under Odoo's repeatable read, locking a row that a transaction

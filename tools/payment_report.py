@@ -290,7 +290,9 @@ def parse_stamp(value):
         return None
 
 
-def _date(value, what, problems):
+def _date(value, what, problems, subject="payment"):
+    """A ``YYYY-MM-DD`` date, or None when not given; else the ``subject``'s
+    ``what`` is said among the ``problems``."""
     if value is None:
         return None
     moment = None
@@ -300,7 +302,7 @@ def _date(value, what, problems):
         except ValueError:
             moment = None
     if moment is None:
-        problems.append(f"The payment's {what} {_shown(value)} is not a date.")
+        problems.append(f"The {subject}'s {what} {_shown(value)} is not a date.")
     return moment
 
 

@@ -69,7 +69,8 @@ def _create_streams(env):
         values_list = [v for v in Stream._default_values(backend) if v["kind"] not in existing]
         settings = old.get(backend.id, {})
         for values in values_list:
-            mark_column, interval_column = OLD_SETTINGS[values["kind"]]
+            # a kind newer than this step had no setting: it starts with its defaults
+            mark_column, interval_column = OLD_SETTINGS.get(values["kind"], (None, None))
             if settings.get(interval_column):
                 values["interval"] = settings[interval_column]
             if mark_column and settings.get(mark_column):
