@@ -117,10 +117,11 @@ class AvidxchangeCapturedInvoice(models.Model):
     )
     partner_id = fields.Many2one(
         "res.partner",
-        string="Vendor",
+        string="Vendor Picked",
         domain="[('parent_id', '=', False), ('company_id', 'in', (False, company_id))]",
-        help="The vendor found for AvidXchange's, or the one picked when none was found.",
+        help="The vendor a person picked when Odoo found none for AvidXchange's.",
     )
+    bill_partner_id = fields.Many2one(related="move_id.partner_id", string="Vendor")
     vendor_name = fields.Char(string="Vendor in AvidXchange", readonly=True)
     vendor_code = fields.Char(readonly=True)
     # A tax id may be a person's (a sole proprietor's SSN): kept as its last
@@ -155,7 +156,7 @@ class AvidxchangeCapturedInvoice(models.Model):
         index=True,
         string="In Odoo",
     )
-    attention_reason = fields.Selection(ATTENTION_REASONS, readonly=True)
+    attention_reason = fields.Selection(ATTENTION_REASONS, string="Why", readonly=True)
     image_wanted = fields.Boolean(readonly=True, copy=False, index="btree_not_null")
     image_attempts = fields.Integer(readonly=True, copy=False)
     image_attachment_id = fields.Many2one("ir.attachment", string="Image", readonly=True)
@@ -262,7 +263,8 @@ class AvidxchangeCapturedInvoice(models.Model):
         backend = stream.backend_id
         if not backend._imports_captured():
             return 0, 0
-        Batch = self.env["avidxchange.captured.batch"]
+        # the import alone writes batches (as payments): the sync's user makes the bills
+        Batch = self.env["avidxchange.captured.batch"].sudo()
         of_backend = [("backend_id", "=", backend.id)]
         waiting = [*of_backend, ("to_apply", "=", True)]
         to_read = [*of_backend, ("state", "=", "to_read")]
@@ -616,11 +618,14 @@ class AvidxchangeCapturedInvoice(models.Model):
         (its top one), a code its account's reference, or else its name
         (as ``avidxchange.account.link._code_of_analytic`` sends them)."""
         company = self.backend_id.company_id
-        Analytic = self.env["account.analytic.account"]
+        # codes, not secrets: found whatever the sync's user may read of analytics
+        Analytic = self.env["account.analytic.account"].sudo()
         found, unknown = {}, []
         for group, code in sorted(codes):
-            plans = self.env["account.analytic.plan"].search(
-                [("name", "=", group), ("parent_id", "=", False)]
+            plans = (
+                self.env["account.analytic.plan"]
+                .sudo()
+                .search([("name", "=", group), ("parent_id", "=", False)])
             )
             accounts = Analytic.search(
                 [

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api
-from odoo.exceptions import RedirectWarning, UserError
+from odoo.exceptions import AccessError, RedirectWarning, UserError
 from odoo.tests import tagged
 
 from ..models.avidxchange_captured_invoice import AvidxchangeCapturedInvoice
@@ -170,10 +170,13 @@ class TestCapturedInvoices(CapturedCase):
         self.assertEqual(self.env["res.partner"].search_count([]), partners, "no partner made up")
         self.assertEqual(len(self.marks(guid)), 1, "needing attention, the batch is imported")
         self.assertTrue(record.activity_ids, "a person is told")
-        # the clerk creates the vendor and goes on: both invoices become bills
+        # an AP clerk creates the vendor and goes on: both invoices become bills
         supply = self.vendor("Stranger Supply")
-        record.partner_id = supply
-        record.action_use_vendor()
+        clerk = self.ap_clerk("avx_captured_clerk")
+        with self.assertRaises(AccessError):  # only the import writes the rest
+            record.with_user(clerk).amount = 1.0
+        record.with_user(clerk).partner_id = supply
+        record.with_user(clerk).action_use_vendor()
         self.assertEqual((self.bill_of(first) | self.bill_of(second)).partner_id, supply)
         self.assertEqual(self.captured(second).state, "done")
         self.assertFalse(record.activity_ids)

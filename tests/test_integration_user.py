@@ -124,3 +124,47 @@ class TestIntegrationUser(PaymentCase):
         bill = self.bill(self.acme, 30.0)
         self.cron_cycle()
         self.assertEqual(bill.avidxchange_link_ids.write_uid, user)  # it sent it
+
+    def test_the_dedicated_user_imports_captured_invoices(self):
+        """It makes the bills of invoices captured in AvidXchange with its own
+        rights (Invoicing); the import's own records it keeps as the import."""
+        self.backend.write({"bills_origin": "both", "accounting_system_name": "Odoo"})
+        self.backend.action_activate()
+        plan = self.env["account.analytic.plan"].create({"name": "Department"})
+        operations = self.env["account.analytic.account"].create(
+            {"name": "Operations", "code": "OPS", "plan_id": plan.id}
+        )
+        code = self.env["avidxchange.partner.link"].create(
+            {"backend_id": self.backend.id, "partner_id": self.acme.id}
+        )
+        invoice_id = self.simulator.capture_invoice(
+            "INT-1",
+            {"VendorName": "Acme Steel", "VendorExternalSystemID": code.external_code},
+            amount=75.0,
+            distributions=[
+                {
+                    "Amount": 75.0,
+                    "EnterpriseCodes": [
+                        {
+                            "GroupName": "Accounting Codes",
+                            "EnterpriseCodeValue": self.company_data[
+                                "default_account_expense"
+                            ].code,
+                        },
+                        # an analytic code, the integration user sees no analytics
+                        {"GroupName": plan.name, "EnterpriseCodeValue": "OPS"},
+                    ],
+                }
+            ],
+        )
+        guid = self.simulator.close_batch([invoice_id])
+        self.assertFalse(self.integration.has_group("analytic.group_analytic_accounting"))
+        self.cron_cycle()
+        streams = self.backend.stream_ids
+        self.assertFalse(any(streams.mapped("failure_count")), streams.mapped("last_error"))
+        bill = self.env["account.move"].search(
+            [("avidxchange_captured_id.invoice_ref", "=", invoice_id)]
+        )
+        self.assertEqual(bill.create_uid, self.integration)
+        self.assertEqual(bill.invoice_line_ids.analytic_distribution, {str(operations.id): 100})
+        self.assertEqual(len(self.simulator.export_histories(guid)), 1)
