@@ -24,7 +24,14 @@ bills = env["account.move"].search([("ref", "like", "UPG-")], order="id")
 streams = {stream.kind: stream for stream in backend.stream_ids}
 check(
     "one stream of each kind",
-    sorted(streams) == sorted(["gl_code", "vendor", "purchase_order", "bill", "payment"]),
+    # every kind of the tree upgraded to, those newer than the release included
+    sorted(streams) == sorted(env["avidxchange.stream.handler"]._avidxchange_kinds()),
+)
+check(
+    "a kind newer than the release starts with its defaults",
+    streams.get("captured_invoice")
+    and not streams["captured_invoice"].mark
+    and backend.bills_origin == "odoo",
 )
 check("marks kept", all(streams[kind].mark for kind in ("vendor", "bill", "payment")))
 responsible = backend.responsible_user_id
