@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.tools import split_every
 
 from .. import const
+from ..tools.captured_invoice import invoice_id_of
 from ..tools.exceptions import AvidXchangeError, InvalidResponseError, PermanentError
 from ..tools.locks import create_unless_taken, lock_available
 from ..tools.payment_report import parse_stamp, report_text
@@ -144,10 +145,11 @@ class AvidxchangeCapturedBatch(models.Model):
         for batch in lock_available(self.filtered(lambda b: b.state == "to_read")):
             try:
                 with self.env.cr.savepoint():
-                    seen = set()
+                    seen, unusable = set(), 0
                     pages = client.iter_batch_invoices(json.loads(batch.last_report))
                     for page in split_every(batch.backend_id.page_size, pages):
                         seen |= Invoice._store_batch_invoices(batch, page)
+                        unusable += sum(1 for item in page if invoice_id_of(item) is None)
                     gone = batch.invoice_ids.filtered(
                         lambda invoice, seen=seen: (
                             invoice.invoice_ref not in seen and not invoice.removed
@@ -156,11 +158,18 @@ class AvidxchangeCapturedBatch(models.Model):
                     gone._set_removed()
                     batch.write(
                         {
-                            "state": "importing",
+                            # never told imported while an invoice of it is nowhere
+                            "state": "error" if unusable else "importing",
                             "read_closed": batch.date_closed,
                             "started_at": batch.started_at or fields.Datetime.now(),
                             "marked_at": False,
-                            "error_message": False,
+                            "error_message": unusable
+                            and self.env._(
+                                "%s invoice(s) of the batch have no Id: they cannot become "
+                                "bills (the audit trail keeps them). Have AvidXchange correct "
+                                "the batch, then Read Again.",
+                                unusable,
+                            ),
                         }
                     )
             except (InvalidResponseError, PermanentError) as error:

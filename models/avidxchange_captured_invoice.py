@@ -757,8 +757,12 @@ class AvidxchangeCapturedInvoice(models.Model):
         if not bills:
             return None
         bill = bills[0]
+        # sent from Odoo, or maybe (an answer lost): AvidXchange has it twice then
         theirs = bill.sudo().avidxchange_link_ids.filtered(
-            lambda link: link.backend_id == self.backend_id and link.avidxchange_id
+            lambda link: (
+                link.backend_id == self.backend_id
+                and (link.avidxchange_id or link.maybe_received or link.state == "synced")
+            )
         )
         if (
             len(bills) > 1

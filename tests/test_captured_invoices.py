@@ -312,6 +312,22 @@ class TestCapturedInvoices(CapturedCase):
         self.assertFalse(self.bill_of(second))
         self.assertFalse(other.avidxchange_captured_id)
         self.assertEqual(self.env["account.move"].search_count([("ref", "in", ("K-1", "K-2"))]), 2)
+        # a bill Odoo may have sent (its answer lost) is AvidXchange's twice: a person looks
+        self.backend.bills_origin = "both"
+        maybe = self.bill(self.acme, 80.0, ref="K-3")
+        self.env["avidxchange.invoice.link"].create(
+            {
+                "backend_id": self.backend.id,
+                "move_id": maybe.id,
+                "state": "error",
+                "maybe_received": True,
+            }
+        )
+        third = self.capture("K-3", 80.0)
+        self.import_batch(third)
+        self.assertEqual(self.captured(third).attention_reason, "duplicate")
+        self.assertIn("already in AvidXchange", self.captured(third).error_message)
+        self.assertTrue(maybe.avidxchange_link_ids.maybe_received, "its link kept")
 
     def test_a_batch_is_imported_once_under_a_crash_between_bills(self):
         ids = [self.capture(f"X-{n}", 10.0 + n) for n in range(3)]
@@ -532,6 +548,36 @@ class TestCapturedInvoicesUntrusted(CapturedCase):
         self.assertIn("InvoiceType 'Bill'", record.error_message)
         self.assertEqual(len(self.bill_of(good)), 1)
         self.assertEqual(len(self.marks(guid)), 1)
+
+    def test_an_invoice_without_an_id_keeps_its_batch_from_being_marked(self):
+        good = self.capture("NI-1", 10.0)
+        guid = self.simulator.close_batch([good])
+        item = {
+            "Id": good,
+            "Number": "NI-1",
+            "InvoiceType": "Invoice",
+            "InvoiceDate": "2026-11-20",
+            "GrossAmount": 10.0,
+            "Currency": "USD",
+            "BuyerVendor": {"VendorName": "Acme Steel", "VendorExternalSystemID": self.acme_code},
+            "Distributions": [coded(10.0)],
+        }
+        page = {
+            "Items": [item, {"Number": "NO-ID"}],
+            "Paging": {"PageNumber": 1, "PageSize": 100, "Pages": 1, "TotalItems": 2, "Links": []},
+        }
+        self.simulator.answer_next(body=page, path=f"/invoices/batches/{guid}/invoices")
+        self.run_captured()
+        batch = self.captured(good).batch_id
+        self.assertEqual(batch.state, "error")
+        self.assertIn("1 invoice(s) of the batch have no Id", batch.error_message)
+        self.assertEqual(len(self.bill_of(good)), 1, "the others go on")
+        self.assertFalse(self.marks(guid))
+        self.assertTrue(self.exchanges(operation="captured_invoice", state="failed"))
+        batch.action_read_again()  # AvidXchange corrected it
+        self.run_captured()
+        self.assertEqual((batch.state, len(self.marks(guid))), ("done", 1))
+        self.assertEqual(len(self.bill_of(good)), 1)
 
     def test_a_backlog_is_read_thirty_days_a_request(self):
         today = self.env["avidxchange.captured.invoice"]._utc_now().date()
