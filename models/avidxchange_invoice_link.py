@@ -192,7 +192,7 @@ class AvidxchangeInvoiceLink(models.Model):
         """Queue the in-scope bills written since the mark, then submit up to
         ``batch_size`` waiting ones; returns ``(submitted, still waiting)``."""
         self._queue_changed_bills(stream)
-        return self._avidxchange_send_waiting(stream.backend_id, batch_size)
+        return self._avidxchange_send_waiting(stream.backend_id, batch_size, stream)
 
     @api.model
     def _queue_changed_bills(self, stream):
@@ -257,7 +257,8 @@ class AvidxchangeInvoiceLink(models.Model):
         for backend, group in to_send.grouped("backend_id").items():
             # the sync's own user sends, as the scheduled run would
             user = backend._sync_user()
-            group = lock_available(group.with_user(user).with_company(backend.company_id))
+            group = group.with_user(user).with_company(backend.company_id)
+            group = lock_available(group - group._avidxchange_being_sent())
             group.write({"state": "pending", "payload_hash": False})
             try:
                 group._avidxchange_send()
@@ -311,11 +312,25 @@ class AvidxchangeInvoiceLink(models.Model):
         gone = self.filtered(lambda link: link.move_id not in scope and not link.maybe_received)
         gone.sudo().unlink()
         kept = self - gone
-        # The bills are locked while they are sent: a payment registered or a
-        # reset made meanwhile waits for this batch, then meets the hold.
-        free = lock_available(kept.move_id)
+        # A reserved bill is refused a payment or a reset while it is sent
+        # (``account.move._avidxchange_check_sending``). Sent at a user's
+        # request, without a reservation, the bill is locked instead: a
+        # payment registered meanwhile waits for the send, then meets the hold.
+        reserved = kept._avidxchange_being_sent()
+        free = reserved.move_id | lock_available((kept - reserved).move_id)
         busy = kept.filtered(lambda link: link.move_id not in free)
         return (kept - busy)._submit(client, backend) | busy
+
+    def _avidxchange_reserve(self):
+        """Reserve the bills no transaction is changing right now (a payment
+        being registered on one: it goes with the next run). A reservation
+        that timed out was left by a run that may have submitted the bill
+        before it stopped: AvidXchange may have it (see ``_holds``) until
+        the submission this run makes again says (a 409 for a bill it has)."""
+        free = lock_available(self.move_id)
+        links = self.filtered(lambda link: link.move_id in free)
+        links.filtered("sending_since").maybe_received = True
+        return super(AvidxchangeInvoiceLink, links)._avidxchange_reserve()
 
     def _submit(self, client, backend):
         moves = self.move_id

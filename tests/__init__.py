@@ -34,6 +34,7 @@ from . import test_payment_window
 from . import test_reconciliation
 from . import test_redaction
 from . import test_security
+from . import test_send_reservation
 from . import test_simulator
 from . import test_streams
 from . import test_vendor_export
