@@ -31,6 +31,7 @@ from . import test_payment_validation
 from . import test_paging
 from . import test_payment_plan
 from . import test_payment_window
+from . import test_rate_budget
 from . import test_reconciliation
 from . import test_redaction
 from . import test_security

@@ -77,7 +77,7 @@ class TestSendReservation(PaymentCase):
         self.assertIn("already had this bill", bill.message_ids[0].body)
 
     def test_the_outcome_ends_the_reservation(self):
-        bill, link = self.reserved_bill(minutes_ago=const.SENDING_TIMEOUT_MINUTES + 1)
+        _bill, link = self.reserved_bill(minutes_ago=const.SENDING_TIMEOUT_MINUTES + 1)
         self.assertEqual(self.run_stream("bill"), (1, 0))
         self.assertEqual((link.state, link.sending_since), ("synced", False))
 
