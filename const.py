@@ -314,3 +314,6 @@ DEFAULT_REQUESTS_PER_MINUTE = 600
 # longer than the cap is cut to it (the request's own retries still honour it).
 THROTTLE_PAUSE_SECONDS = 5.0
 THROTTLE_PAUSE_MAX_SECONDS = 120.0
+# Bills (and their images) one run sends at a time, in a small pool of
+# threads that make the requests only (tools/parallel.py).
+DEFAULT_PARALLEL_REQUESTS = 4

@@ -245,6 +245,12 @@ class AvidxchangeBackend(models.Model):
         "server together (0: no limit of Odoo's own). A 429 AvidXchange answers to one of "
         "them pauses them all.",
     )
+    parallel_requests = fields.Integer(
+        string="Requests at a Time",
+        default=const.DEFAULT_PARALLEL_REQUESTS,
+        help="How many bills (and their images) one run sends to AvidXchange at a time, "
+        "within the requests per minute. 1: one after another.",
+    )
 
     _company_uniq = models.Constraint(
         "UNIQUE(company_id)", "A company has one AvidXchange connection at most."

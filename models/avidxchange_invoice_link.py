@@ -1,10 +1,11 @@
+from functools import partial
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
-from odoo.tools import format_amount, format_date
+from odoo.tools import format_amount, format_date, split_every
 from odoo.tools.translate import LazyTranslate
 
 from .. import const
@@ -18,6 +19,7 @@ from ..tools.exceptions import (
 )
 from ..tools.locks import create_unless_taken, lock_available
 from ..tools.notify import notification
+from ..tools.parallel import run_calls
 from ..tools.redaction import storable
 from ..tools.states import INVOICE_STATUSES
 from ..tools.stream_kinds import StreamKind
@@ -333,6 +335,11 @@ class AvidxchangeInvoiceLink(models.Model):
         return super(AvidxchangeInvoiceLink, links)._avidxchange_reserve()
 
     def _submit(self, client, backend):
+        """Submit these bills: their GL codes, vendors and orders first, one
+        at a time; then the bills themselves and their images, several at a
+        time (``backend.parallel_requests``, see tools/parallel.py), each
+        outcome written in order once the requests are answered. Returns the
+        bills left waiting."""
         moves = self.move_id
         # What the batch writes besides its bills is locked before the first
         # request: a lock refused later would roll back requests already made.
@@ -345,6 +352,7 @@ class AvidxchangeInvoiceLink(models.Model):
         )
         busy_accounts, busy_analytics = self._export_gl_codes(client)
         waiting = self.browse()
+        prepared = []  # (link, payload)
         for link in self:
             move = link.move_id
             vendor_link = vendor_by_partner.get(move.partner_id.commercial_partner_id)
@@ -355,62 +363,96 @@ class AvidxchangeInvoiceLink(models.Model):
             ):
                 waiting |= link
                 continue
-            submitted = False
             try:
                 vendor_code = link._ensure_vendor(vendor_link, client)
                 orders = move.invoice_line_ids.purchase_line_id.order_id
                 order_links.filtered(lambda o, orders=orders: o.order_id in orders)._export_changed(
                     client
                 )
-                payload = link._avidxchange_payload(vendor_code)
-                submitted = True
-                with client.recording("bill", move):
-                    answer, known = client.submit_invoice(payload)
-                    if known:
-                        link._check_same_bill(client, answer[const.ANSWER_ID_KEY], payload)
+                prepared.append((link, link._avidxchange_payload(vendor_code)))
             except (AuthenticationError, RetryableError, AccessError) as error:
+                link.error_message = str(error)
+                raise  # nothing submitted yet: the batch waits for the next run
+            except (UserError, AvidXchangeError) as error:
+                waiting |= link._note_refusal(error)
+        return waiting | self._submit_prepared(client, backend, prepared)
+
+    def _submit_prepared(self, client, backend, prepared):
+        """Submit the ``(link, payload)`` of ``prepared``, several at a time,
+        and write each outcome in order; returns the links left waiting.
+        An error that concerns every bill (credentials, AvidXchange down) is
+        raised once every outcome is written."""
+        outcomes = run_calls(
+            client,
+            [partial(_submit_call, payload, link.move_id) for link, payload in prepared],
+            backend.parallel_requests,
+        )
+        waiting, fatal, sent = self.browse(), None, self.browse()
+        for (link, payload), (answer, error) in zip(prepared, outcomes, strict=True):
+            if error is None:
+                error = link._adopt_answer(client, payload, answer)
+            if isinstance(error, AuthenticationError | RetryableError):
                 # Sent, and no answer: AvidXchange may have it (see _holds).
                 link.write(
-                    {"error_message": str(error)}
-                    | (
-                        {"maybe_received": True, "last_export_at": fields.Datetime.now()}
-                        if submitted
-                        else {}
-                    )
+                    {
+                        "error_message": str(error),
+                        "maybe_received": True,
+                        "last_export_at": fields.Datetime.now(),
+                    }
                 )
-                raise
-            except InvalidResponseError as error:
-                link._note_unconfirmed(error)
-                if link.state == "pending":
-                    waiting |= link
-                continue
-            except (UserError, AvidXchangeError) as error:  # this bill only: go on
-                link._mark_error(error)
-                link.maybe_received = False  # refused: AvidXchange has not got it
-                continue
-            status = answer.get(const.ANSWER_STATUS_KEY)
-            link._mark_synced(
-                payload,
-                avidxchange_id=answer[const.ANSWER_ID_KEY],
-                avidxchange_status=status if status in const.INVOICE_STATUSES else False,
-                exported_amount=move.amount_total,
-                exported_date=move.invoice_date,
-                exported_partner_id=move.commercial_partner_id.id,
-                unconfirmed_attempts=0,
-                maybe_received=False,
-            )
-            move._message_log(
-                body=self.env._(
-                    "AvidXchange already had this bill: linked to its invoice %s.",
-                    answer[const.ANSWER_ID_KEY],
-                )
-                if known
-                else self.env._(
-                    "Submitted to AvidXchange as invoice %s.", answer[const.ANSWER_ID_KEY]
-                )
-            )
-            link._send_image(client)
+                fatal = fatal or error
+            elif error is not None:
+                waiting |= link._note_refusal(error)
+            else:
+                sent |= link
+        sent._send_images(client, backend.parallel_requests)
+        if fatal is not None:
+            raise fatal
         return waiting
+
+    def _adopt_answer(self, client, payload, answer):
+        """Write AvidXchange's answer to this bill's submission (a 409: the
+        invoice it had already, once it is known to be this bill); returns
+        the error that kept it from being written, or None."""
+        answer, known = answer
+        move = self.move_id
+        try:
+            if known:
+                with client.recording("bill", move):
+                    self._check_same_bill(client, answer[const.ANSWER_ID_KEY], payload)
+        except (UserError, AvidXchangeError) as error:
+            return error
+        status = answer.get(const.ANSWER_STATUS_KEY)
+        self._mark_synced(
+            payload,
+            avidxchange_id=answer[const.ANSWER_ID_KEY],
+            avidxchange_status=status if status in const.INVOICE_STATUSES else False,
+            exported_amount=move.amount_total,
+            exported_date=move.invoice_date,
+            exported_partner_id=move.commercial_partner_id.id,
+            unconfirmed_attempts=0,
+            maybe_received=False,
+        )
+        move._message_log(
+            body=self.env._(
+                "AvidXchange already had this bill: linked to its invoice %s.",
+                answer[const.ANSWER_ID_KEY],
+            )
+            if known
+            else self.env._("Submitted to AvidXchange as invoice %s.", answer[const.ANSWER_ID_KEY])
+        )
+        return None
+
+    def _note_refusal(self, error):
+        """This bill alone failed: a garbled answer (submitted again next
+        time, see ``_note_unconfirmed``) or a refusal. Returns it when it
+        still waits."""
+        if isinstance(error, InvalidResponseError):
+            self._note_unconfirmed(error)
+            return self if self.state == "pending" else self.browse()
+        self._mark_error(error)
+        self.maybe_received = False  # refused: AvidXchange has not got it
+        return self.browse()
 
     def _export_gl_codes(self, client):
         """The codes these bills use, their GL accounts and analytic accounts
@@ -438,40 +480,57 @@ class AvidxchangeInvoiceLink(models.Model):
             )
         return vendor_link.external_code
 
-    def _send_image(self, client):
-        """The bill's image (its main attachment: the vendor's PDF or a scan)
-        for AvidXchange's approvers, once. AvidXchange has the bill already:
-        an image it cannot take is said on the link and the bill's chatter,
-        and holds nothing back."""
+    def _send_images(self, client, workers):
+        """These bills' images (their main attachments: the vendor's PDF or a
+        scan) for AvidXchange's approvers, once, ``workers`` at a time (and
+        as many in memory). AvidXchange has the bills already: an image it
+        cannot take is said on the link and the bill's chatter, and holds
+        nothing back."""
+        for chunk in split_every(max(1, workers), self.ids, self.browse):
+            calls = {link: link._image_call() for link in chunk}
+            calls = {link: call for link, call in calls.items() if call}
+            outcomes = run_calls(client, list(calls.values()), workers)
+            for link, (image_id, error) in zip(calls, outcomes, strict=True):
+                link._note_image(image_id, error)
+
+    def _image_call(self):
+        """The request that sends this bill's image, or None: it has none,
+        it went already, or it is too large (said on the link)."""
         self.ensure_one()
         attachment = self.move_id.message_main_attachment_id
         if self.image_avidxchange_id or not attachment:
-            return
-        try:
-            if attachment.file_size > const.MAX_ATTACHMENT_BYTES:
-                raise UserError(
+            return None
+        if attachment.file_size > const.MAX_ATTACHMENT_BYTES:
+            self._note_image(
+                None,
+                UserError(
                     self.env._(
                         "%(file)s is %(size)s MB; AvidXchange takes files of %(max)s MB at most.",
                         file=attachment.name,
                         size=round(attachment.file_size / 2**20, 1),
                         max=const.MAX_ATTACHMENT_BYTES // 2**20,
                     )
-                )
-            with client.recording("bill", self.move_id):
-                self.image_avidxchange_id = client.add_invoice_attachment(
-                    self.avidxchange_id,
-                    attachment.name,
-                    attachment.mimetype or "application/octet-stream",
-                    attachment.raw,
-                )
-        except (UserError, AvidXchangeError) as error:
-            reason = error.args[0] if isinstance(error, UserError) else str(error)
-            self.image_error = reason
-            self.move_id._message_log(
-                body=self.env._("The bill's image was not sent to AvidXchange: %s", reason)
+                ),
             )
-        else:
-            self.image_error = False
+            return None
+        return partial(
+            _upload_image,
+            self.move_id,
+            self.avidxchange_id,
+            attachment.name,
+            attachment.mimetype or "application/octet-stream",
+            attachment.raw,
+        )
+
+    def _note_image(self, image_id, error):
+        if error is None:
+            self.write({"image_avidxchange_id": image_id, "image_error": False})
+            return
+        reason = error.args[0] if isinstance(error, UserError) else str(error)
+        self.image_error = reason
+        self.move_id._message_log(
+            body=self.env._("The bill's image was not sent to AvidXchange: %s", reason)
+        )
 
     def _note_unconfirmed(self, error):
         """AvidXchange answered, but not so that we can tell whether it has
@@ -801,6 +860,18 @@ class AvidxchangeInvoiceLink(models.Model):
             bill_payload.analytic_shares(_analytic_rows(line)),
             line.currency_id,
         )
+
+
+def _submit_call(payload, move, client):
+    """Submit a bill (in a thread of tools/parallel.py: ``move`` is only
+    named in the exchange, never read)."""
+    with client.recording("bill", move):
+        return client.submit_invoice(payload)
+
+
+def _upload_image(move, invoice_id, file_name, content_type, content, client):
+    with client.recording("bill", move):
+        return client.add_invoice_attachment(invoice_id, file_name, content_type, content)
 
 
 class ScopeRule(NamedTuple):

@@ -25,7 +25,7 @@ class TestRateBudget(AvidxchangeCase):
     def forget_budget(self):
         with self.registry.cursor() as cr:  # the budget's rows are committed: see rate_budget
             cr.execute(
-                f"DELETE FROM {rate_budget.TABLE} WHERE backend_id = %s",  # noqa: S608
+                f"DELETE FROM {rate_budget.TABLE} WHERE backend_id = %s",
                 [self.backend.id],
             )
 

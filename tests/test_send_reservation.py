@@ -4,7 +4,7 @@ Odoo refuses while a bill is being sent, it refuses at once, in words."""
 
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import RedirectWarning, UserError
@@ -80,6 +80,53 @@ class TestSendReservation(PaymentCase):
         _bill, link = self.reserved_bill(minutes_ago=const.SENDING_TIMEOUT_MINUTES + 1)
         self.assertEqual(self.run_stream("bill"), (1, 0))
         self.assertEqual((link.state, link.sending_since), ("synced", False))
+
+
+@tagged("post_install", "-at_install")
+class TestParallelSends(PaymentCase):
+    """A batch's bills and their images go several at a time; what each
+    answer says is written in order, in the run's own thread."""
+
+    LATENCY_MS = 300
+
+    def bills_with_images(self, count):
+        bills = self.env["account.move"]
+        for number in range(count):
+            bill = self.bill(self.acme, 10.0 + number, ref=f"PAR-{number}")
+            bill.message_main_attachment_id = self.env["ir.attachment"].create(
+                {
+                    "name": f"par-{number}.pdf",
+                    "raw": b"%PDF-1.4 bill",
+                    "res_model": "account.move",
+                    "res_id": bill.id,
+                }
+            )
+            bills |= bill
+        return bills
+
+    def test_bills_and_images_go_several_at_a_time(self):
+        self.backend.parallel_requests = 4
+        bills = self.bills_with_images(4)
+        self.simulator.set_latency(self.LATENCY_MS)
+        self.assertEqual(self.run_stream("bill"), (4, 0))
+        self.assertEqual(set(bills.mapped("avidxchange_state")), {"synced"})
+        self.assertTrue(all(bills.avidxchange_link_ids.mapped("image_avidxchange_id")))
+        for path in ("/avidconnect/v1/invoices", "/avidconnect/v1/invoices/*"):
+            started = sorted(entry["time"] for entry in self.simulator.requests("POST", path))
+            first, last = (datetime.fromisoformat(started[i].rstrip("Z")) for i in (0, -1))
+            self.assertEqual(len(started), 4)
+            self.assertLess((last - first).total_seconds(), self.LATENCY_MS / 1000, "together")
+        # each exchange is on its bill's trail
+        logs = self.env["avidxchange.exchange.log"].search(
+            [("endpoint", "=", "/avidconnect/v1/invoices"), ("method", "=", "POST")]
+        )
+        self.assertEqual(sorted(logs.mapped("res_id")), sorted(bills.ids))
+
+    def test_one_at_a_time(self):
+        self.backend.parallel_requests = 1
+        bills = self.bills_with_images(2)
+        self.assertEqual(self.run_stream("bill"), (2, 0))
+        self.assertEqual(set(bills.mapped("avidxchange_state")), {"synced"})
 
 
 @tagged("post_install", "-at_install")

@@ -18,6 +18,7 @@ log record, an exchange or an exception message.
 
 import base64
 import contextlib
+import copy
 import dataclasses
 import datetime
 import json
@@ -224,6 +225,19 @@ class AvidXchangeClient:
 
     def close(self):
         self._session.close()
+
+    def fork(self, recorder):
+        """A client for another thread (see tools/parallel.py): the same
+        connection, token and budget, a session of its own; its exchanges
+        go to ``recorder``, for the caller to record in its own thread."""
+        twin = copy.copy(self)
+        twin.recorder = recorder
+        twin._secrets = list(self._secrets)
+        twin._session = requests.Session()
+        twin._adapter = HTTPAdapter()
+        twin._session.mount("http://", twin._adapter)
+        twin._session.mount("https://", twin._adapter)
+        return twin
 
     @contextlib.contextmanager
     def recording(self, operation, record=None):

@@ -54,7 +54,9 @@ _WAIT = f"""
 """
 _PAUSE = f"""
     UPDATE {TABLE}
-       SET not_before = GREATEST(COALESCE(not_before, {_NOW}), {_NOW} + %(seconds)s * interval '1 second')
+       SET not_before = GREATEST(
+               COALESCE(not_before, {_NOW}), {_NOW} + %(seconds)s * interval '1 second'
+           )
      WHERE backend_id = %(key)s
 """
 # How long ``take`` sleeps at most before it asks again (a pause may be cut
