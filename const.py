@@ -309,11 +309,11 @@ SENDING_TIMEOUT_MINUTES = 10
 # Requests a minute one connection makes, all Odoo workers and hosts together
 # (the connection's ``requests_per_minute``; 0: no limit) [assumed: the
 # gateway's published quota is not in the contract].
-DEFAULT_REQUESTS_PER_MINUTE = 600
+DEFAULT_REQUESTS_PER_MINUTE = 1200
 # A 429 without Retry-After pauses every worker this long; a Retry-After
 # longer than the cap is cut to it (the request's own retries still honour it).
 THROTTLE_PAUSE_SECONDS = 5.0
 THROTTLE_PAUSE_MAX_SECONDS = 120.0
 # Bills (and their images) one run sends at a time, in a small pool of
 # threads that make the requests only (tools/parallel.py).
-DEFAULT_PARALLEL_REQUESTS = 4
+DEFAULT_PARALLEL_REQUESTS = 8

@@ -30,6 +30,8 @@ _lt = LazyTranslate(__name__)
 BILLS = StreamKind("bill", _lt("Bills"), order=40, interval=30, batch=50, cron="export_bills")
 # What goes to AvidXchange: vendor bills, and credit notes as credit memos.
 BILL_TYPES = tuple(const.INVOICE_TYPES)
+# Images read into memory at once, per request made at a time (_send_images).
+IMAGES_A_WORKER = 4
 # What the exchanges with AvidXchange write, and only they: never copied.
 ANSWERED = {"readonly": True, "copy": False}
 
@@ -388,7 +390,8 @@ class AvidxchangeInvoiceLink(models.Model):
             backend.parallel_requests,
         )
         waiting, fatal, sent = self.browse(), None, self.browse()
-        for (link, payload), (answer, error) in zip(prepared, outcomes, strict=True):
+        # the bills whose submission was not made (AvidXchange unreachable) wait
+        for (link, payload), (answer, error) in zip(prepared, outcomes, strict=False):
             if error is None:
                 error = link._adopt_answer(client, payload, answer)
             if isinstance(error, AuthenticationError | RetryableError):
@@ -483,13 +486,15 @@ class AvidxchangeInvoiceLink(models.Model):
     def _send_images(self, client, workers):
         """These bills' images (their main attachments: the vendor's PDF or a
         scan) for AvidXchange's approvers, once, ``workers`` at a time (and
-        as many in memory). AvidXchange has the bills already: an image it
+        ``IMAGES_A_WORKER`` times as many in memory). AvidXchange has the bills already: an image it
         cannot take is said on the link and the bill's chatter, and holds
         nothing back."""
-        for chunk in split_every(max(1, workers), self.ids, self.browse):
+        for chunk in split_every(max(1, workers) * IMAGES_A_WORKER, self.ids, self.browse):
             calls = {link: link._image_call() for link in chunk}
             calls = {link: call for link, call in calls.items() if call}
             outcomes = run_calls(client, list(calls.values()), workers)
+            # AvidXchange unreachable: the images not sent say so, as that first one
+            outcomes += outcomes[-1:] * (len(calls) - len(outcomes))
             for link, (image_id, error) in zip(calls, outcomes, strict=True):
                 link._note_image(image_id, error)
 

@@ -3,6 +3,8 @@ by every worker and host: two clients of one connection, each taking its
 slots through cursors of its own, share it; a 429 one of them meets pauses
 the other."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 from odoo.tests import tagged
 
 from ..tools import rate_budget
@@ -64,6 +66,13 @@ class TestRateBudget(AvidxchangeCase):
         budgets = [self.backend._rate_budget() for _ in range(2)]
         taken = [budget.try_take() == 0 for budget in budgets * 3]
         self.assertEqual(taken, [True, True, True, False, False, False])
+
+    def test_workers_at_once_never_take_the_same_slot(self):
+        self.backend.requests_per_minute = 5
+        budgets = [self.backend._rate_budget() for _ in range(8)]
+        with ThreadPoolExecutor(max_workers=8) as pool:  # eight workers' transactions at once
+            taken = list(pool.map(lambda budget: budget.try_take() == 0, budgets))
+        self.assertEqual(taken.count(True), 5)
 
     def test_no_limit(self):
         self.backend.requests_per_minute = 0

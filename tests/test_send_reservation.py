@@ -113,9 +113,10 @@ class TestParallelSends(PaymentCase):
         self.assertTrue(all(bills.avidxchange_link_ids.mapped("image_avidxchange_id")))
         for path in ("/avidconnect/v1/invoices", "/avidconnect/v1/invoices/*"):
             started = sorted(entry["time"] for entry in self.simulator.requests("POST", path))
-            first, last = (datetime.fromisoformat(started[i].rstrip("Z")) for i in (0, -1))
+            # the first on the run's own client (its token serves the others), then the others
+            second, last = (datetime.fromisoformat(started[i].rstrip("Z")) for i in (1, -1))
             self.assertEqual(len(started), 4)
-            self.assertLess((last - first).total_seconds(), self.LATENCY_MS / 1000, "together")
+            self.assertLess((last - second).total_seconds(), self.LATENCY_MS / 1000, "together")
         # each exchange is on its bill's trail
         logs = self.env["avidxchange.exchange.log"].search(
             [("endpoint", "=", "/avidconnect/v1/invoices"), ("method", "=", "POST")]

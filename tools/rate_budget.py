@@ -4,19 +4,16 @@ Odoo worker and host: kept in PostgreSQL, the one thing they all share.
 A row per connection (``TABLE``) says when the current minute began, how many
 requests it has taken, and until when nobody may send (``not_before``: a 429
 seen by one worker slows them all). A request takes its slot with one atomic
-``UPDATE ... RETURNING`` in a short transaction of its own, so that two workers
-never take the same slot and no transaction of the ORM holds the row. No ORM
+``UPDATE ... RETURNING`` in a short read committed transaction of its own (a
+cursor of its own connection: ``sql_db.db_connect(...).cursor``), so that two
+workers never take the same slot and no transaction of the ORM holds the row. No ORM
 here: the backend model builds a :class:`SharedBudget` with a cursor factory
-(``registry.cursor``) and hands it to the client, which calls ``take()`` before
+and hands it to the client, which calls ``take()`` before
 each request and ``pause(seconds)`` on a 429.
 """
 
 import logging
 import time
-
-from psycopg2.errors import LockNotAvailable, SerializationFailure
-
-from odoo.tools import mute_logger
 
 _logger = logging.getLogger(__name__)
 
@@ -68,8 +65,9 @@ class SharedBudget:
     """The budget of connection ``key``: ``per_minute`` requests a minute
     (0: no limit, the pauses still hold), for every worker at once.
 
-    :param cursor: a callable returning a new cursor, usable as a context
-        manager that commits on leaving (``registry.cursor``)
+    :param cursor: a callable returning a new cursor of its own connection,
+        a context manager that commits on leaving (``db_connect(db).cursor``,
+        never one that shares another transaction)
     :param max_pause: a pause asked for longer than this is cut to it
     """
 
@@ -130,16 +128,10 @@ class SharedBudget:
         # a minute that ended between the two statements: ask again at once
         return max(float(row[0]) if row else 0.0, 0.001)
 
-    def _run(self, work, attempts=20):
-        """``work(cr)`` in a short transaction of its own, committed. Two
-        workers updating the row at once: the second one's repeatable read
-        transaction fails to serialize and runs again."""
-        for attempt in range(attempts):
-            try:
-                with mute_logger("odoo.sql_db"), self._cursor() as cr:
-                    return work(cr)
-            except (SerializationFailure, LockNotAvailable):
-                if attempt == attempts - 1:
-                    raise
-                self._sleep(0.005 * (attempt + 1))
-        return None
+    def _run(self, work):
+        """``work(cr)`` in a short transaction of its own, committed, read
+        committed: a worker that finds the row locked by another waits for
+        it (a few milliseconds), then takes the next slot, if any."""
+        with self._cursor() as cr:
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            return work(cr)
