@@ -57,9 +57,9 @@ class AvidxchangeLinkMixin(models.AbstractModel):
     payload_hash = fields.Char(readonly=True, copy=False)
     last_export_at = fields.Datetime(string="Last Attempt", readonly=True, copy=False)
     sending_since = fields.Datetime(
-        string="Being Sent Since",
-        readonly=True,
+        "Being Sent Since",
         copy=False,
+        readonly=True,
         help="A scheduled run reserved it and is sending it to AvidXchange right now. A "
         "reservation older than a few minutes was left by a run that stopped: the next run "
         "sends it again, and AvidXchange says whether it has it already.",
