@@ -8,6 +8,7 @@
     "license": "LGPL-3",
     "depends": ["account", "purchase"],
     "external_dependencies": {"python": ["requests", "cryptography"]},
+    "uninstall_hook": "uninstall_hook",
     "data": [
         # Privilege and groups first: the access CSV and the rules reference them.
         "security/avidxchange_security.xml",

@@ -306,3 +306,21 @@ EXPORT_STATUS_KEY = "ExportHistoryStatusId"
 CAPTURED_EXTERNAL_ID_FORMAT = "AVX-{}"
 # Seconds Odoo's purchase matching may spend on one captured invoice's lines.
 PO_MATCHING_TIMEOUT = 5
+
+# === SENDS: RESERVE, CALL, RECORD; THE SHARED RATE LIMIT (issue 20) === #
+# A scheduled send reserves its links ("being sent", ``sending_since``) and
+# commits before it calls AvidXchange. A reservation older than this was left
+# by a run that died between its two commits: AvidXchange may have what it
+# sent; the next run sends it again, and AvidXchange's 409 says.
+SENDING_TIMEOUT_MINUTES = 10
+# Requests a minute one connection makes, all Odoo workers and hosts together
+# (the connection's ``requests_per_minute``; 0: no limit) [assumed: the
+# gateway's published quota is not in the contract].
+DEFAULT_REQUESTS_PER_MINUTE = 1200
+# A 429 without Retry-After pauses every worker this long; a Retry-After
+# longer than the cap is cut to it (the request's own retries still honour it).
+THROTTLE_PAUSE_SECONDS = 5.0
+THROTTLE_PAUSE_MAX_SECONDS = 120.0
+# Bills (and their images) one run sends at a time, in a small pool of
+# threads that make the requests only (tools/parallel.py).
+DEFAULT_PARALLEL_REQUESTS = 8

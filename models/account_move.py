@@ -1,5 +1,8 @@
+from psycopg2.errors import LockNotAvailable
+
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL, mute_logger
 
 from .. import const
 from ..tools.exceptions import refuse
@@ -209,6 +212,7 @@ class AccountMove(models.Model):
         them, so changing or paying them in Odoo alone would pay the vendor
         twice, or a wrong amount. Like ``account_edi`` with sent documents.
         An AvidXchange administrator is offered the release, with a reason."""
+        self._avidxchange_check_sending(operation)
         held = self._avidxchange_held()
         if held:
             refuse(
@@ -216,6 +220,55 @@ class AccountMove(models.Model):
                 held._avidxchange_hold_message(operation),
                 held._avidxchange_release_action(),
                 self.env._("Or release it from the hold, with a reason."),
+            )
+
+    def _avidxchange_check_sending(self, operation):
+        """Refuse ``operation`` at once, in words, on bills a scheduled run is
+        sending to AvidXchange right now (reserved: see
+        ``avidxchange.link.mixin._avidxchange_send_waiting``): a person never
+        waits for AvidXchange's answer.
+
+        Their links are locked to share, without waiting: a run that holds
+        one is recording its outcome (refused too), and no run reserves one
+        while this transaction goes on. A reservation committed after this
+        transaction began makes that lock fail to serialize, and Odoo runs
+        the request again, which sees it. A reservation that timed out was
+        left by a run that stopped: AvidXchange may have the bill until the
+        next run asks it again."""
+        links = self.sudo().avidxchange_link_ids
+        if not links:
+            return
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM %s WHERE id IN %s FOR SHARE NOWAIT",
+                        SQL.identifier(links._table),
+                        tuple(links.ids),
+                    )
+                )
+            sending = links._avidxchange_being_sent()
+        except LockNotAvailable:
+            sending = links
+        if sending:
+            raise UserError(
+                self.env._(
+                    "%(bills)s: being sent to AvidXchange right now. %(operation)s is refused "
+                    "until AvidXchange has answered: try again in a minute.",
+                    bills=", ".join(sending.move_id.mapped("display_name")),
+                    operation=operation,
+                )
+            )
+        stopped = links.filtered(lambda link: link.sending_since and not link.released)
+        if stopped:
+            raise UserError(
+                self.env._(
+                    "%(bills)s: a send to AvidXchange stopped before its answer was recorded, "
+                    "so AvidXchange may have it. %(operation)s is refused until the next bill "
+                    "sync has asked AvidXchange again.",
+                    bills=", ".join(stopped.move_id.mapped("display_name")),
+                    operation=operation,
+                )
             )
 
     def _avidxchange_hold_message(self, operation):

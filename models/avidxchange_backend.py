@@ -1,10 +1,11 @@
 import time
 
-from odoo import SUPERUSER_ID, Command, api, fields, models
+from odoo import SUPERUSER_ID, Command, api, fields, models, sql_db
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import config, format_datetime
 
 from .. import const
+from ..tools import rate_budget
 from ..tools.avidxchange_client import AvidXchangeClient
 from ..tools.company_scope import covering_company_id, scope_company_ids
 from ..tools.exceptions import AvidXchangeError, clerk_message
@@ -275,6 +276,22 @@ class AvidxchangeBackend(models.Model):
         compute="_compute_is_database_copy",
         help="This database is not the one the connection was set up in: it sends nothing "
         "until an administrator reconnects it.",
+    )
+
+    # === SHARED RATE LIMIT (tools/rate_budget.py) === #
+
+    requests_per_minute = fields.Integer(
+        string="Requests per Minute",
+        default=const.DEFAULT_REQUESTS_PER_MINUTE,
+        help="At most this many requests a minute to AvidXchange, every Odoo worker and "
+        "server together (0: no limit of Odoo's own). A 429 AvidXchange answers to one of "
+        "them pauses them all.",
+    )
+    parallel_requests = fields.Integer(
+        string="Requests at a Time",
+        default=const.DEFAULT_PARALLEL_REQUESTS,
+        help="How many bills (and their images) one run sends to AvidXchange at a time, "
+        "within the requests per minute. 1: one after another.",
     )
 
     _company_uniq = models.Constraint(
@@ -721,6 +738,7 @@ class AvidxchangeBackend(models.Model):
             page_size=backend.page_size,
             recorder=Log._recorder(self),
             planned=planned,
+            budget=self._rate_budget(),
         )
 
     def _saved_credentials(self):
@@ -1102,6 +1120,28 @@ class AvidxchangeBackend(models.Model):
         again on their next run (see ``avidxchange.stream._take_rescan``)."""
         for backend in self.sudo():
             backend.rescan_count += 1
+
+    # === BUSINESS METHODS - SHARED RATE LIMIT === #
+
+    def init(self):
+        """The budgets' table (tools/rate_budget.py), written only by short
+        transactions of their own, never by the ORM."""
+        self.env.cr.execute(rate_budget.CREATE_TABLE)
+        return super().init()
+
+    def _rate_budget(self):
+        """This connection's requests-per-minute budget, shared by every
+        worker and host through PostgreSQL, for its clients."""
+        self.ensure_one()
+        # a connection of its own, even where the registry's cursors share a
+        # test's transaction: the budget is never part of another transaction
+        database = sql_db.db_connect(self.env.cr.dbname)
+        return rate_budget.SharedBudget(
+            database.cursor,
+            self.id,
+            self.sudo().requests_per_minute,
+            max_pause=const.THROTTLE_PAUSE_MAX_SECONDS,
+        )
 
 
 def _is_a_person(user):

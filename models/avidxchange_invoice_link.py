@@ -1,10 +1,11 @@
+from functools import partial
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
-from odoo.tools import format_amount, format_date
+from odoo.tools import format_amount, format_date, split_every
 from odoo.tools.translate import LazyTranslate
 
 from .. import const
@@ -18,6 +19,7 @@ from ..tools.exceptions import (
 )
 from ..tools.locks import create_unless_taken, lock_available
 from ..tools.notify import notification
+from ..tools.parallel import run_calls
 from ..tools.redaction import storable
 from ..tools.states import INVOICE_STATUSES
 from ..tools.stream_kinds import StreamKind
@@ -28,6 +30,8 @@ _lt = LazyTranslate(__name__)
 BILLS = StreamKind("bill", _lt("Bills"), order=40, interval=30, batch=50, cron="export_bills")
 # What goes to AvidXchange: vendor bills, and credit notes as credit memos.
 BILL_TYPES = tuple(const.INVOICE_TYPES)
+# Images read into memory at once, per request made at a time (_send_images).
+IMAGES_A_WORKER = 4
 # What the exchanges with AvidXchange write, and only they: never copied.
 ANSWERED = {"readonly": True, "copy": False}
 
@@ -192,7 +196,7 @@ class AvidxchangeInvoiceLink(models.Model):
         """Queue the in-scope bills written since the mark, then submit up to
         ``batch_size`` waiting ones; returns ``(submitted, still waiting)``."""
         self._queue_changed_bills(stream)
-        return self._avidxchange_send_waiting(stream.backend_id, batch_size)
+        return self._avidxchange_send_waiting(stream.backend_id, batch_size, stream)
 
     @api.model
     def _queue_changed_bills(self, stream):
@@ -257,7 +261,8 @@ class AvidxchangeInvoiceLink(models.Model):
         for backend, group in to_send.grouped("backend_id").items():
             # the sync's own user sends, as the scheduled run would
             user = backend._sync_user()
-            group = lock_available(group.with_user(user).with_company(backend.company_id))
+            group = group.with_user(user).with_company(backend.company_id)
+            group = lock_available(group - group._avidxchange_being_sent())
             group.write({"state": "pending", "payload_hash": False})
             try:
                 group._avidxchange_send()
@@ -311,13 +316,32 @@ class AvidxchangeInvoiceLink(models.Model):
         gone = self.filtered(lambda link: link.move_id not in scope and not link.maybe_received)
         gone.sudo().unlink()
         kept = self - gone
-        # The bills are locked while they are sent: a payment registered or a
-        # reset made meanwhile waits for this batch, then meets the hold.
-        free = lock_available(kept.move_id)
+        # A reserved bill is refused a payment or a reset while it is sent
+        # (``account.move._avidxchange_check_sending``). Sent at a user's
+        # request, without a reservation, the bill is locked instead: a
+        # payment registered meanwhile waits for the send, then meets the hold.
+        reserved = kept._avidxchange_being_sent()
+        free = reserved.move_id | lock_available((kept - reserved).move_id)
         busy = kept.filtered(lambda link: link.move_id not in free)
         return (kept - busy)._submit(client, backend) | busy
 
+    def _avidxchange_reserve(self):
+        """Reserve the bills no transaction is changing right now (a payment
+        being registered on one: it goes with the next run). A reservation
+        that timed out was left by a run that may have submitted the bill
+        before it stopped: AvidXchange may have it (see ``_holds``) until
+        the submission this run makes again says (a 409 for a bill it has)."""
+        free = lock_available(self.move_id)
+        links = self.filtered(lambda link: link.move_id in free)
+        links.filtered("sending_since").maybe_received = True
+        return super(AvidxchangeInvoiceLink, links)._avidxchange_reserve()
+
     def _submit(self, client, backend):
+        """Submit these bills: their GL codes, vendors and orders first, one
+        at a time; then the bills themselves and their images, several at a
+        time (``backend.parallel_requests``, see tools/parallel.py), each
+        outcome written in order once the requests are answered. Returns the
+        bills left waiting."""
         moves = self.move_id
         # What the batch writes besides its bills is locked before the first
         # request: a lock refused later would roll back requests already made.
@@ -330,6 +354,7 @@ class AvidxchangeInvoiceLink(models.Model):
         )
         busy_accounts, busy_analytics = self._export_gl_codes(client)
         waiting = self.browse()
+        prepared = []  # (link, payload)
         for link in self:
             move = link.move_id
             vendor_link = vendor_by_partner.get(move.partner_id.commercial_partner_id)
@@ -340,62 +365,97 @@ class AvidxchangeInvoiceLink(models.Model):
             ):
                 waiting |= link
                 continue
-            submitted = False
             try:
                 vendor_code = link._ensure_vendor(vendor_link, client)
                 orders = move.invoice_line_ids.purchase_line_id.order_id
                 order_links.filtered(lambda o, orders=orders: o.order_id in orders)._export_changed(
                     client
                 )
-                payload = link._avidxchange_payload(vendor_code)
-                submitted = True
-                with client.recording("bill", move):
-                    answer, known = client.submit_invoice(payload)
-                    if known:
-                        link._check_same_bill(client, answer[const.ANSWER_ID_KEY], payload)
+                prepared.append((link, link._avidxchange_payload(vendor_code)))
             except (AuthenticationError, RetryableError, AccessError) as error:
+                link.error_message = str(error)
+                raise  # nothing submitted yet: the batch waits for the next run
+            except (UserError, AvidXchangeError) as error:
+                waiting |= link._note_refusal(error)
+        return waiting | self._submit_prepared(client, backend, prepared)
+
+    def _submit_prepared(self, client, backend, prepared):
+        """Submit the ``(link, payload)`` of ``prepared``, several at a time,
+        and write each outcome in order; returns the links left waiting.
+        An error that concerns every bill (credentials, AvidXchange down) is
+        raised once every outcome is written."""
+        outcomes = run_calls(
+            client,
+            [partial(_submit_call, payload, link.move_id) for link, payload in prepared],
+            backend.parallel_requests,
+        )
+        waiting, fatal, sent = self.browse(), None, self.browse()
+        # the bills whose submission was not made (AvidXchange unreachable) wait
+        for (link, payload), (answer, error) in zip(prepared, outcomes, strict=False):
+            if error is None:
+                error = link._adopt_answer(client, payload, answer)
+            if isinstance(error, AuthenticationError | RetryableError):
                 # Sent, and no answer: AvidXchange may have it (see _holds).
                 link.write(
-                    {"error_message": str(error)}
-                    | (
-                        {"maybe_received": True, "last_export_at": fields.Datetime.now()}
-                        if submitted
-                        else {}
-                    )
+                    {
+                        "error_message": str(error),
+                        "maybe_received": True,
+                        "last_export_at": fields.Datetime.now(),
+                    }
                 )
-                raise
-            except InvalidResponseError as error:
-                link._note_unconfirmed(error)
-                if link.state == "pending":
-                    waiting |= link
-                continue
-            except (UserError, AvidXchangeError) as error:  # this bill only: go on
-                link._mark_error(error)
-                link.maybe_received = False  # refused: AvidXchange has not got it
-                continue
-            status = answer.get(const.ANSWER_STATUS_KEY)
-            link._mark_synced(
-                payload,
-                avidxchange_id=answer[const.ANSWER_ID_KEY],
-                avidxchange_status=status if status in const.INVOICE_STATUSES else False,
-                exported_amount=move.amount_total,
-                exported_date=move.invoice_date,
-                exported_partner_id=move.commercial_partner_id.id,
-                unconfirmed_attempts=0,
-                maybe_received=False,
-            )
-            move._message_log(
-                body=self.env._(
-                    "AvidXchange already had this bill: linked to its invoice %s.",
-                    answer[const.ANSWER_ID_KEY],
-                )
-                if known
-                else self.env._(
-                    "Submitted to AvidXchange as invoice %s.", answer[const.ANSWER_ID_KEY]
-                )
-            )
-            link._send_image(client)
+                fatal = fatal or error
+            elif error is not None:
+                waiting |= link._note_refusal(error)
+            else:
+                sent |= link
+        sent._send_images(client, backend.parallel_requests)
+        if fatal is not None:
+            raise fatal
         return waiting
+
+    def _adopt_answer(self, client, payload, answer):
+        """Write AvidXchange's answer to this bill's submission (a 409: the
+        invoice it had already, once it is known to be this bill); returns
+        the error that kept it from being written, or None."""
+        answer, known = answer
+        move = self.move_id
+        try:
+            if known:
+                with client.recording("bill", move):
+                    self._check_same_bill(client, answer[const.ANSWER_ID_KEY], payload)
+        except (UserError, AvidXchangeError) as error:
+            return error
+        status = answer.get(const.ANSWER_STATUS_KEY)
+        self._mark_synced(
+            payload,
+            avidxchange_id=answer[const.ANSWER_ID_KEY],
+            avidxchange_status=status if status in const.INVOICE_STATUSES else False,
+            exported_amount=move.amount_total,
+            exported_date=move.invoice_date,
+            exported_partner_id=move.commercial_partner_id.id,
+            unconfirmed_attempts=0,
+            maybe_received=False,
+        )
+        move._message_log(
+            body=self.env._(
+                "AvidXchange already had this bill: linked to its invoice %s.",
+                answer[const.ANSWER_ID_KEY],
+            )
+            if known
+            else self.env._("Submitted to AvidXchange as invoice %s.", answer[const.ANSWER_ID_KEY])
+        )
+        return None
+
+    def _note_refusal(self, error):
+        """This bill alone failed: a garbled answer (submitted again next
+        time, see ``_note_unconfirmed``) or a refusal. Returns it when it
+        still waits."""
+        if isinstance(error, InvalidResponseError):
+            self._note_unconfirmed(error)
+            return self if self.state == "pending" else self.browse()
+        self._mark_error(error)
+        self.maybe_received = False  # refused: AvidXchange has not got it
+        return self.browse()
 
     def _export_gl_codes(self, client):
         """The codes these bills use, their GL accounts and analytic accounts
@@ -423,40 +483,59 @@ class AvidxchangeInvoiceLink(models.Model):
             )
         return vendor_link.external_code
 
-    def _send_image(self, client):
-        """The bill's image (its main attachment: the vendor's PDF or a scan)
-        for AvidXchange's approvers, once. AvidXchange has the bill already:
-        an image it cannot take is said on the link and the bill's chatter,
-        and holds nothing back."""
+    def _send_images(self, client, workers):
+        """These bills' images (their main attachments: the vendor's PDF or a
+        scan) for AvidXchange's approvers, once, ``workers`` at a time (and
+        ``IMAGES_A_WORKER`` times as many in memory). AvidXchange has the bills already: an image it
+        cannot take is said on the link and the bill's chatter, and holds
+        nothing back."""
+        for chunk in split_every(max(1, workers) * IMAGES_A_WORKER, self.ids, self.browse):
+            calls = {link: link._image_call() for link in chunk}
+            calls = {link: call for link, call in calls.items() if call}
+            outcomes = run_calls(client, list(calls.values()), workers)
+            # AvidXchange unreachable: the images not sent say so, as that first one
+            outcomes += outcomes[-1:] * (len(calls) - len(outcomes))
+            for link, (image_id, error) in zip(calls, outcomes, strict=True):
+                link._note_image(image_id, error)
+
+    def _image_call(self):
+        """The request that sends this bill's image, or None: it has none,
+        it went already, or it is too large (said on the link)."""
         self.ensure_one()
         attachment = self.move_id.message_main_attachment_id
         if self.image_avidxchange_id or not attachment:
-            return
-        try:
-            if attachment.file_size > const.MAX_ATTACHMENT_BYTES:
-                raise UserError(
+            return None
+        if attachment.file_size > const.MAX_ATTACHMENT_BYTES:
+            self._note_image(
+                None,
+                UserError(
                     self.env._(
                         "%(file)s is %(size)s MB; AvidXchange takes files of %(max)s MB at most.",
                         file=attachment.name,
                         size=round(attachment.file_size / 2**20, 1),
                         max=const.MAX_ATTACHMENT_BYTES // 2**20,
                     )
-                )
-            with client.recording("bill", self.move_id):
-                self.image_avidxchange_id = client.add_invoice_attachment(
-                    self.avidxchange_id,
-                    attachment.name,
-                    attachment.mimetype or "application/octet-stream",
-                    attachment.raw,
-                )
-        except (UserError, AvidXchangeError) as error:
-            reason = error.args[0] if isinstance(error, UserError) else str(error)
-            self.image_error = reason
-            self.move_id._message_log(
-                body=self.env._("The bill's image was not sent to AvidXchange: %s", reason)
+                ),
             )
-        else:
-            self.image_error = False
+            return None
+        return partial(
+            _upload_image,
+            self.move_id,
+            self.avidxchange_id,
+            attachment.name,
+            attachment.mimetype or "application/octet-stream",
+            attachment.raw,
+        )
+
+    def _note_image(self, image_id, error):
+        if error is None:
+            self.write({"image_avidxchange_id": image_id, "image_error": False})
+            return
+        reason = error.args[0] if isinstance(error, UserError) else str(error)
+        self.image_error = reason
+        self.move_id._message_log(
+            body=self.env._("The bill's image was not sent to AvidXchange: %s", reason)
+        )
 
     def _note_unconfirmed(self, error):
         """AvidXchange answered, but not so that we can tell whether it has
@@ -802,6 +881,18 @@ class AvidxchangeInvoiceLink(models.Model):
             bill_payload.analytic_shares(_analytic_rows(line)),
             line.currency_id,
         )
+
+
+def _submit_call(payload, move, client):
+    """Submit a bill (in a thread of tools/parallel.py: ``move`` is only
+    named in the exchange, never read)."""
+    with client.recording("bill", move):
+        return client.submit_invoice(payload)
+
+
+def _upload_image(move, invoice_id, file_name, content_type, content, client):
+    with client.recording("bill", move):
+        return client.add_invoice_attachment(invoice_id, file_name, content_type, content)
 
 
 class ScopeRule(NamedTuple):

@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
+from .. import const
 from ..tools.exceptions import AvidXchangeError
 from ..tools.locks import lock_available
 from ..tools.notify import notification
@@ -38,6 +39,10 @@ class AvidxchangeLinkMixin(models.AbstractModel):
     Two streams may want the same link at once (a bill's export sends its
     vendor while the vendor stream runs): a link is written only by the
     transaction that could lock it; the other one leaves it for later.
+
+    A scheduled send reserves, calls, records: it marks its links "being
+    sent" (``sending_since``) and commits, calls AvidXchange with no lock on
+    them, then records each outcome (see ``_avidxchange_send_waiting``).
     """
 
     _name = "avidxchange.link.mixin"
@@ -51,6 +56,14 @@ class AvidxchangeLinkMixin(models.AbstractModel):
     error_message = fields.Text(readonly=True)
     payload_hash = fields.Char(readonly=True, copy=False)
     last_export_at = fields.Datetime(string="Last Attempt", readonly=True, copy=False)
+    sending_since = fields.Datetime(
+        "Being Sent Since",
+        copy=False,
+        readonly=True,
+        help="A scheduled run reserved it and is sending it to AvidXchange right now. A "
+        "reservation older than a few minutes was left by a run that stopped: the next run "
+        "sends it again, and AvidXchange says whether it has it already.",
+    )
 
     # The waiting links of a connection (``_avidxchange_waiting_domain``) and
     # its failed ones (``_avidxchange_requeue_failed``).
@@ -76,7 +89,7 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         self.backend_id._check_admin_access()
         for backend, links in self._avidxchange_to_resend().grouped("backend_id").items():
             links = links.with_company(backend.company_id)
-            if lock_available(links) != links:
+            if links._avidxchange_being_sent() or lock_available(links) != links:
                 raise UserError(
                     self.env._(
                         "AvidXchange is being sent these records right now: try again in a minute."
@@ -119,17 +132,72 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         locked._avidxchange_queue()
         if locked == changed:
             stream.mark = now
-        return self._avidxchange_send_waiting(stream.backend_id, batch_size)
+        return self._avidxchange_send_waiting(stream.backend_id, batch_size, stream)
 
     @api.model
-    def _avidxchange_send_waiting(self, backend, batch_size):
+    def _avidxchange_send_waiting(self, backend, batch_size, stream=None):
         """Send up to ``batch_size`` links of ``backend`` waiting for export
-        (skipping those another transaction holds); returns ``(sent, still
-        waiting)``."""
+        (skipping those another transaction holds, or another run is
+        sending); returns ``(sent, still waiting)``.
+
+        Reserve, call, record: the links are marked "being sent" and, in a
+        scheduled run of ``stream``, committed (``_avidxchange_commit_reserved``)
+        before the first request, so no lock on them is held while
+        AvidXchange answers; Odoo refuses at once, in words, what it refuses
+        while a record is being sent. Each outcome is written as it comes
+        and the run commits after the batch. A run that dies in between
+        leaves its reservations to time out: the next run sends them again
+        (a lost answer, see ``SENDING_TIMEOUT_MINUTES``).
+        """
         waiting = self._avidxchange_waiting_domain(backend)
-        links = lock_available(self.search(waiting, limit=batch_size))
-        left_waiting = links._avidxchange_send() if links else links
-        return len(links.exists() - left_waiting), self.search_count(waiting)
+        sendable = Domain.AND([waiting, self._avidxchange_not_being_sent_domain()])
+        links = lock_available(self.search(sendable, limit=batch_size))._avidxchange_reserve()
+        if not links:
+            return 0, self.search_count(waiting)
+        self._avidxchange_commit_reserved(stream)
+        try:
+            left_waiting = links._avidxchange_send()
+        except (AvidXchangeError, UserError):
+            links.exists().sending_since = False  # the rest waits for the next run
+            raise
+        links = links.exists()
+        links.filtered("sending_since").sending_since = False
+        return len(links - left_waiting), self.search_count(waiting)
+
+    def _avidxchange_reserve(self):
+        """Mark these links (locked by the caller) "being sent"; returns
+        those reserved."""
+        self.sending_since = fields.Datetime.now()
+        return self
+
+    @api.model
+    def _avidxchange_commit_reserved(self, stream):
+        """Commit the reservations, in a scheduled run only (the stream's
+        runner says so with ``avidxchange_commit_sends`` in the context: a
+        request or a test keeps its one transaction, and its locks, as
+        before). The run then takes its stream's row again, so that no other
+        run of the stream starts while this one calls AvidXchange."""
+        if not (stream and self.env.context.get("avidxchange_commit_sends")):
+            return
+        self.env["ir.cron"]._commit_progress()  # the cron's way to commit
+        lock_available(stream)
+
+    @api.model
+    def _avidxchange_not_being_sent_domain(self):
+        """Links no run is sending: never reserved, or reserved by a run that
+        stopped between its commits (see ``SENDING_TIMEOUT_MINUTES``)."""
+        return Domain("sending_since", "=", False) | Domain(
+            "sending_since", "<", self._avidxchange_sending_cutoff()
+        )
+
+    @api.model
+    def _avidxchange_sending_cutoff(self):
+        return fields.Datetime.now() - timedelta(minutes=const.SENDING_TIMEOUT_MINUTES)
+
+    def _avidxchange_being_sent(self):
+        """The links among these that a run is sending right now."""
+        cutoff = self._avidxchange_sending_cutoff()
+        return self.filtered(lambda link: link.sending_since and link.sending_since >= cutoff)
 
     @api.model
     def _avidxchange_waiting_domain(self, backend):
@@ -174,6 +242,7 @@ class AvidxchangeLinkMixin(models.AbstractModel):
                 "payload_hash": fingerprint(payload),
                 "error_message": False,
                 "last_export_at": fields.Datetime.now(),
+                "sending_since": False,
                 **values,
             }
         )
@@ -191,6 +260,7 @@ class AvidxchangeLinkMixin(models.AbstractModel):
                 "error_message": message,
                 "payload_hash": payload_hash,
                 "last_export_at": fields.Datetime.now(),
+                "sending_since": False,
             }
         )
         for link in self:

@@ -212,9 +212,11 @@ class AvidxchangeStream(models.Model):
                 return 0  # another transaction runs or changed this stream: next tick
 
             try:
-                with self.env.cr.savepoint():
-                    done, left = self._run_batch()
+                # a batch that sends commits its reservations before it calls
+                # AvidXchange (avidxchange.link.mixin._avidxchange_send_waiting)
+                done, left = self.with_context(avidxchange_commit_sends=True)._run_batch()
             except Exception as error:
+                self.env.cr.rollback()  # to the last commit: the cron's own transaction
                 _logger.exception("AvidXchange stream %s failed unexpectedly", self.display_name)
                 self._note_failure(error)
                 done, left = 0, 0

@@ -17,7 +17,15 @@ with N point at an N+1 query or a quadratic loop):
 4. the idle cycle: the vendor, bill and payment streams again with nothing changed;
    its per-record figures are divided by N, the records the cycle has to look at;
 5. the yardstick: Odoo's own register-payment wizard, bill by bill, on N equal bills,
-   committed in slices of 50 as the import is; the ``ratio:`` line compares it with 3.
+   committed in slices of 50 as the import is; the ``ratio:`` line compares it with 3;
+6. sends at AvidXchange's latency: the simulator answers every request after 100 ms
+   (``set_latency``), and the bill stream sends ``AVX_BENCH_SEND_N`` new bills (default
+   N, at most 100) with their images, one request at a time, then as many others several
+   at a time (``parallel_requests``); the ``sends:`` line says bills per second of each.
+   ``AVX_BENCH_SENDS=0`` skips it.
+
+The connection's own requests-per-minute limit is off (``requests_per_minute`` 0): the
+figures are the connector's, not the budget's.
 
 Each phase is timed with ``time.perf_counter`` and includes the commit that ends it;
 "cpu s" is the process's CPU time (``time.process_time``), what a cron worker's
@@ -41,12 +49,18 @@ import tracemalloc
 import avx_shell
 from avx_shell import allow_simulator, bank_journal, bill_values, connection_values
 
+from odoo.addons.account_avidxchange import const
+
 env = env  # noqa: F821, PLW0127 - provided by odoo-bin shell
 
 N = int(os.environ.get("AVX_BENCH_N", "200"))
 TRACE_MEMORY = os.environ.get("AVX_BENCH_TRACEMALLOC", "1") != "0"
 PROFILE = os.environ.get("AVX_BENCH_PROFILE")  # a file: cProfile of phase 3 goes there
 WIZARD = os.environ.get("AVX_BENCH_WIZARD", "1") != "0"  # 0: no phase 5 (memory runs)
+SENDS = os.environ.get("AVX_BENCH_SENDS", "1") != "0"  # 0: no phase 6
+SEND_N = int(os.environ.get("AVX_BENCH_SEND_N", str(min(N, 100))))
+LATENCY_MS = 100  # AvidXchange's gateway answers in 100-500 ms
+PARALLEL = const.DEFAULT_PARALLEL_REQUESTS
 COUNT_SQL = hasattr(env.cr, "sql_log_count")
 
 
@@ -139,6 +153,7 @@ def setup():
         )
     )
     bills = make_bills(company, vendors, "BENCH")
+    backend.requests_per_minute = 0  # see the module's docstring
     env.cr.commit()
     return backend.with_company(company), vendors, bills
 
@@ -207,6 +222,39 @@ def yardstick(backend, vendors):
     )
 
 
+def sends(backend, vendors):
+    """Bills with their images sent at 100 ms a request, one at a time, then in
+    parallel: new bills of vendors AvidXchange has, one per vendor."""
+    rates = {}
+    sim("set_latency", {"latency_ms": LATENCY_MS, "jitter_ms": 0})
+    try:
+        for workers in (1, PARALLEL):
+            bills = make_bills(backend.company_id, vendors[:SEND_N], f"SEND{workers}")
+            for bill in bills:
+                bill.message_main_attachment_id = env["ir.attachment"].create(
+                    {
+                        "name": f"{bill.ref}.pdf",
+                        "raw": b"%PDF-1.4 benchmark bill " + bill.ref.encode(),
+                        "res_model": "account.move",
+                        "res_id": bill.id,
+                    }
+                )
+            backend.parallel_requests = workers
+            with Phase(f"6 sends x{workers}", len(bills)) as phase:
+                sent, left = backend._stream("bill")._run_batch(len(bills))
+                phase.records = sent
+                phase.detail = f"{LATENCY_MS} ms a request: sent {sent}, still pending {left}"
+            rates[workers] = phase.records / phase.seconds
+    finally:
+        sim("set_latency", {"latency_ms": 0})
+    print(
+        f"sends: at {LATENCY_MS} ms a request, {rates[1]:.1f} bills/s one at a time, "
+        f"{rates[PARALLEL]:.1f} bills/s {PARALLEL} at a time "
+        f"({rates[PARALLEL] / rates[1]:.1f}x), images included",
+        flush=True,
+    )
+
+
 def main():
     print(f"AvidXchange sync benchmark: N={N}, simulator {avx_shell.SIM_URL}", flush=True)
     if not COUNT_SQL:
@@ -264,6 +312,9 @@ def main():
 
     if WIZARD:
         yardstick(backend, vendors)
+
+    if SENDS:
+        sends(backend, vendors)
 
     results = Phase.results
     peaks = [p.peak for p in results if p.peak is not None]

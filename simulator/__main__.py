@@ -31,6 +31,12 @@ def _parser():
         metavar="SECONDS",
         help="approve Received invoices, then pay Approved ones, after SECONDS each",
     )
+    parser.add_argument(
+        "--latency-ms", type=float, default=0, help="answer every request after this many ms"
+    )
+    parser.add_argument(
+        "--jitter-ms", type=float, default=0, help="plus up to this many ms, drawn per request"
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 
@@ -56,6 +62,8 @@ def main(argv=None):
     _say(f"  token URL  {simulator.token_url}")
     _say(f"  API URL    {simulator.api_url}")
     _say(f"  client id  {options['client_id']}   company id  {options['company_id']}")
+    if options["latency_ms"] or options["jitter_ms"]:
+        _say(f"  latency    {options['latency_ms']:g} ms + up to {options['jitter_ms']:g} ms")
     if options["auto_advance"]:
         _say(f"  auto-advance every {options['auto_advance']:g} s")
     try:

@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import math
+import random
 import socket
 import threading
 import time
@@ -110,6 +111,7 @@ ADMIN_ACTIONS = frozenset(
         "answer_next",
         "pending_faults",
         "set_token_ttl",
+        "set_latency",
         "set_clock_offset",
         "expire_tokens",
         "reject_credentials",
@@ -278,6 +280,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self._path.startswith(ADMIN_PREFIX) or self._path == ADMIN_PREFIX.rstrip("/"):
             self._admin(raw)
             return
+        time.sleep(self.sim._latency_seconds())  # a gateway's round trip (set_latency)
         self._entry = {
             "time": format_timestamp(datetime.now(timezone.utc)),
             "method": self.command,
@@ -693,8 +696,12 @@ class AvidSimulator:
         client_secret=None,
         company_id=None,
         company_name=None,
+        latency_ms=0,
+        jitter_ms=0,
     ):
         self.host = host
+        self._started_latency = (latency_ms, jitter_ms)
+        self.set_latency(latency_ms, jitter_ms)
         self._requested_port = port
         self.auto_advance = auto_advance
         self._state = SimState(token_ttl)
@@ -957,6 +964,19 @@ class AvidSimulator:
         AvidXchange changes a payment while it builds the page."""
         return self._faults.add("call", 1, path, method, action=action, skip=skip, amid=True)
 
+    def set_latency(self, latency_ms=0, jitter_ms=0):
+        """Every request of the API (and the token endpoint, not ``/_sim``) is
+        answered after ``latency_ms`` plus up to ``jitter_ms`` more, drawn per
+        request, as AvidXchange's gateway answers in 100-500 ms."""
+        latency, jitter = float(latency_ms), float(jitter_ms)
+        if not (0 <= latency <= 60_000 and 0 <= jitter <= 60_000):
+            raise ValueError("latency_ms and jitter_ms must be between 0 and 60000")
+        self._latency = (latency, jitter)
+
+    def _latency_seconds(self):
+        latency, jitter = self._latency
+        return (latency + (random.uniform(0, jitter) if jitter else 0)) / 1000
+
     def set_token_ttl(self, seconds):
         """Tokens issued from now on live ``seconds`` (existing tokens keep their expiry)."""
         self._state.set_token_ttl(seconds)
@@ -974,7 +994,8 @@ class AvidSimulator:
         self._faults.clear()
 
     def reset(self):
-        """Forget all records, faults, the request log and the TTL override.
+        """Forget all records, faults, the request log and the TTL override;
+        the latency is back to the one the simulator was started with.
 
         Registered clients and their live tokens are kept, so a test suite can reset between
         tests without its client noticing.
@@ -982,3 +1003,4 @@ class AvidSimulator:
         self._state.reset()
         self._faults.clear()
         self._log.clear()
+        self.set_latency(*self._started_latency)

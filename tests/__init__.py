@@ -33,9 +33,11 @@ from . import test_payment_validation
 from . import test_paging
 from . import test_payment_plan
 from . import test_payment_window
+from . import test_rate_budget
 from . import test_reconciliation
 from . import test_redaction
 from . import test_security
+from . import test_send_reservation
 from . import test_simulator
 from . import test_streams
 from . import test_vendor_export

@@ -18,6 +18,7 @@ log record, an exchange or an exception message.
 
 import base64
 import contextlib
+import copy
 import dataclasses
 import datetime
 import json
@@ -28,7 +29,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, NewConnectionError, ResponseError
+from urllib3.exceptions import InvalidHeader, MaxRetryError, NewConnectionError, ResponseError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.util.retry import Retry
 
@@ -109,9 +110,11 @@ class _CycleRetry(Retry):
         backoff_cap=const.DEFAULT_BACKOFF_MAX,
         retry_log=None,
         planned_backoff=0.0,
+        on_throttle=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        self.on_throttle = on_throttle
         self.deadline = deadline
         self.backoff_cap = backoff_cap
         self.retry_log = [] if retry_log is None else retry_log
@@ -121,6 +124,7 @@ class _CycleRetry(Retry):
         kwargs.setdefault("deadline", self.deadline)
         kwargs.setdefault("backoff_cap", self.backoff_cap)
         kwargs.setdefault("retry_log", self.retry_log)
+        kwargs.setdefault("on_throttle", self.on_throttle)
         return super().new(**kwargs)
 
     def get_backoff_time(self):
@@ -135,6 +139,8 @@ class _CycleRetry(Retry):
         wait = new_retry.planned_backoff
         if response is not None and self.respect_retry_after_header:
             wait = self.get_retry_after(response) or wait  # as urllib3's sleep() decides
+        if response is not None and response.status == 429 and self.on_throttle:
+            self.on_throttle(wait)  # every worker of the connection waits too
         if self.deadline is not None and time.monotonic() + wait > self.deadline:
             raise MaxRetryError(kwargs.get("_pool"), url, error or ResponseError("deadline"))
         cause = f"HTTP {response.status}" if response is not None else type(error).__name__
@@ -176,6 +182,7 @@ class AvidXchangeClient:
         recorder=None,
         max_answer_bytes=const.MAX_ANSWER_BYTES,
         planned=None,
+        budget=None,
     ):
         self.base_url = base_url.rstrip("/")
         self.api_url = self.base_url + const.API_PREFIX
@@ -192,6 +199,10 @@ class AvidXchangeClient:
         # A dry run: writes are not sent but appended here (reads go out as
         # usual), and answered as AvidXchange would take them.
         self.planned = planned
+        # The connection's requests-per-minute budget, shared by every worker
+        # (``take()`` before each request, ``pause(seconds)`` on a 429): see
+        # tools/rate_budget.py. None: no limit but AvidXchange's own 429s.
+        self.budget = budget
         self._about = (None, None)  # (operation, record) of the exchanges being made
         self._basic = "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode(
             "ascii"
@@ -214,6 +225,19 @@ class AvidXchangeClient:
 
     def close(self):
         self._session.close()
+
+    def fork(self, recorder):
+        """A client for another thread (see tools/parallel.py): the same
+        connection, token and budget, a session of its own; its exchanges
+        go to ``recorder``, for the caller to record in its own thread."""
+        twin = copy.copy(self)
+        twin.recorder = recorder
+        twin._secrets = list(self._secrets)
+        twin._session = requests.Session()
+        twin._adapter = HTTPAdapter()
+        twin._session.mount("http://", twin._adapter)
+        twin._session.mount("https://", twin._adapter)
+        return twin
 
     @contextlib.contextmanager
     def recording(self, operation, record=None):
@@ -632,6 +656,8 @@ class AvidXchangeClient:
         # One client serves one cycle in one thread: the adapter (and its
         # keep-alive pool) stays, the retry budget is per request.
         self._adapter.max_retries = retry = self._retry(started)
+        if self.budget is not None:
+            self.budget.take()
         try:
             response = self._session.request(
                 method,
@@ -664,6 +690,9 @@ class AvidXchangeClient:
             raise error from None
         response.avx_duration = time.monotonic() - started
         response.avx_attempts = len(retry.retry_log) + 1
+        if response.status_code == 429 and self.budget is not None:
+            # throttled through every retry: the others hold back as well
+            self.budget.pause(_retry_after(response) or const.THROTTLE_PAUSE_SECONDS)
         self._read_body(response, method, url, params, body)
         _logger.debug(
             "AvidXchange %s %s -> %s in %.3f s",
@@ -714,6 +743,7 @@ class AvidXchangeClient:
             respect_retry_after_header=True,
             raise_on_status=False,
             deadline=started + self.total_timeout,
+            on_throttle=self.budget.pause if self.budget is not None else None,
         )
 
     def _answer(self, response, method, url, params=None, body=None, accept=(), keep_bodies=True):
@@ -850,6 +880,18 @@ class AvidXchangeClient:
             )
             for result in results
         ]
+
+
+def _retry_after(response):
+    """The seconds a ``Retry-After`` header asks for (a number or a date, as
+    urllib3 reads it), or None."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return Retry(0).parse_retry_after(value)
+    except (InvalidHeader, ValueError):
+        return None
 
 
 def _iso_utc(timestamp):

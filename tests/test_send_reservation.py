@@ -1,0 +1,201 @@
+"""Reserve, call, record: a scheduled send marks its bills "being sent" and
+commits before it calls AvidXchange, so that nobody waits on AvidXchange: what
+Odoo refuses while a bill is being sent, it refuses at once, in words."""
+
+import threading
+import time
+from datetime import datetime, timedelta
+
+from odoo import SUPERUSER_ID, api, fields
+from odoo.exceptions import RedirectWarning, UserError
+from odoo.modules.registry import DummyRLock, Registry
+from odoo.tests import tagged
+
+from .. import const
+from . import test_streams
+from .common import PaymentCase
+
+BEING_SENT = "being sent to AvidXchange right now"
+STOPPED = "stopped before its answer was recorded"
+
+
+def register_payment(bill):
+    return (
+        bill.env["account.payment.register"]
+        .with_context(active_model="account.move", active_ids=bill.ids)
+        .create({})
+        ._create_payments()
+    )
+
+
+@tagged("post_install", "-at_install")
+class TestSendReservation(PaymentCase):
+    """In one transaction: what a reservation refuses, and a run that
+    stopped between its commits, recovered as a lost answer."""
+
+    def reserved_bill(self, minutes_ago=0):
+        bill = self.bill(self.acme, 64.0)
+        link = self.env["avidxchange.invoice.link"].create(
+            {"backend_id": self.backend.id, "move_id": bill.id}
+        )
+        link.sending_since = fields.Datetime.now() - timedelta(minutes=minutes_ago)
+        return bill, link
+
+    def test_a_bill_being_sent_is_refused_in_words(self):
+        bill, link = self.reserved_bill()
+        for attempt in (lambda: register_payment(bill), bill.button_draft, bill.button_cancel):
+            with self.assertRaisesRegex(UserError, BEING_SENT):
+                attempt()
+        self.assertEqual(self.run_stream("bill"), (0, 1), "another run is sending it")
+        self.assertEqual(self.simulator.count("POST", "/invoices"), 0)
+        with self.assertRaisesRegex(UserError, "being sent these records right now"):
+            link.action_send_now()
+
+    def test_a_run_that_stopped_is_a_lost_answer(self):
+        """The run submitted the bill and died before it recorded the answer:
+        AvidXchange may have it. Once the reservation has timed out the bill
+        is held, and the next run submits it again; the 409 confirms it."""
+        bill = self.bill(self.acme, 64.0)
+        self.run_stream("bill")  # AvidXchange took it; the run dies before it commits:
+        link = bill.avidxchange_link_ids
+        self.assertEqual(len(self.simulator.invoices()), 1)
+        link.write(
+            {
+                "state": "pending",
+                "avidxchange_id": False,
+                "payload_hash": False,
+                "sending_since": fields.Datetime.now()
+                - timedelta(minutes=const.SENDING_TIMEOUT_MINUTES + 1),
+            }
+        )
+        with self.assertRaisesRegex(UserError, STOPPED):
+            register_payment(bill)
+        self.assertEqual(self.run_stream("bill"), (1, 0))
+        self.assertEqual(link.state, "synced")
+        self.assertFalse(link.sending_since)
+        self.assertEqual(len(self.simulator.invoices()), 1, "nothing entered twice")
+        self.assertIn("already had this bill", bill.message_ids[0].body)
+
+    def test_the_outcome_ends_the_reservation(self):
+        _bill, link = self.reserved_bill(minutes_ago=const.SENDING_TIMEOUT_MINUTES + 1)
+        self.assertEqual(self.run_stream("bill"), (1, 0))
+        self.assertEqual((link.state, link.sending_since), ("synced", False))
+
+
+@tagged("post_install", "-at_install")
+class TestParallelSends(PaymentCase):
+    """A batch's bills and their images go several at a time; what each
+    answer says is written in order, in the run's own thread."""
+
+    LATENCY_MS = 300
+
+    def bills_with_images(self, count):
+        bills = self.env["account.move"]
+        for number in range(count):
+            bill = self.bill(self.acme, 10.0 + number, ref=f"PAR-{number}")
+            bill.message_main_attachment_id = self.env["ir.attachment"].create(
+                {
+                    "name": f"par-{number}.pdf",
+                    "raw": b"%PDF-1.4 bill",
+                    "res_model": "account.move",
+                    "res_id": bill.id,
+                }
+            )
+            bills |= bill
+        return bills
+
+    def test_bills_and_images_go_several_at_a_time(self):
+        self.backend.parallel_requests = 4
+        bills = self.bills_with_images(4)
+        self.simulator.set_latency(self.LATENCY_MS)
+        self.assertEqual(self.run_stream("bill"), (4, 0))
+        self.assertEqual(set(bills.mapped("avidxchange_state")), {"synced"})
+        self.assertTrue(all(bills.avidxchange_link_ids.mapped("image_avidxchange_id")))
+        for path in ("/avidconnect/v1/invoices", "/avidconnect/v1/invoices/*"):
+            started = sorted(entry["time"] for entry in self.simulator.requests("POST", path))
+            # the first on the run's own client (its token serves the others), then the others
+            second, last = (datetime.fromisoformat(started[i].rstrip("Z")) for i in (1, -1))
+            self.assertEqual(len(started), 4)
+            self.assertLess((last - second).total_seconds(), self.LATENCY_MS / 1000, "together")
+        # each exchange is on its bill's trail
+        logs = self.env["avidxchange.exchange.log"].search(
+            [("endpoint", "=", "/avidconnect/v1/invoices"), ("method", "=", "POST")]
+        )
+        self.assertEqual(sorted(logs.mapped("res_id")), sorted(bills.ids))
+
+    def test_one_at_a_time(self):
+        self.backend.parallel_requests = 1
+        bills = self.bills_with_images(2)
+        self.assertEqual(self.run_stream("bill"), (2, 0))
+        self.assertEqual(set(bills.mapped("avidxchange_state")), {"synced"})
+
+
+@tagged("post_install", "-at_install")
+class TestSendHoldsNoLock(test_streams.TestStreamsRunTogether):
+    """A scheduled run sends a bill while AvidXchange answers slowly; a clerk
+    registers a payment on it meanwhile, in a transaction of their own."""
+
+    LATENCY_MS = 1500
+
+    # the class's own concurrency tests run in test_streams
+    test_a_row_another_transaction_changed_is_skipped_not_fatal = None
+    test_a_vendor_busy_in_another_stream_leaves_its_bill_waiting = None
+    test_a_bill_committed_late_is_not_missed = None
+    test_marking_a_vendor_never_waits_for_a_running_stream = None
+
+    def run_in_thread(self):
+        """The bill stream's scheduled run, in a thread and a cursor of its own."""
+        errors = []
+        # the test runner holds the registries' lock: a thread's Environment would wait for it
+        self.patch(Registry, "_lock", DummyRLock())
+
+        def run():
+            try:
+                with self.registry.cursor() as cr:
+                    self.stream_in(cr, "bill")._run()
+            except Exception as error:  # noqa: BLE001 - said by the test
+                errors.append(error)
+
+        thread = threading.Thread(target=run, name="avx-bill-run")
+        thread.start()
+        self.addCleanup(thread.join, 60)
+        return thread, errors
+
+    def wait_reserved(self, bill_id, errors):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with self.registry.cursor() as cr:
+                cr.execute(
+                    "SELECT sending_since FROM avidxchange_invoice_link WHERE move_id = %s",
+                    [bill_id],
+                )
+                if any(row[0] for row in cr.fetchall()):
+                    return
+            time.sleep(0.02)
+        self.fail(f"the run never reserved the bill: {errors}")
+
+    def test_a_payment_on_a_bill_being_sent_is_refused_at_once(self):
+        bill_id = self.committed_bill()
+        self.simulator.set_latency(self.LATENCY_MS)
+        thread, errors = self.run_in_thread()
+        self.wait_reserved(bill_id, errors)
+        with self.registry.cursor() as cr:  # the clerk's request
+            bill = api.Environment(cr, SUPERUSER_ID, {})["account.move"].browse(bill_id)
+            started = time.monotonic()
+            with self.assertRaisesRegex(UserError, BEING_SENT):
+                register_payment(bill)
+            elapsed = time.monotonic() - started
+            cr.rollback()
+        self.assertLess(elapsed, self.LATENCY_MS / 1000 / 3, "refused at once, not blocked")
+        self.assertTrue(thread.is_alive(), "AvidXchange had not answered yet")
+        thread.join(60)
+        self.assertFalse(errors)
+        self.simulator.set_latency(0)
+        with self.registry.cursor() as cr:
+            bill = api.Environment(cr, SUPERUSER_ID, {})["account.move"].browse(bill_id)
+            link = bill.avidxchange_link_ids
+            self.assertEqual((link.state, link.sending_since), ("synced", False))
+            with self.assertRaisesRegex(RedirectWarning, "AvidXchange holds"):
+                register_payment(bill)  # sent: now the hold refuses it
+            cr.rollback()
+        self.assertEqual(self.simulator.count("POST", "/invoices"), 1)
