@@ -36,18 +36,27 @@ allocations during the phase. tracemalloc slows Python down two to three times: 
 ``AVX_BENCH_TRACEMALLOC=0`` for timings without it (peak then shows "-").
 ``AVX_BENCH_PROFILE=<file>`` dumps a cProfile of phase 3 there (``python -m pstats``);
 ``AVX_BENCH_WIZARD=0`` skips phase 5 (e.g. for a quicker run under tracemalloc).
+``AVX_BENCH_QUERIES=1`` prints where phase 3's SQL queries come from (the Odoo addon
+line and this module's line that led to each), most first; with
+``AVX_BENCH_QUERY_STACK=<text>``, the whole stack of the first query whose Odoo line
+holds that text.
 It prints figures and asserts nothing; the ``check:`` lines say whether the sync
 really did its job. ``env`` is given by the Odoo shell; N and the simulator's address
 and credentials come from the environment scripts/benchmark.sh sets.
 """
 
+import collections
+import contextlib
 import cProfile
 import os
 import time
+import traceback
 import tracemalloc
 
 import avx_shell
 from avx_shell import allow_simulator, bank_journal, bill_values, connection_values
+
+import odoo.sql_db
 
 from odoo.addons.account_avidxchange import const
 
@@ -57,6 +66,8 @@ N = int(os.environ.get("AVX_BENCH_N", "200"))
 TRACE_MEMORY = os.environ.get("AVX_BENCH_TRACEMALLOC", "1") != "0"
 PROFILE = os.environ.get("AVX_BENCH_PROFILE")  # a file: cProfile of phase 3 goes there
 WIZARD = os.environ.get("AVX_BENCH_WIZARD", "1") != "0"  # 0: no phase 5 (memory runs)
+QUERIES = os.environ.get("AVX_BENCH_QUERIES") == "1"  # 1: phase 3's queries by origin
+STACK_OF = os.environ.get("AVX_BENCH_QUERY_STACK")  # the stack of a query from that line
 SENDS = os.environ.get("AVX_BENCH_SENDS", "1") != "0"  # 0: no phase 6
 SEND_N = int(os.environ.get("AVX_BENCH_SEND_N", str(min(N, 100))))
 LATENCY_MS = 100  # AvidXchange's gateway answers in 100-500 ms
@@ -118,6 +129,38 @@ class Phase:
             f"{self.records / self.seconds:9.1f} {1000 * self.seconds / records:8.1f} "
             f"{queries} {self.requests:>6} {peak}   {self.detail}"
         )
+
+
+@contextlib.contextmanager
+def query_origins():
+    """Count the queries run inside by where they come from: the innermost
+    line of an Odoo addon (not the ORM) and of this module that led there."""
+    counted = collections.Counter()
+    shown = []
+    MODULE_DIR = os.path.dirname(const.__file__) + os.sep
+    execute = odoo.sql_db.Cursor.execute
+
+    def counting(cursor, *args, **kwargs):
+        stack = traceback.extract_stack(limit=60)[:-1]
+        addon = ours = "-"
+        for frame in reversed(stack):
+            where = "/".join(frame.filename.split("/")[-2:])
+            if frame.filename.startswith(MODULE_DIR):
+                ours = f"{where}:{frame.lineno} {frame.name}"
+                break
+            if addon == "-" and "/addons/" in frame.filename:
+                addon = f"{where}:{frame.lineno} {frame.name}"
+        counted[addon, ours] += 1
+        if STACK_OF and STACK_OF in addon and not shown:
+            shown.append(addon)  # the whole stack of the first query from there
+            print("".join(traceback.format_list(stack[-40:])), flush=True)
+        return execute(cursor, *args, **kwargs)
+
+    odoo.sql_db.Cursor.execute = counting
+    try:
+        yield counted
+    finally:
+        odoo.sql_db.Cursor.execute = execute
 
 
 def setup():
@@ -291,13 +334,17 @@ def main():
         profiler = cProfile.Profile() if PROFILE else None
         if profiler:
             profiler.enable()
-        while more:
-            done, more = backend._stream("payment")._run_batch()
-            env.cr.commit()
-            applied, slices = applied + done, slices + 1
+        origins = query_origins() if QUERIES else contextlib.nullcontext({})
+        with origins as counted:
+            while more:
+                done, more = backend._stream("payment")._run_batch()
+                env.cr.commit()
+                applied, slices = applied + done, slices + 1
         if profiler:
             profiler.disable()
             profiler.dump_stats(PROFILE)
+        for (addon, ours), n in sorted(counted.items(), key=lambda item: -item[1])[:25]:
+            print(f"queries: {n / max(applied, 1):6.2f} per payment  {addon}  <-  {ours}")
         phase.records = applied
         phase.detail = f"{applied} payments registered in {slices} slices"
 
