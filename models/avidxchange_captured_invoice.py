@@ -277,6 +277,7 @@ class AvidxchangeCapturedInvoice(models.Model):
             )
             records = lock_available(self.search(waiting, limit=batch_size, order="id"))
             records._apply_reports()
+            self._commit_applied(stream)  # the bills made, before AvidXchange is called again
             self.search(
                 [*of_backend, ("image_wanted", "=", True)], limit=IMAGES_PER_RUN
             )._fetch_image(client)

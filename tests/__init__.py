@@ -21,6 +21,7 @@ from . import test_exchange_log
 from . import test_hardening
 from . import test_health
 from . import test_identity
+from . import test_import_commits
 from . import test_install
 from . import test_integration_user
 from . import test_log_masking
