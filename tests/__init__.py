@@ -13,6 +13,7 @@ from . import test_client_captured
 from . import test_captured_invoices
 from . import test_captured_invoice_parse
 from . import test_company_scope
+from . import test_concurrent_runs
 from . import test_credentials_change
 from . import test_credit_memos
 from . import test_database_copy
@@ -21,7 +22,6 @@ from . import test_exchange_log
 from . import test_hardening
 from . import test_health
 from . import test_identity
-from . import test_import_commits
 from . import test_install
 from . import test_integration_user
 from . import test_log_masking

@@ -1,15 +1,23 @@
-"""A scheduled import commits what it applied (bills posted, payments
+"""What scripts/scale_check.sh found with two servers' crons on one database.
+
+A scheduled import commits what it applied (bills posted, payments
 registered) before it calls AvidXchange again for what goes with them
 (images, proofs, batches told imported): until it commits it holds the
 journals' sequence numbers and the bills it paid, so a clerk posting a bill
-would wait on AvidXchange's answers (found by scripts/scale_check.sh: a bill
-posted in 6 s while the import fetched images)."""
+waited on AvidXchange's answers (a bill posted in 6 s while the import
+fetched images), and a slice posts a few bills only.
+
+A bill send leaves alone the GL codes the GL code stream is sending right
+now (reserved and committed, so not locked): it recorded them under that
+run, whose own record then failed to serialize.
+"""
 
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.tests import tagged
 
-from .common import PaymentCase
+from .common import AvidxchangeCase, PaymentCase
 from .test_captured_invoices import API, CapturedCase
 
 
@@ -47,6 +55,18 @@ class TestImportCommits(CapturedCase):
         self.assertTrue(self.bill_of(invoice_id).message_main_attachment_id)
         self.assertEqual(len(self.marks(guid)), 1, "then the batch is told imported")
 
+    def test_captured_bills_are_posted_a_few_a_transaction(self):
+        """Posted captured bills take the purchase journal's numbers, which a
+        clerk posting a bill waits for until the slice commits: a slice
+        makes a few bills (5: 110 captured at once made a clerk wait 6 s)."""
+        self.backend.captured_bill_state = "posted"
+        ids = [self.capture(f"I-2{n}", 10.0 + n) for n in range(7)]
+        self.simulator.close_batch(ids)
+        self.assertEqual(self.run_stream("captured_invoice"), (5, 2))
+        self.assertEqual(self.run_stream("captured_invoice"), (2, 0))
+        posted = [("avidxchange_captured_id.invoice_ref", "in", ids), ("state", "=", "posted")]
+        self.assertEqual(self.env["account.move"].search_count(posted), 7)
+
     def test_a_run_at_a_user_request_keeps_its_one_transaction(self):
         invoice_id = self.capture("I-10", 60.0, image=True)
         self.simulator.close_batch([invoice_id])
@@ -72,3 +92,23 @@ class TestImportCommitsPayments(PaymentCase):
         )
         self.assertEqual(commits, [("cleared", 0)], "the report applied, its proof not asked yet")
         self.assertEqual(self.simulator.count("GET", proof), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestBillSendLeavesReservedCodes(AvidxchangeCase):
+    def test_a_code_being_sent_by_its_stream_holds_the_bill_back(self):
+        bill = self.bill(self.vendor(), 100.0)
+        account = bill.invoice_line_ids.account_id
+        link = self.env["avidxchange.account.link"].create(
+            {"backend_id": self.backend.id, "account_id": account.id}
+        )
+        since = fields.Datetime.now()
+        link.sending_since = since  # the GL code stream's run is sending it
+        self.run_stream("bill")
+        self.assertEqual(self.simulator.count("PUT", "/enterpriseCodes"), 0)
+        self.assertEqual((link.state, link.sending_since), ("pending", since), "left to that run")
+        self.assertEqual(bill.avidxchange_state, "pending", "the bill waits for its code")
+        link.sending_since = False  # that run recorded its outcome
+        self.run_stream("bill")
+        self.assertEqual(self.simulator.count("PUT", "/enterpriseCodes"), 1)
+        self.assertEqual(bill.avidxchange_state, "synced")
