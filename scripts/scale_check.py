@@ -96,6 +96,26 @@ def doubled_payments(backend):
     return payments, {pair: n for pair, n in pairs.items() if n > 1}
 
 
+def reconciliation(backend):
+    """The reconciliation report over today (AvidXchange read-only, as an
+    administrator runs it): prints it, returns how many differences."""
+    today = fields.Date.today()
+    report = env["avidxchange.reconciliation"].create(
+        {"backend_id": backend.id, "date_from": today, "date_to": today}
+    )
+    report.action_compare()
+    counted = (report.bill_count, report.payment_count, report.difference_count)
+    say("reconciliation: {} bills and {} payments compared, {} differences".format(*counted))
+    for line in report.line_ids[:20]:
+        what = line.move_id or line.payment_id
+        named = what.display_name if what else line.reference
+        say(
+            f"difference {line.category}: {named}: Odoo {line.odoo_value}, "
+            f"AvidXchange {line.avidxchange_value}"
+        )
+    return report.difference_count
+
+
 def check():
     backend = env["avidxchange.backend"].search([("name", "=", NAME)], limit=1)
     defects = []
@@ -166,22 +186,9 @@ def check():
     if any(n > 1 for n in sent_ids.values()):
         defects.append("two bills with one AvidXchange invoice")
 
-    wizard = env["avidxchange.reconciliation"].create(
-        {"backend_id": backend.id, "date_from": fields.Date.today(), "date_to": fields.Date.today()}
-    )
-    wizard.action_compare()
-    say(
-        f"reconciliation: {wizard.bill_count} bills and {wizard.payment_count} payments "
-        f"compared, {wizard.difference_count} differences"
-    )
-    for line in wizard.line_ids[:20]:
-        say(
-            f"difference {line.category}: "
-            f"{line.move_id.display_name or line.payment_id.display_name or line.reference}: "
-            f"Odoo {line.odoo_value} / AvidXchange {line.avidxchange_value}"
-        )
-    if wizard.difference_count:
-        defects.append(f"{wizard.difference_count} differences in the reconciliation report")
+    differences = reconciliation(backend)
+    if differences:
+        defects.append(f"{differences} differences in the reconciliation report")
     env.cr.rollback()
     for defect in defects:
         say(f"DEFECT: {defect}")

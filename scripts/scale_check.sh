@@ -6,7 +6,7 @@
 # AVX_SCALE_SECONDS (180) a clerk keys, edits, posts and pays bills through
 # both servers' web API while AvidXchange captures invoices, closes batches and
 # throws faults (429, 503, dropped answers); then the backlog must drain
-# (AVX_SCALE_DRAIN, 300 s at most) and:
+# (AVX_SCALE_DRAIN, 360 s at most) and:
 #   no AvidXchange payment registered twice, no bill sent twice, each captured
 #   invoice exactly one bill, no serialization failure, deadlock or traceback
 #   in either server's log, no clerk request slower than 2 s, the backlog
@@ -22,7 +22,7 @@
 source "$(dirname "$0")/lib.sh"
 
 RUN_SECONDS=${AVX_SCALE_SECONDS:-180}
-DRAIN_SECONDS=${AVX_SCALE_DRAIN:-300}
+DRAIN_SECONDS=${AVX_SCALE_DRAIN:-360}
 [[ "$RUN_SECONDS" =~ ^[1-9][0-9]*$ ]] || die "AVX_SCALE_SECONDS must be a positive whole number"
 [[ "$DRAIN_SECONDS" =~ ^[1-9][0-9]*$ ]] || die "AVX_SCALE_DRAIN must be a positive whole number"
 STARTED=$(date +%s)
@@ -115,14 +115,16 @@ run_step "${PY[@]}" drain "$DRAIN_SECONDS" || defects=$((defects + 1))
 stop_processes "${SERVER_PIDS[@]}"
 SERVER_PIDS=()
 
-# (server-X.out.log: what a server wrote outside its log file, e.g. its gevent process)
+# (server-X.out.log: what a server wrote outside its log file, e.g. its gevent
+# process; a worker "timeout after": killed by its server for running too long)
+BAD_LOG_LINES='could not serialize|deadlock detected|Traceback|timeout after [0-9]+s'
 for name in a b; do
     logs=("$WORK_DIR/server-$name.log" "$WORK_DIR/server-$name.out.log")
-    found=$(cat "${logs[@]}" | grep -cE 'could not serialize|deadlock detected|Traceback' || true)
-    echo "scale_check: server $name: $found serialization failures, deadlocks or tracebacks in its log"
+    found=$(cat "${logs[@]}" | grep -cE "$BAD_LOG_LINES" || true)
+    echo "scale_check: server $name: $found serialization failures, deadlocks, tracebacks or workers killed in its log"
     if [ "$found" != 0 ]; then
         defects=$((defects + 1))
-        grep -hE -B2 -A12 'could not serialize|deadlock detected|Traceback' "${logs[@]}" | head -n 60
+        grep -hE -B2 -A12 "$BAD_LOG_LINES" "${logs[@]}" | head -n 60
     fi
 done
 

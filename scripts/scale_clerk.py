@@ -25,7 +25,6 @@ import os
 import random
 import sys
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
@@ -39,8 +38,8 @@ THINK = float(os.environ.get("AVX_SCALE_THINK", "0.1"))  # between two clerk ste
 # Odoo's refusals in words (a RedirectWarning offers the release from a hold).
 REFUSALS = ("odoo.exceptions.UserError", "odoo.exceptions.RedirectWarning")
 rng = random.Random(int(os.environ.get("AVX_SCALE_SEED", "1")))
-# localhost only: never through a proxy the environment may name
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+SIMULATOR = requests.Session()
+SIMULATOR.trust_env = False  # localhost: never through a proxy the environment may name
 
 
 def say(text):
@@ -48,16 +47,14 @@ def say(text):
 
 
 def sim(action, payload=None):
-    """The simulator's admin API (as scripts/avx_shell.py's ``sim``)."""
-    data = None if payload is None else json.dumps(payload).encode()
-    request = urllib.request.Request(
-        f"{SIM_URL}/_sim/{action}",
-        data=data,
-        method="GET" if payload is None else "POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with _opener.open(request, timeout=60) as response:
-        return json.load(response)["result"]
+    """The simulator's admin API: GET without payload, POST with one."""
+    url = f"{SIM_URL}/_sim/{action}"
+    if payload is None:
+        response = SIMULATOR.get(url, timeout=60)
+    else:
+        response = SIMULATOR.post(url, json=payload, timeout=60)
+    response.raise_for_status()
+    return response.json()["result"]
 
 
 class OdooError(Exception):
@@ -259,7 +256,8 @@ class Clerk:
 
 def world(seconds, setup):
     """Invoices captured in AvidXchange, closed in batches, and faults."""
-    vendors, code = setup["vendors"], setup["expense_code"]
+    vendors = setup["vendors"]
+    coded = {"GroupName": "Accounting Codes", "EnterpriseCodeValue": setup["expense_code"]}
     captured, counts = [], {}
     deadline = time.monotonic() + seconds
     n = 0
@@ -268,29 +266,22 @@ def world(seconds, setup):
         for _i in range(rng.randint(1, 3)):
             n += 1
             vendor = rng.choice(vendors)
-            amount = round(rng.uniform(20, 2000), 2)
-            ids.append(
-                sim(
-                    "capture_invoice",
+            goods = round(rng.uniform(20, 1500), 2)
+            parts = [("Captured goods", goods), ("Freight", round(rng.uniform(5, 80), 2))]
+            invoice = {
+                "number": f"CAPTURED-{n:05d}",
+                "vendor": {"VendorName": vendor["name"], "VendorExternalSystemID": vendor["code"]},
+                "amount": round(sum(part for _label, part in parts), 2),
+                "distributions": [
                     {
-                        "number": f"CAPTURED-{n:05d}",
-                        "vendor": {
-                            "VendorName": vendor["name"],
-                            "VendorExternalSystemID": vendor["code"],
-                        },
-                        "amount": amount,
-                        "distributions": [
-                            {
-                                "Amount": amount,
-                                "Description": "Captured goods",
-                                "EnterpriseCodes": [
-                                    {"GroupName": "Accounting Codes", "EnterpriseCodeValue": code}
-                                ],
-                            }
-                        ],
-                    },
-                )
-            )
+                        "Amount": part,
+                        "Description": label,
+                        "EnterpriseCodes": [coded],
+                    }
+                    for label, part in parts
+                ],
+            }
+            ids.append(sim("capture_invoice", invoice))
         sim("close_batch", {"invoice_ids": ids})
         captured += ids
         counts["batches closed"] = counts.get("batches closed", 0) + 1
