@@ -94,7 +94,8 @@ class AvidxchangeAccountLink(models.Model):
             found = self.sudo().search([("backend_id", "=", backend.id), (name, "in", records.ids)])
             existing |= found
             missing += [{"backend_id": backend.id, name: r.id} for r in records - found[name]]
-        locked = lock_available(existing)
+        # codes the GL code stream is sending right now are its own to record
+        locked = lock_available(existing - existing._avidxchange_being_sent())
         created = create_unless_taken(self.sudo(), missing)
         links = (locked | created).with_company(backend.company_id)
         links._avidxchange_queue()

@@ -24,7 +24,9 @@ CAPTURED_INVOICES = StreamKind(
     _lt("Captured Invoices"),
     order=45,  # after the bills go, before the payments that pay these come
     interval=30,
-    batch=50,
+    # Posted captured bills take numbers of the purchase journal a clerk posts
+    # in: a slice holds its sequence until it commits, so slices stay small.
+    batch=5,
     cron="import",
     inbound=True,
 )
@@ -277,6 +279,7 @@ class AvidxchangeCapturedInvoice(models.Model):
             )
             records = lock_available(self.search(waiting, limit=batch_size, order="id"))
             records._apply_reports()
+            self._commit_applied(stream)  # the bills made, before AvidXchange is called again
             self.search(
                 [*of_backend, ("image_wanted", "=", True)], limit=IMAGES_PER_RUN
             )._fetch_image(client)

@@ -64,8 +64,22 @@ class AvidxchangeInboxMixin(models.AbstractModel):
             backlog = self._ingest(stream)
         records = lock_available(self.search(waiting, limit=batch_size, order="id"))
         records._apply_reports()
+        self._commit_applied(stream)
         self._inbox_after_batch(stream.backend_id)
         return len(records), self.search_count(waiting) + int(backlog)
+
+    @api.model
+    def _commit_applied(self, stream):
+        """In a scheduled run, commit the slice just applied before calling
+        AvidXchange again for what goes with it (proofs of payment, images,
+        batches told imported). The slice posted bills and payments: until
+        it commits, it holds their journals' sequence numbers and the bills
+        it paid, so a person posting a bill or registering a payment would
+        wait on AvidXchange's answers. What comes next reads its own state
+        (``proof_wanted``, ``image_wanted``, batches being imported): a crash
+        in between leaves it to the next run. Committed as the reservations
+        of a send are (``avidxchange.link.mixin``)."""
+        self.env["avidxchange.link.mixin"]._avidxchange_commit_reserved(stream)
 
     @api.model
     def _avidxchange_waiting_count(self, backend):

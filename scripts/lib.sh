@@ -281,15 +281,62 @@ scratch_install() {
         || { tail -n 40 "$WORK_DIR/install.log" >&2; die "installing $MODULE in $DB failed"; }
 }
 
-# scratch_simulator NAME: the simulator on a free port, for client odoo-NAME of
-# company AVX-NAME with a freshly generated secret; exports AVX_SIM_URL and the
-# AVX_SIM_* credentials the Python scripts read.
+# scratch_simulator NAME [simulator options]: the simulator on a free port, for
+# client odoo-NAME of company AVX-NAME with a freshly generated secret; exports
+# AVX_SIM_URL and the AVX_SIM_* credentials the Python scripts read.
 scratch_simulator() {
     local port
-    port=$("$VENV/bin/python" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+    port=$(free_port)
     export AVX_SIM_URL=http://127.0.0.1:$port
     export AVX_SIM_CLIENT_ID=odoo-$1 AVX_SIM_COMPANY_ID=AVX-${1^^}
     AVX_SIM_CLIENT_SECRET=$("$VENV/bin/python" -c "import secrets; print(secrets.token_urlsafe(24))")
     export AVX_SIM_CLIENT_SECRET
-    start_simulator "$port" "$WORK_DIR/simulator.log"
+    start_simulator "$port" "$WORK_DIR/simulator.log" "${@:2}"
+}
+
+# free_port: a TCP port of 127.0.0.1 that nothing listens on right now.
+free_port() {
+    "$VENV/bin/python" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"
+}
+
+# wait_for_http URL PID SECONDS: until URL answers 200 (an Odoo server's
+# /web/login), or die when PID is gone or SECONDS have passed.
+wait_for_http() {
+    local url=$1 pid=$2 seconds=$3 _
+    for _ in $(seq 1 "$((seconds * 2))"); do
+        kill -0 "$pid" 2>/dev/null || die "the server of $url stopped"
+        "$VENV/bin/python" - "$url" <<'PY' && return 0
+import sys, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+try:
+    sys.exit(0 if opener.open(sys.argv[1], timeout=5).status == 200 else 1)
+except Exception:
+    sys.exit(1)
+PY
+        sleep 0.5
+    done
+    die "$url did not answer in $seconds s"
+}
+
+# --- prefork servers ----------------------------------------------------------------
+# ensure_prefork_path: sets PREFORK_PATH, what to put on PYTHONPATH for an Odoo
+# server with --workers. Such a server runs its gevent process (websockets), and
+# gevent loads its plugins through pkg_resources, whose old copies (setuptools < 70)
+# do not find distributions installed under the new normalized names (zope_interface):
+# that process would die at start and be started again every second. A newer
+# setuptools then goes to a folder of its own, the virtualenv stays as it is.
+ensure_prefork_path() {
+    local check="import pkg_resources; pkg_resources.require('gevent')"
+    PREFORK_PATH=
+    "$VENV/bin/python" -W ignore -c "$check" >/dev/null 2>&1 && return 0
+    PREFORK_PATH=$VENV-prefork-site
+    if [ ! -f "$PREFORK_PATH/.complete" ]; then
+        say "installing a newer setuptools for the gevent process into $PREFORK_PATH"
+        rm -rf "$PREFORK_PATH"
+        "$VENV/bin/pip" install --quiet --disable-pip-version-check --target "$PREFORK_PATH" \
+            'setuptools>=70,<81' 2>&1 | grep -v 'is ignored: it is neither' >&2 || true
+        PYTHONPATH=$PREFORK_PATH "$VENV/bin/python" -W ignore -c "$check" \
+            || die "gevent's plugins still do not load with $PREFORK_PATH"
+        touch "$PREFORK_PATH/.complete"
+    fi
 }

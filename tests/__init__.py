@@ -13,6 +13,7 @@ from . import test_client_captured
 from . import test_captured_invoices
 from . import test_captured_invoice_parse
 from . import test_company_scope
+from . import test_concurrent_runs
 from . import test_credentials_change
 from . import test_credit_memos
 from . import test_database_copy
