@@ -37,7 +37,8 @@ allocations during the phase. tracemalloc slows Python down two to three times: 
 ``AVX_BENCH_PROFILE=<file>`` dumps a cProfile of phase 3 there (``python -m pstats``);
 ``AVX_BENCH_WIZARD=0`` skips phase 5 (e.g. for a quicker run under tracemalloc).
 ``AVX_BENCH_QUERIES=1`` prints where phase 3's SQL queries come from (the Odoo addon
-line and this module's line that led to each), most first; with
+line and this module's line that led to each), how many and how long PostgreSQL took
+for them, longest first; with
 ``AVX_BENCH_QUERY_STACK=<text>``, the whole stack of the first query whose Odoo line
 holds that text.
 It prints figures and asserts nothing; the ``check:`` lines say whether the sync
@@ -134,8 +135,10 @@ class Phase:
 @contextlib.contextmanager
 def query_origins():
     """Count the queries run inside by where they come from: the innermost
-    line of an Odoo addon (not the ORM) and of this module that led there."""
+    line of an Odoo addon (not the ORM) and of this module that led there,
+    with the seconds PostgreSQL took for them (what grows with the ledger)."""
     counted = collections.Counter()
+    timed = collections.Counter()
     shown = []
     MODULE_DIR = os.path.dirname(const.__file__) + os.sep
     execute = odoo.sql_db.Cursor.execute
@@ -154,11 +157,15 @@ def query_origins():
         if STACK_OF and STACK_OF in addon and not shown:
             shown.append(addon)  # the whole stack of the first query from there
             print("".join(traceback.format_list(stack[-40:])), flush=True)
-        return execute(cursor, *args, **kwargs)
+        started = time.perf_counter()
+        try:
+            return execute(cursor, *args, **kwargs)
+        finally:
+            timed[addon, ours] += time.perf_counter() - started
 
     odoo.sql_db.Cursor.execute = counting
     try:
-        yield counted
+        yield counted, timed
     finally:
         odoo.sql_db.Cursor.execute = execute
 
@@ -334,8 +341,8 @@ def main():
         profiler = cProfile.Profile() if PROFILE else None
         if profiler:
             profiler.enable()
-        origins = query_origins() if QUERIES else contextlib.nullcontext({})
-        with origins as counted:
+        origins = query_origins() if QUERIES else contextlib.nullcontext(({}, {}))
+        with origins as (counted, timed):
             while more:
                 done, more = backend._stream("payment")._run_batch()
                 env.cr.commit()
@@ -343,8 +350,12 @@ def main():
         if profiler:
             profiler.disable()
             profiler.dump_stats(PROFILE)
-        for (addon, ours), n in sorted(counted.items(), key=lambda item: -item[1])[:25]:
-            print(f"queries: {n / max(applied, 1):6.2f} per payment  {addon}  <-  {ours}")
+        for (addon, ours), n in sorted(counted.items(), key=lambda item: -timed[item[0]])[:25]:
+            per_payment = max(applied, 1)
+            print(
+                f"queries: {n / per_payment:6.2f} per payment "
+                f"{1000 * timed[addon, ours] / per_payment:6.2f} ms  {addon}  <-  {ours}"
+            )
         phase.records = applied
         phase.detail = f"{applied} payments registered in {slices} slices"
 
