@@ -350,8 +350,8 @@ def main():
         if profiler:
             profiler.disable()
             profiler.dump_stats(PROFILE)
+        per_payment = max(applied, 1)
         for (addon, ours), n in sorted(counted.items(), key=lambda item: -timed[item[0]])[:25]:
-            per_payment = max(applied, 1)
             print(
                 f"queries: {n / per_payment:6.2f} per payment "
                 f"{1000 * timed[addon, ours] / per_payment:6.2f} ms  {addon}  <-  {ours}"
