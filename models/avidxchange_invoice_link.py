@@ -640,6 +640,7 @@ class AvidxchangeInvoiceLink(models.Model):
         links = self.sudo().search(
             [("backend_id", "=", backend.id), ("avidxchange_id", "in", list(reports))]
         )
+        said = {}  # {bill id: what its chatter is told}, one link a bill and connection
         for link in links:
             report = reports[link.avidxchange_id]
             status, reason = report[const.ANSWER_STATUS_KEY], False
@@ -648,16 +649,22 @@ class AvidxchangeInvoiceLink(models.Model):
                     report.get(const.REJECTION_REASON_KEY), const.REJECTION_REASON_MAX_CHARS
                 )
             if (link.avidxchange_status, link.rejection_reason) != (status, reason or False):
-                link._set_status(status, reason or False)
+                if body := link._set_status(status, reason or False):
+                    said[link.move_id.id] = body
+        if said:  # said last, in one batch, so that each bill's newest message is where it is now
+            bills = self.env["account.move"].browse(list(said))
+            bills._message_log_batch(bodies=said)
 
     def _set_status(self, status, reason):
         """AvidXchange says the invoice is now in ``status``, for ``reason``
-        when it was rejected or voided."""
+        when it was rejected or voided: what the bill's chatter is to say of
+        it (None when the reason alone changed), for the caller to log with
+        the others."""
         self.ensure_one()
         previous = self.avidxchange_status
         self.write({"avidxchange_status": status, "rejection_reason": reason})
         if previous == status:
-            return  # the reason alone changed
+            return None  # the reason alone changed
         label = dict(self._fields["avidxchange_status"]._description_selection(self.env))[status]
         bill = self.move_id
         Attention = self.env["avidxchange.attention"]
@@ -676,14 +683,11 @@ class AvidxchangeInvoiceLink(models.Model):
             )
         elif previous == const.INVOICE_STATUS_REJECTED:
             Attention._resolve(bill, self.env._("AvidXchange: %s.", label))
-        # said last, so that the bill's newest message is where it is now
         if reason:
-            body = self.env._(
+            return self.env._(
                 "AvidXchange status: %(status)s. Reason: %(reason)s", status=label, reason=reason
             )
-        else:
-            body = self.env._("AvidXchange status: %s.", label)
-        bill._message_log(body=body)
+        return self.env._("AvidXchange status: %s.", label)
 
     # === SCOPE AND HOLDS === #
 

@@ -1,6 +1,7 @@
 import json
 import logging
 from collections import defaultdict
+from contextlib import nullcontext
 
 import psycopg2
 
@@ -269,25 +270,49 @@ class AvidxchangePayment(models.Model):
         user lacks a right, a conflict with another transaction) undoes the
         whole slice: its reports stay waiting, to apply on the next run."""
         known = self._look_up_slice()
-        planned = []
-        for payment in self:
-            item = json.loads(payment.last_report)
-            registration = payment._apply_report(item, batch=True, known=known)
-            if registration:
-                planned.append(((registration, item), registration.moves.ids))
-        batch, after = payment_plan.batch_order(planned)
+        batch, after = payment_plan.batch_order(self._plan_slice(known))
         if batch:
             self._post_batch(batch)
         for registration, _item in after:
             payment = registration.payment
             payment._apply_report(json.loads(payment.last_report))
 
+    def _plan_slice(self, known):
+        """``[((registration, report item), bill ids)]``: each report of the
+        slice checked and decided, in order (``_apply_report`` in a batch).
+
+        Reports are planned together in one savepoint, not one each: what a
+        report can be blamed for (a check it fails, a report that cannot be
+        read) is said on it and planning goes on. Should an error nobody
+        foresaw stop one, the slice's planning is undone and done again one
+        report at a time, each in its own savepoint, so that only the
+        culprit says it (as ``_post_batch`` does for the registrations)."""
+        try:
+            with self.env.cr.savepoint():
+                return self._plan_each(known, guarded=False)
+        except (psycopg2.OperationalError, AccessError):
+            raise
+        except Exception:  # noqa: BLE001 - one by one, the culprit alone says what failed
+            _logger.info(
+                "AvidXchange: planning %s payment reports failed, one by one now", len(self)
+            )
+            return self._plan_each(known, guarded=True)
+
+    def _plan_each(self, known, guarded):
+        planned = []
+        for payment in self:
+            item = json.loads(payment.last_report)
+            registration = payment._apply_report(item, batch=True, known=known, guarded=guarded)
+            if registration:
+                planned.append(((registration, item), registration.moves.ids))
+        return planned
+
     def _look_up_slice(self):
         """What the reports of these payments name in Odoo (their bills'
         links, their currencies), read in two searches for the slice rather
-        than three per report (see ``SliceLookup``), and the bills they
-        recorded, read in one; None for payments of several connections
-        (each report then looks its own up)."""
+        than three per report (see ``SliceLookup``), their bills and the
+        bills they recorded, read in one query each; None for payments of
+        several connections (each report then looks its own up)."""
         backend = self.backend_id
         if len(backend) != 1:
             return None
@@ -296,6 +321,9 @@ class AvidxchangePayment(models.Model):
         reports = [report for report in map(_parsed_report, self) if report]
         allocations = [a for report in reports for a in report.allocations]
         links = self._search_links(backend, allocations)
+        # reading a field of the bills reads their columns, the slice's at
+        # once: each report reads its own from the cache
+        links.move_id.mapped("commercial_partner_id")
         currencies = (
             self.env["res.currency"]
             .with_context(active_test=False)
@@ -322,7 +350,7 @@ class AvidxchangePayment(models.Model):
                 [(registration.payment, item, None) for registration, item in batch]
             )
 
-    def _apply_report(self, item, batch=False, known=None):
+    def _apply_report(self, item, batch=False, known=None, guarded=True):
         """Apply a stored report (``last_report``, as ``_store_reports`` kept it).
 
         Whatever goes wrong with one report stays on that report: a check it
@@ -331,12 +359,14 @@ class AvidxchangePayment(models.Model):
         goes up, for the whole batch to be tried again. With ``batch``, a
         registration the report calls for is returned, checked but not
         posted, for ``_apply_reports`` to post with others (and log);
-        ``known``, what the slice's reports name (``_look_up_slice``)."""
+        ``known``, what the slice's reports name (``_look_up_slice``). Not
+        ``guarded``: no savepoint of its own, and an error nobody foresaw
+        goes up, for the caller's savepoint to undo (``_plan_slice``)."""
         self.ensure_one()
         payment = self.sudo()  # read-only to users: the import alone writes it
         registration = None
         try:
-            with self.env.cr.savepoint():
+            with self.env.cr.savepoint() if guarded else nullcontext():
                 report = parse_report(item)
                 # what the report names in Odoo, looked up once for the record and the posting
                 bills, conflicts = self._match_bills(report.allocations, known)
@@ -363,6 +393,8 @@ class AvidxchangePayment(models.Model):
         except (psycopg2.OperationalError, AccessError):
             raise
         except Exception as error:
+            if not guarded:
+                raise
             registration = None
             _logger.exception("AvidXchange payment %s could not be applied", self.payment_ref)
             payment._set_error(

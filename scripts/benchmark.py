@@ -39,8 +39,8 @@ allocations during the phase. tracemalloc slows Python down two to three times: 
 ``AVX_BENCH_QUERIES=1`` prints where phase 3's SQL queries come from (the Odoo addon
 line and this module's line that led to each), how many and how long PostgreSQL took
 for them, longest first; with
-``AVX_BENCH_QUERY_STACK=<text>``, the whole stack of the first query whose Odoo line
-holds that text.
+``AVX_BENCH_QUERY_STACK=<text>``, the whole stack of the first query whose origin (as
+printed) holds that text.
 It prints figures and asserts nothing; the ``check:`` lines say whether the sync
 really did its job. ``env`` is given by the Odoo shell; N and the simulator's address
 and credentials come from the environment scripts/benchmark.sh sets.
@@ -154,7 +154,7 @@ def query_origins():
             if addon == "-" and "/addons/" in frame.filename:
                 addon = f"{where}:{frame.lineno} {frame.name}"
         counted[addon, ours] += 1
-        if STACK_OF and STACK_OF in addon and not shown:
+        if STACK_OF and STACK_OF in f"{addon}  <-  {ours}" and not shown:
             shown.append(addon)  # the whole stack of the first query from there
             print("".join(traceback.format_list(stack[-40:])), flush=True)
         started = time.perf_counter()

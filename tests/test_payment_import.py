@@ -1,9 +1,13 @@
 """Payments made in AvidXchange come back as native, reconciled Odoo payments."""
 
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.tests import tagged
 
 from .common import EnterpriseMode, PaymentCase
+
+PAYMENT_LOGGER = "odoo.addons.account_avidxchange.models.avidxchange_payment"
 
 
 @tagged("post_install", "-at_install")
@@ -201,6 +205,38 @@ class TestPaymentImport(PaymentCase):
         self.assertEqual(residuals, [0.0, 20.0, 0.0])
         trail = self.exchanges(operation="payment", res_model="avidxchange.payment")
         self.assertEqual(sorted(trail.mapped("state")), ["failed", "success", "success"])
+
+    def test_an_unforeseen_error_in_a_slice_stays_on_its_own_payment(self):
+        """A slice's reports are checked together, in one savepoint: should
+        an error nobody foresaw stop one, that work is undone and done again
+        one report at a time, so that the others are registered and only the
+        culprit needs attention (saying what kind of error)."""
+        first = self.exported_bill(10.0, ref="B-1")
+        culprit = self.exported_bill(20.0, ref="B-2")
+        last = self.exported_bill(30.0, ref="B-3")
+        reports = [self.pay((bill, bill.amount_total)) for bill in (first, culprit, last)]
+        Payment = type(self.env["avidxchange.payment"])
+        check_allocation = Payment._check_allocation
+
+        def failing_on_the_culprit(payment, bill, allocation, currency):
+            if bill == culprit:
+                raise ZeroDivisionError("a defect in a check")
+            return check_allocation(payment, bill, allocation, currency)
+
+        with (
+            patch.object(Payment, "_check_allocation", failing_on_the_culprit),
+            self.assertLogs(PAYMENT_LOGGER, "ERROR") as logs,
+        ):
+            self.run_stream("payment")
+        self.assertIn("ZeroDivisionError", logs.output[0])  # the details, for whoever fixes it
+        states = [self.imported(report).state for report in reports]
+        self.assertEqual(states, ["posted", "error", "posted"])
+        self.assertIn(
+            "unexpected error (ZeroDivisionError)", self.imported(reports[1]).error_message
+        )
+        residuals = [bill.amount_residual for bill in (first, culprit, last)]
+        self.assertEqual(residuals, [0.0, 20.0, 0.0])
+        self.assertEqual(len(self.imported(reports[0]).odoo_payment_ids), 1)
 
     def test_two_payments_of_one_bill_in_one_import(self):
         """Registered together, each payment is checked against what the
