@@ -79,7 +79,7 @@ class AvidxchangeInboxMixin(models.AbstractModel):
         (``proof_wanted``, ``image_wanted``, batches being imported): a crash
         in between leaves it to the next run. Committed as the reservations
         of a send are (``avidxchange.link.mixin``)."""
-        self.env["avidxchange.link.mixin"]._avidxchange_commit_reserved(stream)
+        self.env["avidxchange.link.mixin"]._avidxchange_commit(stream)
 
     @api.model
     def _avidxchange_waiting_count(self, backend):

@@ -263,9 +263,8 @@ class AvidxchangeInvoiceLink(models.Model):
             user = backend._sync_user()
             group = group.with_user(user).with_company(backend.company_id)
             group = lock_available(group - group._avidxchange_being_sent())
-            group.write({"state": "pending", "payload_hash": False})
             try:
-                group._avidxchange_send()
+                group._avidxchange_at_request()._avidxchange_send_at_request()
             except (AvidXchangeError, UserError) as error:
                 stopped.append(backend._explain(error))
         to_send.invalidate_recordset()

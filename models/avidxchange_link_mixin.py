@@ -1,7 +1,7 @@
 import logging
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, modules
 from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import SQL
@@ -84,8 +84,9 @@ class AvidxchangeLinkMixin(models.AbstractModel):
     # === ACTION METHODS === #
 
     def action_send_now(self):
-        """Send these records now, failed ones included; when the connection
-        itself fails, say why."""
+        """Send these records now, failed ones included, as a scheduled run
+        does (``_avidxchange_send_at_request``); when the connection itself
+        fails, say why."""
         self.backend_id._check_admin_access()
         for backend, links in self._avidxchange_to_resend().grouped("backend_id").items():
             links = links.with_company(backend.company_id)
@@ -95,9 +96,8 @@ class AvidxchangeLinkMixin(models.AbstractModel):
                         "AvidXchange is being sent these records right now: try again in a minute."
                     )
                 )
-            links.write({"state": "pending", "payload_hash": False})
             try:
-                links._avidxchange_send()
+                links._avidxchange_at_request()._avidxchange_send_at_request()
             except (AvidXchangeError, UserError) as error:
                 _logger.warning("AvidXchange export for %s stopped: %s", backend.name, error)
                 raise UserError(backend._explain(error)) from None
@@ -141,7 +141,7 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         sending); returns ``(sent, still waiting)``.
 
         Reserve, call, record: the links are marked "being sent" and, in a
-        scheduled run of ``stream``, committed (``_avidxchange_commit_reserved``)
+        scheduled run of ``stream``, committed (``_avidxchange_commit``)
         before the first request, so no lock on them is held while
         AvidXchange answers; Odoo refuses at once, in words, what it refuses
         while a record is being sent. Each outcome is written as it comes
@@ -154,7 +154,7 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         links = lock_available(self.search(sendable, limit=batch_size))._avidxchange_reserve()
         if not links:
             return 0, self.search_count(waiting)
-        self._avidxchange_commit_reserved(stream)
+        self._avidxchange_commit(stream)
         try:
             left_waiting = links._avidxchange_send()
         except (AvidXchangeError, UserError):
@@ -164,6 +164,34 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         links.filtered("sending_since").sending_since = False
         return len(links - left_waiting), self.search_count(waiting)
 
+    def _avidxchange_send_at_request(self):
+        """Send these links (locked by the caller, none being sent) for a
+        person who asked (*Send now*, a bill's *Send*), the way a scheduled
+        run sends (``_avidxchange_send_waiting``): reserved and committed,
+        AvidXchange called with no lock held, the outcome recorded and
+        committed; so that nobody waits on AvidXchange for these records
+        meanwhile. Raises what stopped the batch: its links wait for the
+        next run."""
+        self.write({"state": "pending", "payload_hash": False})
+        self._avidxchange_reserve()._avidxchange_commit()
+        try:
+            self._avidxchange_send()
+        except (AvidXchangeError, UserError):
+            self.exists().sending_since = False  # the rest waits for the next run
+            self._avidxchange_commit()  # before the request rolls back
+            raise
+        self.exists().filtered("sending_since").sending_since = False
+        self._avidxchange_commit()
+
+    @api.model
+    def _avidxchange_at_request(self):
+        """This model as a person's request sends with it: committing as a
+        scheduled run does (see ``_avidxchange_commit``), as Odoo's
+        own *Run Manually* runs a scheduled action in the request; but in a
+        test, which keeps its one transaction unless its context says."""
+        commit = self.env.context.get("avidxchange_commit_sends", not modules.module.current_test)
+        return self.with_context(avidxchange_commit_sends=commit)
+
     def _avidxchange_reserve(self):
         """Mark these links (locked by the caller) "being sent"; returns
         those reserved."""
@@ -171,16 +199,19 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         return self
 
     @api.model
-    def _avidxchange_commit_reserved(self, stream):
-        """Commit the reservations, in a scheduled run only (the stream's
-        runner says so with ``avidxchange_commit_sends`` in the context: a
-        request or a test keeps its one transaction, and its locks, as
-        before). The run then takes its stream's row again, so that no other
-        run of the stream starts while this one calls AvidXchange."""
-        if not (stream and self.env.context.get("avidxchange_commit_sends")):
+    def _avidxchange_commit(self, stream=None):
+        """Commit what a send has done so far (its reservations before it
+        calls AvidXchange, its outcome after), when the context says so
+        (``avidxchange_commit_sends``: a scheduled run, or a person's request
+        outside tests, see ``_avidxchange_at_request``; a test keeps its one
+        transaction, and its locks). A run of ``stream`` then takes its row
+        again, so that no other run of the stream starts while this one
+        calls AvidXchange."""
+        if not self.env.context.get("avidxchange_commit_sends"):
             return
-        self.env["ir.cron"]._commit_progress()  # the cron's way to commit
-        lock_available(stream)
+        self.env["ir.cron"]._commit_progress()  # the cron's way to commit; outside a cron, a commit
+        if stream:
+            lock_available(stream)
 
     @api.model
     def _avidxchange_not_being_sent_domain(self):

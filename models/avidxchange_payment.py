@@ -299,6 +299,8 @@ class AvidxchangePayment(models.Model):
             return self._plan_each(known, guarded=True)
 
     def _plan_each(self, known, guarded):
+        """``_plan_slice``'s work: each report checked and decided in order,
+        in a savepoint of its own when ``guarded``."""
         planned = []
         for payment in self:
             item = json.loads(payment.last_report)

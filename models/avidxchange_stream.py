@@ -260,10 +260,13 @@ class AvidxchangeStream(models.Model):
 
     def _run_now(self):
         """One batch at a user's request (not the cron's): never alongside
-        another run of the same stream."""
+        another run of the same stream, and committing as a scheduled run
+        does, so that nobody waits on AvidXchange for its records meanwhile
+        (``avidxchange.link.mixin._avidxchange_at_request``)."""
         if not lock_available(self):
             raise UserError(self.env._("This stream is running right now: try again in a minute."))
-        return self._run_batch()
+        at_request = self.env["avidxchange.link.mixin"]._avidxchange_at_request()
+        return self.with_env(at_request.env)._run_batch()
 
     def _avidxchange_replay(self):
         """The audit trail's replay of an exchange the stream made (a page of

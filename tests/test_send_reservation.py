@@ -143,8 +143,12 @@ class TestSendHoldsNoLock(test_streams.TestStreamsRunTogether):
     test_a_bill_committed_late_is_not_missed = None
     test_marking_a_vendor_never_waits_for_a_running_stream = None
 
-    def run_in_thread(self):
-        """The bill stream's scheduled run, in a thread and a cursor of its own."""
+    def _committed_backend_values(self):
+        return {"state": "active"}  # a bill's Send goes through active connections only
+
+    def run_in_thread(self, press=None):
+        """The bill stream's scheduled run, or what a person's request does
+        (``press(env)``), in a thread and a cursor of its own."""
         errors = []
         # the test runner holds the registries' lock: a thread's Environment would wait for it
         self.patch(Registry, "_lock", DummyRLock())
@@ -152,7 +156,11 @@ class TestSendHoldsNoLock(test_streams.TestStreamsRunTogether):
         def run():
             try:
                 with self.registry.cursor() as cr:
-                    self.stream_in(cr, "bill")._run()
+                    if press:
+                        # a request commits as a run does, but in a test: this one says so
+                        press(api.Environment(cr, SUPERUSER_ID, {"avidxchange_commit_sends": True}))
+                    else:
+                        self.stream_in(cr, "bill")._run()
             except Exception as error:  # noqa: BLE001 - said by the test
                 errors.append(error)
 
@@ -175,9 +183,33 @@ class TestSendHoldsNoLock(test_streams.TestStreamsRunTogether):
         self.fail(f"the run never reserved the bill: {errors}")
 
     def test_a_payment_on_a_bill_being_sent_is_refused_at_once(self):
-        bill_id = self.committed_bill()
+        self.check_refused_at_once(self.committed_bill(), press=None)
+
+    def test_a_persons_send_holds_no_lock_either(self):
+        """What a person presses sends as the scheduled run does: the bill's
+        *Send*, a link's *Send now* and a stream's *Run now* each reserve,
+        commit and call; a clerk paying that bill meanwhile is refused at
+        once, in words, not left waiting on AvidXchange."""
+        presses = {
+            "Send": lambda env, bill_id: env["avidxchange.invoice.link"]._send_bills(
+                env["account.move"].browse(bill_id)
+            ),
+            "Send now": lambda env, bill_id: (
+                env["account.move"].browse(bill_id).avidxchange_link_ids.action_send_now()
+            ),
+            "Run now": lambda env, _bill_id: (
+                env["avidxchange.backend"].browse(self.backend_id)._stream("bill").action_run_now()
+            ),
+        }
+        for name, press in presses.items():
+            with self.subTest(name):
+                bill_id = self.committed_bill(ref=f"PRESSED-{name}")
+                self.check_refused_at_once(bill_id, lambda env, p=press, b=bill_id: p(env, b))
+
+    def check_refused_at_once(self, bill_id, press):
+        submitted = self.simulator.count("POST", "/invoices")
         self.simulator.set_latency(self.LATENCY_MS)
-        thread, errors = self.run_in_thread()
+        thread, errors = self.run_in_thread(press)
         self.wait_reserved(bill_id, errors)
         with self.registry.cursor() as cr:  # the clerk's request
             bill = api.Environment(cr, SUPERUSER_ID, {})["account.move"].browse(bill_id)
@@ -198,4 +230,4 @@ class TestSendHoldsNoLock(test_streams.TestStreamsRunTogether):
             with self.assertRaisesRegex(RedirectWarning, "AvidXchange holds"):
                 register_payment(bill)  # sent: now the hold refuses it
             cr.rollback()
-        self.assertEqual(self.simulator.count("POST", "/invoices"), 1)
+        self.assertEqual(self.simulator.count("POST", "/invoices"), submitted + 1, "sent once")

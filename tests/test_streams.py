@@ -254,10 +254,10 @@ class TestStreamsRunTogether(CommittedConnectionCase):
         bill.action_post()
         return bill
 
-    def committed_bill(self):
+    def committed_bill(self, ref="CONCURRENT-1"):
         """A posted bill of the vendor, committed (and deleted after the test)."""
         with self.registry.cursor() as cr:
-            bill_id = self.posted_bill(api.Environment(cr, SUPERUSER_ID, {})).id
+            bill_id = self.posted_bill(api.Environment(cr, SUPERUSER_ID, {}), ref=ref).id
         self.addCleanup(self.delete_bill, bill_id)
         return bill_id
 
