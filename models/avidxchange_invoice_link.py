@@ -253,28 +253,36 @@ class AvidxchangeInvoiceLink(models.Model):
         notification: how many went, were there already, failed, or are not
         in scope, with the first reason of each."""
         links = self._link_in_scope(moves)
-        outside = moves - links.move_id
-        to_send = links.filtered(lambda link: link.state != "synced")
-        inactive = to_send.filtered(lambda link: link.backend_id.state != "active")
-        to_send -= inactive
+        already = links.filtered(lambda link: link.state == "synced")
+        inactive = (links - already).filtered(lambda link: link.backend_id.state != "active")
+        busy = (links - already - inactive)._avidxchange_being_sent()
+        to_send = links - already - inactive - busy
         stopped = []
         for backend, group in to_send.grouped("backend_id").items():
             # the sync's own user sends, as the scheduled run would
             user = backend._sync_user()
             group = group.with_user(user).with_company(backend.company_id)
-            group = lock_available(group - group._avidxchange_being_sent())
+            locked = lock_available(group)
+            busy |= group - locked  # another transaction is changing it
+            if not locked:
+                continue
             try:
-                group._avidxchange_at_request()._avidxchange_send_at_request()
+                locked._avidxchange_at_request()._avidxchange_send_at_request()
             except (AvidXchangeError, UserError) as error:
                 stopped.append(backend._explain(error))
+        # a bill that left the scope since it was posted lost its link: out of scope
+        links, to_send = links.exists(), (to_send - busy).exists()
         to_send.invalidate_recordset()
+        outside = moves - links.move_id
         sent = to_send.filtered(lambda link: link.state == "synced")
         failed = to_send - sent
         lines = []
         if sent:
             lines.append(self.env._("%s sent to AvidXchange.", len(sent)))
-        if links - to_send:
-            lines.append(self.env._("%s already in AvidXchange.", len(links - to_send)))
+        if already:
+            lines.append(self.env._("%s already in AvidXchange.", len(already)))
+        if busy:
+            lines.append(self.env._("%s being sent to AvidXchange right now.", len(busy)))
         if failed:
             reason = stopped[0] if stopped else failed[0].error_message or "-"
             lines.append(
@@ -289,7 +297,7 @@ class AvidxchangeInvoiceLink(models.Model):
             lines.append(
                 self.env._("%(count)s not in scope: %(reason)s", count=len(outside), reason=reason)
             )
-        kind = "danger" if failed else "warning" if outside or inactive else "success"
+        kind = "danger" if failed else "warning" if outside or inactive or busy else "success"
         return notification(self.env._("Send to AvidXchange"), "\n".join(lines), kind)
 
     def _avidxchange_to_resend(self):
@@ -647,9 +655,9 @@ class AvidxchangeInvoiceLink(models.Model):
                 reason = storable(
                     report.get(const.REJECTION_REASON_KEY), const.REJECTION_REASON_MAX_CHARS
                 )
-            if (link.avidxchange_status, link.rejection_reason) != (status, reason or False):
-                if body := link._set_status(status, reason or False):
-                    said[link.move_id.id] = body
+            changed = (link.avidxchange_status, link.rejection_reason) != (status, reason or False)
+            if changed and (body := link._set_status(status, reason or False)):
+                said[link.move_id.id] = body
         if said:  # said last, in one batch, so that each bill's newest message is where it is now
             bills = self.env["account.move"].browse(list(said))
             bills._message_log_batch(bodies=said)

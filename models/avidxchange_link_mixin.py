@@ -173,15 +173,16 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         meanwhile. Raises what stopped the batch: its links wait for the
         next run."""
         self.write({"state": "pending", "payload_hash": False})
-        self._avidxchange_reserve()._avidxchange_commit()
+        reserved = self._avidxchange_reserve()  # those no other transaction is changing
+        reserved._avidxchange_commit()
         try:
-            self._avidxchange_send()
+            reserved._avidxchange_send()
         except (AvidXchangeError, UserError):
-            self.exists().sending_since = False  # the rest waits for the next run
-            self._avidxchange_commit()  # before the request rolls back
+            reserved.exists().sending_since = False  # the rest waits for the next run
+            reserved._avidxchange_commit()  # before the request rolls back
             raise
-        self.exists().filtered("sending_since").sending_since = False
-        self._avidxchange_commit()
+        reserved.exists().filtered("sending_since").sending_since = False
+        reserved._avidxchange_commit()
 
     @api.model
     def _avidxchange_at_request(self):

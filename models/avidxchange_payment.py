@@ -292,9 +292,11 @@ class AvidxchangePayment(models.Model):
                 return self._plan_each(known, guarded=False)
         except (psycopg2.OperationalError, AccessError):
             raise
-        except Exception:  # noqa: BLE001 - one by one, the culprit alone says what failed
+        except Exception:
             _logger.info(
-                "AvidXchange: planning %s payment reports failed, one by one now", len(self)
+                "AvidXchange: planning %s payment reports failed, one by one now",
+                len(self),
+                exc_info=True,  # should the one-by-one run not meet it again
             )
             return self._plan_each(known, guarded=True)
 

@@ -537,18 +537,30 @@ class _Handler(BaseHTTPRequestHandler):
         return int(value)
 
     def _paged(self, kind, company_id):
+        """The page asked for of the records changed in the window; only that
+        page is copied out of the store, so a page costs about the same
+        however many records the company holds."""
         modified_from, modified_to = self._window()
-        items = self.sim._state.list_records(
-            kind, company_id, modified_from, modified_to, amid=self._amid
+        page, size = self._page_asked()
+        total, items = self.sim._state.page_records(
+            kind, company_id, modified_from, modified_to, (page - 1) * size, size, self._amid
         )
-        return self._page_of(items)
+        return self._page(items, total, page, size)
+
+    def _page_asked(self):
+        """``(pageNumber, pageSize)``, checked."""
+        page = self._positive_int("pageNumber", 1)
+        return page, self._positive_int("pageSize", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
     def _page_of(self, items):
-        """The page of ``items`` asked for (``pageNumber``, ``pageSize``), with its
-        ``Paging`` and, but on the last page, an absolute ``next`` link."""
-        page = self._positive_int("pageNumber", 1)
-        size = self._positive_int("pageSize", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        pages = max(1, math.ceil(len(items) / size))
+        """The page of ``items`` asked for (``pageNumber``, ``pageSize``)."""
+        page, size = self._page_asked()
+        return self._page(items[(page - 1) * size : page * size], len(items), page, size)
+
+    def _page(self, items, total, page, size):
+        """A page of ``total`` items with its ``Paging`` and, but on the last
+        page, an absolute ``next`` link."""
+        pages = max(1, math.ceil(total / size))
         links = []
         if page < pages:
             params = {k: v[0] for k, v in self._query.items()}
@@ -559,10 +571,10 @@ class _Handler(BaseHTTPRequestHandler):
             "PageNumber": page,
             "PageSize": size,
             "Pages": pages,
-            "TotalItems": len(items),
+            "TotalItems": total,
             "Links": links,
         }
-        return 200, {"Items": items[(page - 1) * size : page * size], "Paging": paging}
+        return 200, {"Items": items, "Paging": paging}
 
     def _found(self, record, what, key):
         if record is None:

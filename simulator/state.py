@@ -305,6 +305,20 @@ class SimState(CapturedInvoices):
         ``amid``: a callable run once the list is ordered and before it is
         copied out, as when a record changes while AvidXchange builds a page:
         the changed record keeps its place and shows its new stamp."""
+        return self.page_records(kind, company_id, modified_from, modified_to, amid=amid)[1]
+
+    def page_records(
+        self,
+        kind,
+        company_id=None,
+        modified_from=None,
+        modified_to=None,
+        first=0,
+        count=None,
+        amid=None,
+    ):
+        """``(how many records, copies of ``count`` of them from ``first``)``,
+        ordered as ``list_records`` orders them: only those are copied."""
         with self.lock:
             if company_id is None:
                 companies = list(self._companies.values())
@@ -318,7 +332,8 @@ class SimState(CapturedInvoices):
             records.sort(key=lambda r: (r["_mtime"], r.get("_seq", 0)))
             if amid is not None:
                 amid()
-            return [_public(r) for r in records]
+            end = None if count is None else first + count
+            return len(records), [_public(r) for r in records[first:end]]
 
     def get_record(self, kind, company_id, key):
         """One record by its key inside a company, or ``None``."""

@@ -1,5 +1,6 @@
 """One AvidXchange status on every vendor bill, and Send for AvidXchange users."""
 
+from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import AP_CLERK_GROUPS, AvidxchangeCase
@@ -103,6 +104,31 @@ class TestBillStatus(BillStatusCase):
         self.assertEqual(action["params"]["type"], "danger")
         self.assertIn("1 not sent", action["params"]["message"])
 
+    def test_send_says_a_bill_is_being_sent_right_now(self):
+        """A bill a run is sending is left to that run, and the clerk told."""
+        clerk = self.clerk("avx_send_clerk4")
+        bill = self.bill(self.acme, 40.0)
+        bill.avidxchange_link_ids.sending_since = fields.Datetime.now()
+        action = bill.with_user(clerk).action_avidxchange_send()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("1 being sent to AvidXchange right now", action["params"]["message"])
+        self.assertEqual(self.simulator.count("POST", "/invoices"), 0)
+
+    def test_send_says_a_bill_left_the_scope_since_it_was_posted(self):
+        """Linked when posted, a bill whose vendor was unmarked since is not
+        sent (its link dropped): the clerk is told why, as for any bill out
+        of scope."""
+        clerk = self.clerk("avx_send_clerk5")
+        bill = self.bill(self.acme, 45.0)
+        self.assertTrue(bill.avidxchange_link_ids)
+        self.acme.avidxchange_enabled = False
+        action = bill.with_user(clerk).action_avidxchange_send()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("1 not in scope", action["params"]["message"])
+        self.assertIn("not marked", action["params"]["message"])
+        self.assertNotIn("already in AvidXchange", action["params"]["message"])
+        self.assertEqual(self.simulator.count("POST", "/invoices"), 0)
+
     def test_send_goes_through_active_connections_only(self):
         clerk = self.clerk("avx_send_clerk3")
         bill = self.bill(self.acme, 30.0)
@@ -110,6 +136,7 @@ class TestBillStatus(BillStatusCase):
         action = bill.with_user(clerk).action_avidxchange_send()
         self.assertEqual(action["params"]["type"], "warning")
         self.assertIn("connection is not active", action["params"]["message"])
+        self.assertNotIn("already in AvidXchange", action["params"]["message"])
         self.assertEqual(self.simulator.count("POST", "/invoices"), 0)
 
     def test_the_list_action_sends_the_selected_bills(self):

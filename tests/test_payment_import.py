@@ -43,11 +43,15 @@ class TestPaymentImport(PaymentCase):
         approved = self.exported_bill(10.0, ref="OK-1")
         rejected = self.bill(self.acme, 20.0, ref="NO-1")
         self.run_stream("bill")
-        self.simulator.reject_invoice(rejected.avidxchange_invoice_id, reason="Duplicate")
+        reason = "Duplicate of <b>INV-1</b>"  # the approver's words: text, never markup
+        self.simulator.reject_invoice(rejected.avidxchange_invoice_id, reason=reason)
         self.run_stream("payment")
         self.assertEqual(approved.avidxchange_status, "Approved")
         self.assertEqual(rejected.avidxchange_status, "Rejected")
-        self.assertIn("AvidXchange status: Rejected.", rejected.message_ids[0].body)
+        self.assertIn(
+            "AvidXchange status: Rejected. Reason: Duplicate of &lt;b&gt;INV-1&lt;/b&gt;",
+            rejected.message_ids[0].body,
+        )
         self.assertEqual(self.simulator.count("GET", "/invoices"), 1)
 
     def test_partial_payments_then_full(self):

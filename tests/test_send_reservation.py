@@ -17,6 +17,7 @@ from .common import PaymentCase
 
 BEING_SENT = "being sent to AvidXchange right now"
 STOPPED = "stopped before its answer was recorded"
+LINK_LOGGER = "odoo.addons.account_avidxchange.models.avidxchange_link_mixin"
 
 
 def register_payment(bill):
@@ -205,6 +206,27 @@ class TestSendHoldsNoLock(test_streams.TestStreamsRunTogether):
             with self.subTest(name):
                 bill_id = self.committed_bill(ref=f"PRESSED-{name}")
                 self.check_refused_at_once(bill_id, lambda env, p=press, b=bill_id: p(env, b))
+
+    def test_a_persons_send_that_avidxchange_stops_leaves_nothing_reserved(self):
+        """AvidXchange is down: *Send now* says why, and its bill is neither
+        left "being sent" nor rolled back to before the press; it waits for
+        the next run, in the database, not only in the failed request."""
+        bill_id = self.committed_bill(ref="PRESSED-DOWN")
+        self.simulator.fail_next(10, status=503, path="/invoices", method="POST")
+        with self.registry.cursor() as cr:  # the person's request, committing as outside tests
+            env = api.Environment(cr, SUPERUSER_ID, {"avidxchange_commit_sends": True})
+            link = env["account.move"].browse(bill_id).avidxchange_link_ids
+            with (
+                self.assertRaisesRegex(UserError, "unavailable"),
+                self.assertLogs(LINK_LOGGER, "WARNING"),
+            ):
+                link.action_send_now()
+            cr.rollback()  # as the request does on its error
+        with self.registry.cursor() as cr:
+            link = api.Environment(cr, SUPERUSER_ID, {})["avidxchange.invoice.link"].search(
+                [("move_id", "=", bill_id)]
+            )
+            self.assertEqual((link.state, link.sending_since), ("pending", False))
 
     def check_refused_at_once(self, bill_id, press):
         submitted = self.simulator.count("POST", "/invoices")
