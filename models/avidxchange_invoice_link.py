@@ -267,7 +267,7 @@ class AvidxchangeInvoiceLink(models.Model):
             if not locked:
                 continue
             try:
-                locked._avidxchange_at_request()._avidxchange_send_at_request()
+                locked._avidxchange_send_at_request()
             except (AvidXchangeError, UserError) as error:
                 stopped.append(backend._explain(error))
         # a bill that left the scope since it was posted lost its link: out of scope

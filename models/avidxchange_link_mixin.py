@@ -97,7 +97,7 @@ class AvidxchangeLinkMixin(models.AbstractModel):
                     )
                 )
             try:
-                links._avidxchange_at_request()._avidxchange_send_at_request()
+                links._avidxchange_send_at_request()
             except (AvidXchangeError, UserError) as error:
                 _logger.warning("AvidXchange export for %s stopped: %s", backend.name, error)
                 raise UserError(backend._explain(error)) from None
@@ -154,35 +154,37 @@ class AvidxchangeLinkMixin(models.AbstractModel):
         links = lock_available(self.search(sendable, limit=batch_size))._avidxchange_reserve()
         if not links:
             return 0, self.search_count(waiting)
+        left_waiting = links._avidxchange_send_reserved(stream)
+        return len(links.exists() - left_waiting), self.search_count(waiting)
+
+    def _avidxchange_send_reserved(self, stream=None):
+        """Send these reserved links; returns those left waiting. The
+        reservations are committed first (``_avidxchange_commit``), so no
+        lock on them is held while AvidXchange answers, and end with the
+        outcome. What stops the batch is raised once their end is committed:
+        the links wait for the next run, whatever the caller rolls back."""
         self._avidxchange_commit(stream)
         try:
-            left_waiting = links._avidxchange_send()
+            left_waiting = self._avidxchange_send()
         except (AvidXchangeError, UserError):
-            links.exists().sending_since = False  # the rest waits for the next run
+            self.exists().sending_since = False  # the rest waits for the next run
+            self._avidxchange_commit(stream)
             raise
-        links = links.exists()
-        links.filtered("sending_since").sending_since = False
-        return len(links - left_waiting), self.search_count(waiting)
+        self.exists().filtered("sending_since").sending_since = False
+        return left_waiting
 
     def _avidxchange_send_at_request(self):
         """Send these links (locked by the caller, none being sent) for a
         person who asked (*Send now*, a bill's *Send*), the way a scheduled
-        run sends (``_avidxchange_send_waiting``): reserved and committed,
-        AvidXchange called with no lock held, the outcome recorded and
-        committed; so that nobody waits on AvidXchange for these records
-        meanwhile. Raises what stopped the batch: its links wait for the
-        next run."""
-        self.write({"state": "pending", "payload_hash": False})
-        reserved = self._avidxchange_reserve()  # those no other transaction is changing
-        reserved._avidxchange_commit()
-        try:
-            reserved._avidxchange_send()
-        except (AvidXchangeError, UserError):
-            reserved.exists().sending_since = False  # the rest waits for the next run
-            reserved._avidxchange_commit()  # before the request rolls back
-            raise
-        reserved.exists().filtered("sending_since").sending_since = False
-        reserved._avidxchange_commit()
+        run sends (``_avidxchange_send_reserved``), committing as it does
+        outside tests (``_avidxchange_at_request``): nobody waits on
+        AvidXchange for these records meanwhile. Raises what stopped the
+        batch: its links wait for the next run."""
+        links = self._avidxchange_at_request()
+        links.write({"state": "pending", "payload_hash": False})
+        reserved = links._avidxchange_reserve()  # those no other transaction is changing
+        reserved._avidxchange_send_reserved()
+        reserved._avidxchange_commit()  # the outcome, before another connection is called
 
     @api.model
     def _avidxchange_at_request(self):
